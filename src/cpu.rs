@@ -1,0 +1,135 @@
+//! The CPU twin of the GPU kernel: the reference the GPU is tested against, and the fallback.
+//!
+//! The range is cut into the same blocks a GPU dispatch takes; rayon spreads each block's chunks
+//! (the CPU's "invocations") over its pool. Each chunk adds every biased value with an explicit
+//! carry count, exactly as the shaders do. A plain `(a..=b).sum()` would not do: LLVM rewrites it
+//! as the closed form, and it wraps past u64.
+
+use rayon::prelude::*;
+
+use crate::Error;
+use crate::control::Control;
+use crate::range::{Block, SumRange};
+
+/// Elements one rayon task adds; the counterpart of a GPU workgroup's share.
+pub const CHUNK_ELEMENTS: u64 = 1 << 16;
+
+/// Elements between two checks of cancellation, deadline and progress.
+pub const BLOCK_ELEMENTS: u64 = 1 << 26;
+
+/// Independent accumulators, so the compiler can keep them in vector lanes.
+const LANES: usize = 8;
+
+/// Sums `range` on the rayon pool, every element added.
+pub fn sum_parallel(range: SumRange, control: &Control) -> Result<i128, Error> {
+    sum_blocks(range, control, |block| {
+        let chunks = block.len.div_ceil(CHUNK_ELEMENTS);
+        (0..chunks)
+            .into_par_iter()
+            .map(|index| {
+                let offset = index * CHUNK_ELEMENTS;
+                let len = CHUNK_ELEMENTS.min(block.len - offset);
+                // Consecutive biased values never wrap inside a range.
+                biased_sum(block.first_biased + offset, len)
+            })
+            .sum()
+    })
+}
+
+/// Sums `range` on the calling thread, every element added: the baseline for speedups.
+pub fn sum_sequential(range: SumRange, control: &Control) -> Result<i128, Error> {
+    sum_blocks(range, control, |block| {
+        biased_sum(block.first_biased, block.len)
+    })
+}
+
+fn sum_blocks(
+    range: SumRange,
+    control: &Control,
+    block_sum: impl Fn(Block) -> u128,
+) -> Result<i128, Error> {
+    let total_count = range.count();
+    let mut done: u128 = 0;
+    let mut total: i128 = 0;
+    for block in range.blocks(BLOCK_ELEMENTS) {
+        control.check()?;
+        // A block's biased sum is below 2^26 * 2^64; any prefix of an i64 range sums to less
+        // than 2^126 in magnitude, so `total` cannot overflow.
+        total += block.unbias(block_sum(block));
+        done += block.len as u128;
+        control.report(done, total_count);
+    }
+    Ok(total)
+}
+
+/// Exact sum of the `len` biased values `first, first + 1, ...`, every one of them added.
+///
+/// Bound: each lane adds at most `len / LANES + 1` values below 2^64, so its carry count fits in
+/// u64 and the result (< len * 2^64) fits in u128 for any `len` below 2^64.
+pub fn biased_sum(first: u64, len: u64) -> u128 {
+    let mut sums = [0u64; LANES];
+    let mut carries = [0u64; LANES];
+    let mut values: [u64; LANES] = std::array::from_fn(|lane| first.wrapping_add(lane as u64));
+    for _ in 0..len / LANES as u64 {
+        for lane in 0..LANES {
+            sums[lane] = sums[lane].wrapping_add(values[lane]);
+            // The carry depends on every partial sum: this is what stops LLVM from folding
+            // the loop into the closed form.
+            carries[lane] += (sums[lane] < values[lane]) as u64;
+            // Past the last element this may wrap; those values are never added.
+            values[lane] = values[lane].wrapping_add(LANES as u64);
+        }
+    }
+    let tail = (len % LANES as u64) as usize;
+    for lane in 0..tail {
+        sums[lane] = sums[lane].wrapping_add(values[lane]);
+        carries[lane] += (sums[lane] < values[lane]) as u64;
+    }
+    (0..LANES)
+        .map(|lane| ((carries[lane] as u128) << 64) + sums[lane] as u128)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::range::bias;
+
+    #[test]
+    fn biased_sum_matches_wide_addition() {
+        for (first, len) in [
+            (0u64, 0u64),
+            (5, 1),
+            (u64::MAX - 20, 21),
+            (u64::MAX - 8, 9),
+            (3, 1000),
+        ] {
+            let expected: u128 = (0..len).map(|i| (first + i) as u128).sum();
+            assert_eq!(biased_sum(first, len), expected, "first {first}, len {len}");
+        }
+    }
+
+    #[test]
+    fn both_paths_match_the_closed_form() {
+        let control = Control::default();
+        for (start, end) in [
+            (1, 20),
+            (-5, 5),
+            (i64::MAX - 100, i64::MAX),
+            (i64::MIN, i64::MIN + 70_000),
+        ] {
+            let range = SumRange::new(start, end);
+            assert_eq!(
+                sum_parallel(range, &control).unwrap(),
+                range.closed_form(),
+                "{range:?}"
+            );
+            assert_eq!(
+                sum_sequential(range, &control).unwrap(),
+                range.closed_form(),
+                "{range:?}"
+            );
+        }
+        assert_eq!(bias(0), 1 << 63);
+    }
+}
