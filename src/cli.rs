@@ -1,0 +1,165 @@
+//! Command-line arguments: parsing and the usage errors clap reports (exit code 2).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use gpusum::{BackendChoice, ShaderVariant};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gpusum",
+    version,
+    about = "Sum every integer of an inclusive range, exactly, on the GPU (or the CPU).",
+    long_about = "Sum every integer of an inclusive range [START, END] exactly, in parallel, on any GPU \
+                  wgpu reaches (Vulkan, Metal, DX12, OpenGL), or on the CPU with rayon.\n\n\
+                  Bounds are i64 (negatives and `_` separators allowed); the sum is an exact integer.",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub sum: SumArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List every adapter wgpu finds, with the capabilities and limits gpusum uses.
+    Adapters {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct SumArgs {
+    /// First integer of the range (e.g. -5, 1_000_000).
+    #[arg(value_parser = parse_bound, allow_negative_numbers = true, required = true)]
+    pub start: Option<i64>,
+
+    /// Last integer of the range, included.
+    #[arg(value_parser = parse_bound, allow_negative_numbers = true, required = true)]
+    pub end: Option<i64>,
+
+    #[command(flatten)]
+    pub device: DeviceArgs,
+
+    /// Check the result against the closed form; exit 1 on a mismatch.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Print one JSON object instead of the bare sum.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print the chosen backend, adapter and timings to stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Where to run, shared by every command that runs sums.
+#[derive(Args, Debug)]
+pub struct DeviceArgs {
+    /// Where to run: auto uses a GPU if there is one, else the CPU.
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
+
+    /// Use the first adapter whose name contains this text (case-insensitive); see `gpusum adapters`.
+    #[arg(long, value_name = "SUBSTRING")]
+    pub adapter: Option<String>,
+
+    /// Force a shader variant; native needs an adapter with SHADER_INT64.
+    #[arg(long, value_enum)]
+    pub shader: Option<Shader>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Backend {
+    /// A GPU if one is found, else the CPU (with a notice on stderr).
+    Auto,
+    /// A GPU adapter; an error if there is none.
+    Gpu,
+    /// The CPU, on all cores (rayon).
+    Cpu,
+    /// The CPU, on one thread.
+    Seq,
+}
+
+impl From<Backend> for BackendChoice {
+    fn from(backend: Backend) -> Self {
+        match backend {
+            Backend::Auto => BackendChoice::Auto,
+            Backend::Gpu => BackendChoice::Gpu,
+            Backend::Cpu => BackendChoice::Cpu,
+            Backend::Seq => BackendChoice::Seq,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Shader {
+    /// 64-bit values as u32 limbs with carries; runs on every adapter.
+    Emulated,
+    /// Native 64-bit integers; needs SHADER_INT64.
+    Native,
+}
+
+impl From<Shader> for ShaderVariant {
+    fn from(shader: Shader) -> Self {
+        match shader {
+            Shader::Emulated => ShaderVariant::Emulated,
+            Shader::Native => ShaderVariant::Native,
+        }
+    }
+}
+
+/// An i64 written as digits with an optional sign and `_` between digits.
+pub fn parse_bound(text: &str) -> Result<i64, String> {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let well_formed = digits.starts_with(|c: char| c.is_ascii_digit())
+        && !digits.ends_with('_')
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+    if !well_formed {
+        return Err(format!(
+            "{text:?} is not an integer (write digits, e.g. -5 or 1_000_000)"
+        ));
+    }
+    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    plain.parse::<i64>().map_err(|_| {
+        format!(
+            "{text} is outside the i64 range [{}, {}]",
+            i64::MIN,
+            i64::MAX
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bound;
+
+    #[test]
+    fn bounds_accept_signs_and_separators() {
+        assert_eq!(parse_bound("1_000_000"), Ok(1_000_000));
+        assert_eq!(parse_bound("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(parse_bound("+7"), Ok(7));
+        for bad in ["abc", "1.5", "", "-", "_1", "1_", "1e6", "0x10"] {
+            assert!(
+                parse_bound(bad).unwrap_err().contains("not an integer"),
+                "{bad}"
+            );
+        }
+        assert!(
+            parse_bound("9223372036854775808")
+                .unwrap_err()
+                .contains("outside the i64 range")
+        );
+        assert!(
+            parse_bound("-99999999999999999999999999999999999999999")
+                .unwrap_err()
+                .contains("outside")
+        );
+    }
+}

@@ -1,0 +1,252 @@
+//! The `gpusum` binary: parses arguments, calls the library, maps errors to exit codes.
+
+mod cli;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{CommandFactory, Parser};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use gpusum::gpu::AdapterReport;
+use gpusum::{Control, Engine, Error, GpuOptions, SumRange, gpu};
+
+use cli::{Cli, Command, DeviceArgs, SumArgs};
+
+/// Exit code for runtime failures; clap uses 2 for usage errors.
+const FAILURE: u8 = 1;
+const USAGE: u8 = 2;
+/// The shell's code for a process stopped by Ctrl-C.
+const INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { USAGE } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Adapters { json }) => list_adapters(json),
+        None => run_sum(&cli.sum),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("gpusum: {error:#}");
+            let interrupted = matches!(error.downcast_ref::<Error>(), Some(Error::Cancelled));
+            ExitCode::from(if interrupted { INTERRUPTED } else { FAILURE })
+        }
+    }
+}
+
+fn run_sum(args: &SumArgs) -> anyhow::Result<ExitCode> {
+    // clap enforces both bounds; only the reversed order is left to check.
+    let (Some(start), Some(end)) = (args.start, args.end) else {
+        unreachable!("clap requires START and END");
+    };
+    if start > end {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("START ({start}) is greater than END ({end}): the bounds look reversed; try `gpusum -- {end} {start}`"),
+            )
+            .exit();
+    }
+    let range = SumRange::new(start, end);
+
+    let opened = open_engine(&args.device)?;
+    if let Some(reason) = &opened.fallback {
+        eprintln!("gpusum: no usable GPU ({reason}); summing on the CPU");
+    }
+    let engine = opened.engine;
+    if args.verbose {
+        describe_engine(&engine);
+        eprintln!("setup: {:.3} s", opened.setup.as_secs_f64());
+    }
+
+    let cancel = cancel_on_ctrl_c();
+    let progress = Progress::new();
+    let report = |done, total| progress.update(done, total);
+    let control = Control {
+        cancel: Some(&cancel),
+        deadline: None,
+        progress: Some(&report),
+    };
+    let started = Instant::now();
+    let sum = engine.sum(range, &control).context("summing failed");
+    progress.finish();
+    let sum = sum?;
+    let seconds = started.elapsed().as_secs_f64();
+    if args.verbose {
+        let rate = range.count() as f64 / seconds;
+        eprintln!("sum: {seconds:.6} s ({rate:.3e} elements/s)");
+    }
+
+    let expected = range.closed_form();
+    if args.json {
+        let object = serde_json::json!({
+            "backend": engine.backend_name(),
+            "adapter": engine.gpu().map(|context| context.adapter_name()),
+            "variant": engine.gpu().map(|context| context.variant().name()),
+            "start": start,
+            "end": end,
+            "count": range.count(),
+            "sum": sum.to_string(),
+            "seconds": seconds,
+            "verified": args.verify.then_some(sum == expected),
+        });
+        println!("{object}");
+    } else {
+        println!("{sum}");
+    }
+    if args.verify && sum != expected {
+        eprintln!("gpusum: verification failed: got {sum}, the closed form gives {expected}");
+        return Ok(ExitCode::from(FAILURE));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_engine(device: &DeviceArgs) -> anyhow::Result<gpusum::Opened> {
+    let options = GpuOptions {
+        variant: device.shader.map(Into::into),
+        shape: None,
+    };
+    Ok(Engine::open(
+        device.backend.into(),
+        device.adapter.as_deref(),
+        &options,
+    )?)
+}
+
+fn describe_engine(engine: &Engine) {
+    match engine.gpu() {
+        Some(context) => {
+            let shape = context.shape();
+            eprintln!(
+                "backend: gpu on {} [{:?}], {} shader, {} elements/invocation, {} elements/dispatch",
+                context.adapter_name(),
+                context.adapter_info().device_type,
+                context.variant(),
+                shape.per_invocation,
+                shape.elements_per_dispatch(),
+            );
+        }
+        None => eprintln!(
+            "backend: {} ({} threads)",
+            engine.backend_name(),
+            rayon::current_num_threads()
+        ),
+    }
+}
+
+fn list_adapters(json: bool) -> anyhow::Result<ExitCode> {
+    let instance = gpu::instance();
+    let reports: Vec<AdapterReport> = gpu::compute_adapters(&instance)
+        .iter()
+        .map(AdapterReport::of)
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    if reports.is_empty() {
+        eprintln!("gpusum: {}", Error::NoAdapter);
+        return Ok(ExitCode::from(FAILURE));
+    }
+    if json {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (index, report) in reports.iter().enumerate() {
+        let yes_no = |flag: bool| if flag { "yes" } else { "no" };
+        println!("[{index}] {} ({})", report.name, report.backend);
+        let kind = if report.software {
+            format!("{} — runs on the CPU, not a GPU", report.device_type)
+        } else {
+            report.device_type.clone()
+        };
+        println!("    type:        {kind}");
+        println!("    driver:      {}", report.driver);
+        println!("    int64:       {}", yes_no(report.int64));
+        let (low, high) = report.subgroup_sizes;
+        println!(
+            "    subgroups:   {}",
+            if report.subgroups {
+                format!("yes ({low}..{high})")
+            } else {
+                "no".into()
+            }
+        );
+        println!("    timestamps:  {}", yes_no(report.timestamps));
+        let variants: Vec<&str> = report.variants.iter().map(|v| v.name()).collect();
+        println!("    shaders:     {}", variants.join(", "));
+        println!(
+            "    limits:      {} workgroups/dimension, {} invocations/workgroup, {} B workgroup memory, {} B storage binding",
+            report.max_workgroups_per_dimension,
+            report.max_invocations_per_workgroup,
+            report.max_workgroup_storage_bytes,
+            report.max_storage_binding_bytes,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A flag that Ctrl-C sets; the library stops at its next block.
+fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = Arc::clone(&flag);
+    // Without a handler Ctrl-C still ends the process; only the clean message is lost.
+    let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::Relaxed));
+    flag
+}
+
+/// A progress bar on stderr, shown only on a terminal and only once a sum has run for a while.
+struct Progress {
+    started: Instant,
+    bar: std::cell::OnceCell<ProgressBar>,
+    enabled: bool,
+}
+
+impl Progress {
+    const SHOW_AFTER_SECONDS: f64 = 0.5;
+    const STEPS: u64 = 10_000;
+
+    fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            bar: Default::default(),
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn update(&self, done: u128, total: u128) {
+        if !self.enabled
+            || (self.bar.get().is_none()
+                && self.started.elapsed().as_secs_f64() < Self::SHOW_AFTER_SECONDS)
+        {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = ProgressBar::new(Self::STEPS);
+            let style = ProgressStyle::with_template(
+                "{bar:40} {percent:>3}% {elapsed_precise} eta {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        bar.set_position((done * Self::STEPS as u128 / total.max(1)) as u64);
+        let rate = done as f64 / self.started.elapsed().as_secs_f64();
+        bar.set_message(format!("{rate:.2e} elements/s"));
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
