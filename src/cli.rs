@@ -115,6 +115,25 @@ impl From<Shader> for ShaderVariant {
     }
 }
 
+/// Parses the command line. An extra word after the bounds reads to clap as a subcommand in
+/// conflict with them; it is reported as the unexpected argument it is.
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    Cli::try_parse().map_err(|error| {
+        match (error.kind(), error.get(ContextKind::InvalidSubcommand)) {
+            (ErrorKind::ArgumentConflict, Some(ContextValue::String(extra))) => {
+                <Cli as clap::CommandFactory>::command().error(
+                    ErrorKind::UnknownArgument,
+                    format!(
+                        "unexpected argument '{extra}': gpusum takes two bounds, START and END"
+                    ),
+                )
+            }
+            _ => error,
+        }
+    })
+}
+
 /// An i64 written as digits with an optional sign and `_` between digits.
 pub fn parse_bound(text: &str) -> Result<i64, String> {
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);

@@ -29,8 +29,8 @@ pub enum Error {
         variant: ShaderVariant,
         /// The adapter, as "name (backend)".
         adapter: String,
-        /// The missing wgpu features.
-        missing: String,
+        /// The missing wgpu feature.
+        missing: &'static str,
     },
 
     /// The adapter's limits are below what the kernel needs.

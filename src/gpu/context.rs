@@ -553,7 +553,7 @@ fn ensure_variant(
         Err(Error::VariantUnsupported {
             variant,
             adapter: describe_short(info),
-            missing: format!("{:?}", variant.required_features() - features),
+            missing: variant.required_feature_name().unwrap_or("nothing"),
         })
     }
 }

@@ -33,6 +33,14 @@ impl ShaderVariant {
         }
     }
 
+    /// The wgpu feature this variant needs, by name, for messages.
+    pub fn required_feature_name(self) -> Option<&'static str> {
+        match self {
+            ShaderVariant::Emulated => None,
+            ShaderVariant::Native => Some("SHADER_INT64"),
+        }
+    }
+
     /// Device features this variant needs.
     pub fn required_features(self) -> wgpu::Features {
         match self {

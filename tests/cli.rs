@@ -1,0 +1,221 @@
+//! The real binary: outputs, exit codes and error messages.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+fn gpusum() -> Command {
+    Command::cargo_bin("gpusum").expect("the gpusum binary is built")
+}
+
+/// Backends that have an adapter here ("vulkan", "gl", ...), asked of the library.
+fn gpu_backends() -> Vec<String> {
+    let instance = gpusum::gpu::instance();
+    let mut backends: Vec<String> = gpusum::gpu::compute_adapters(&instance)
+        .iter()
+        .map(|a| a.get_info().backend.to_string())
+        .collect();
+    backends.dedup();
+    backends
+}
+
+#[test]
+fn the_classic_and_its_friends() {
+    for backend in ["auto", "cpu", "seq"] {
+        gpusum()
+            .args(["--backend", backend, "1", "20"])
+            .assert()
+            .success()
+            .stdout("210\n");
+    }
+    gpusum().args(["-5", "5"]).assert().success().stdout("0\n");
+    gpusum()
+        .args(["--", "-5", "5"])
+        .assert()
+        .success()
+        .stdout("0\n");
+    gpusum()
+        .args(["-10", "-1"])
+        .assert()
+        .success()
+        .stdout("-55\n");
+    gpusum()
+        .args(["1_000", "2_000"])
+        .assert()
+        .success()
+        .stdout("1501500\n");
+    gpusum().args(["7", "7"]).assert().success().stdout("7\n");
+}
+
+#[test]
+fn exact_past_u64_and_at_the_edges_of_i64() {
+    // 0 + 1 + ... + (2^63 - 1) needs 125 bits; the classic wraps, gpusum does not.
+    let range = gpusum::SumRange::new(i64::MAX - 99_999, i64::MAX);
+    let expected = format!("{}\n", range.closed_form());
+    gpusum()
+        .args([
+            "--backend",
+            "cpu",
+            &(i64::MAX - 99_999).to_string(),
+            &i64::MAX.to_string(),
+        ])
+        .assert()
+        .success()
+        .stdout(expected);
+}
+
+#[test]
+fn gpu_on_every_adapter_gives_the_exact_sum_at_i64_min() {
+    let backends = gpu_backends();
+    if backends.is_empty() {
+        eprintln!("!!!!! NO GPU ADAPTER: the CLI GPU test ran on nothing !!!!!");
+        assert_ne!(
+            std::env::var("GPUSUM_REQUIRE_GPU").as_deref(),
+            Ok("1"),
+            "GPUSUM_REQUIRE_GPU=1 but no adapter"
+        );
+    }
+    let expected = gpusum::SumRange::new(i64::MIN, i64::MIN + 999).closed_form();
+    for backend in backends {
+        gpusum()
+            .env("WGPU_BACKEND", &backend)
+            .args([
+                "--backend",
+                "gpu",
+                "--verify",
+                "--",
+                "-9223372036854775808",
+                "-9223372036854774809",
+            ])
+            .assert()
+            .success()
+            .stdout(format!("{expected}\n"));
+    }
+}
+
+#[test]
+fn json_output_has_the_documented_keys() {
+    let output = gpusum()
+        .args(["--json", "--backend", "cpu", "--verify", "1", "20"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let value: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    assert_eq!(value["backend"], "cpu");
+    assert_eq!(value["adapter"], serde_json::Value::Null);
+    assert_eq!(value["start"], 1);
+    assert_eq!(value["end"], 20);
+    assert_eq!(value["count"], 20);
+    assert_eq!(value["sum"], "210");
+    assert_eq!(value["verified"], true);
+    assert!(value["seconds"].as_f64().is_some());
+}
+
+#[test]
+fn bad_bounds_are_usage_errors() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["abc", "5"], "\"abc\" is not an integer"),
+        (&["1.5", "5"], "\"1.5\" is not an integer"),
+        (&["1", "9223372036854775808"], "outside the i64 range"),
+        (
+            &["--", "-9223372036854775809", "0"],
+            "outside the i64 range",
+        ),
+        (&["20", "1"], "the bounds look reversed"),
+        (&["5"], "required"),
+        (&[], "required"),
+        (&["1", "2", "3"], "unexpected argument"),
+        (&["--backend", "tpu", "1", "2"], "invalid value 'tpu'"),
+        (&["--shader", "fast", "1", "2"], "invalid value 'fast'"),
+    ];
+    for (args, message) in cases {
+        gpusum()
+            .args(*args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains(*message).and(contains("panicked").not()));
+    }
+}
+
+#[test]
+fn runtime_failures_exit_1_with_a_message() {
+    gpusum()
+        .args([
+            "--backend",
+            "gpu",
+            "--adapter",
+            "no-such-adapter-xyz",
+            "1",
+            "20",
+        ])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("no adapter name contains \"no-such-adapter-xyz\""));
+    if gpu_backends().iter().any(|b| b == "gl") {
+        gpusum()
+            .env("WGPU_BACKEND", "gl")
+            .args(["--backend", "gpu", "--shader", "native", "1", "20"])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(contains("the native shader needs SHADER_INT64"));
+    }
+}
+
+#[test]
+fn auto_without_an_adapter_falls_back_to_the_cpu_and_says_so() {
+    // An empty backend list reaches no adapter.
+    gpusum()
+        .env("WGPU_BACKEND", "none")
+        .args(["1", "20"])
+        .assert()
+        .success()
+        .stdout("210\n")
+        .stderr(contains("summing on the CPU"));
+    gpusum()
+        .env("WGPU_BACKEND", "none")
+        .args(["--backend", "gpu", "1", "20"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("no GPU adapter"));
+}
+
+#[test]
+fn adapters_lists_what_is_present() {
+    let backends = gpu_backends();
+    let assert = gpusum().arg("adapters").assert();
+    if backends.is_empty() {
+        assert.code(1).stderr(contains("no GPU adapter"));
+        return;
+    }
+    let assert = assert
+        .success()
+        .stdout(contains("int64:").and(contains("timestamps:")));
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    for backend in backends {
+        assert!(
+            stdout.contains(&format!("({backend})")),
+            "{backend} missing from:\n{stdout}"
+        );
+    }
+    let json = gpusum().args(["adapters", "--json"]).output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        list.as_array()
+            .is_some_and(|a| !a.is_empty() && a[0]["variants"].is_array())
+    );
+}
+
+#[test]
+fn verbose_goes_to_stderr_only() {
+    gpusum()
+        .args(["-v", "--backend", "seq", "1", "20"])
+        .assert()
+        .success()
+        .stdout("210\n")
+        .stderr(contains("backend: seq"));
+}

@@ -1,0 +1,100 @@
+//! The GPU test harness: every adapter present, every shader variant it can run, built once.
+//!
+//! A run that finds no adapter says so loudly; with `GPUSUM_REQUIRE_GPU=1` it fails instead, and
+//! `GPUSUM_REQUIRE_BACKENDS=vulkan,gl` fails unless each named backend has an adapter.
+
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use gpusum::gpu::{self, DispatchShape};
+use gpusum::{Control, GpuContext, GpuOptions, ShaderVariant, SumRange, cpu};
+
+/// One context to test: an adapter, a variant and a dispatch shape.
+pub struct Target {
+    pub label: String,
+    pub context: GpuContext,
+}
+
+/// A shape that reaches several dispatches and submissions within a few thousand elements.
+pub const SMALL_SHAPE: DispatchShape = DispatchShape {
+    per_invocation: 3,
+    workgroups_per_dispatch: 5,
+    dispatches_per_submit: 2,
+};
+
+/// Every adapter × variant, with the adapter's default shape and with [`SMALL_SHAPE`].
+pub fn targets() -> &'static [Target] {
+    static TARGETS: OnceLock<Vec<Target>> = OnceLock::new();
+    TARGETS.get_or_init(|| {
+        let instance = gpu::instance();
+        let adapters = gpu::compute_adapters(&instance);
+        check_required(&adapters);
+        let mut targets = Vec::new();
+        for adapter in &adapters {
+            for variant in ShaderVariant::supported_by(adapter.features()) {
+                for (shape_name, shape) in [("default", None), ("small", Some(SMALL_SHAPE))] {
+                    let options = GpuOptions {
+                        variant: Some(variant),
+                        shape,
+                    };
+                    let context = GpuContext::new(adapter, &options).unwrap_or_else(|e| {
+                        panic!(
+                            "building a context on {}: {e}",
+                            gpu::describe_short(&adapter.get_info())
+                        )
+                    });
+                    let label = format!(
+                        "{} / {variant} / {shape_name} shape",
+                        context.adapter_name()
+                    );
+                    targets.push(Target { label, context });
+                }
+            }
+        }
+        targets
+    })
+}
+
+fn check_required(adapters: &[wgpu::Adapter]) {
+    if adapters.is_empty() {
+        let message = "NO GPU ADAPTER FOUND: the GPU tests ran on nothing. Install a software adapter \
+                       (apt-get install mesa-vulkan-drivers libvulkan1) or set GPUSUM_REQUIRE_GPU=1 to fail.";
+        if std::env::var("GPUSUM_REQUIRE_GPU").as_deref() == Ok("1") {
+            panic!("GPUSUM_REQUIRE_GPU=1 but {message}");
+        }
+        eprintln!("\n!!!!! {message} !!!!!\n");
+    }
+    if let Ok(required) = std::env::var("GPUSUM_REQUIRE_BACKENDS") {
+        for backend in required.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+            let found = adapters.iter().any(|a| {
+                a.get_info()
+                    .backend
+                    .to_string()
+                    .eq_ignore_ascii_case(backend)
+            });
+            assert!(
+                found,
+                "GPUSUM_REQUIRE_BACKENDS names {backend}, but no {backend} adapter was found"
+            );
+        }
+    }
+}
+
+/// Checks the target against both oracles: the CPU path and the closed form.
+pub fn assert_exact(target: &Target, range: SumRange) {
+    let control = Control::default();
+    let expected = range.closed_form();
+    let cpu_sum =
+        cpu::sum_parallel(range, &control).expect("the CPU path never fails without a control");
+    assert_eq!(cpu_sum, expected, "CPU vs closed form on {range:?}");
+    let gpu_sum = target
+        .context
+        .sum(range, &control)
+        .unwrap_or_else(|e| panic!("{} on {range:?}: {e}", target.label));
+    assert_eq!(
+        gpu_sum, expected,
+        "GPU vs closed form on {range:?}, {}: got {gpu_sum}, expected {expected}",
+        target.label
+    );
+}

@@ -1,0 +1,132 @@
+//! GPU == CPU == closed form, exactly, on awkward ranges, on every adapter and variant present.
+
+mod common;
+
+use common::{SMALL_SHAPE, assert_exact, targets};
+use gpusum::SumRange;
+use gpusum::gpu::WORKGROUP_SIZE;
+
+/// Ranges starting at `start` with each of the lengths, clamped at i64::MAX.
+fn lengths_from(start: i64, lengths: &[u64]) -> Vec<SumRange> {
+    lengths
+        .iter()
+        .filter(|&&len| len > 0)
+        .map(|&len| SumRange::new(start, start.saturating_add(len as i64 - 1)))
+        .collect()
+}
+
+fn awkward_lengths() -> Vec<u64> {
+    let wg = WORKGROUP_SIZE as u64;
+    let group = SMALL_SHAPE.elements_per_workgroup();
+    let dispatch = SMALL_SHAPE.elements_per_dispatch();
+    let submit = dispatch * SMALL_SHAPE.dispatches_per_submit as u64;
+    vec![
+        1,
+        2,
+        3,
+        7,
+        wg - 1,
+        wg,
+        wg + 1,
+        group - 1,
+        group,
+        group + 1,
+        dispatch - 1,
+        dispatch,
+        dispatch + 1,
+        submit - 1,
+        submit,
+        submit + 1,
+        2 * submit + 3 * dispatch + 17,
+    ]
+}
+
+#[test]
+fn classic_empty_and_single_elements() {
+    for target in targets() {
+        for (start, end) in [
+            (1, 20),
+            (5, 4),
+            (i64::MAX, i64::MIN),
+            (0, 0),
+            (-7, -7),
+            (i64::MIN, i64::MIN),
+            (i64::MAX, i64::MAX),
+        ] {
+            assert_exact(target, SumRange::new(start, end));
+        }
+    }
+}
+
+#[test]
+fn negatives_and_ranges_crossing_zero() {
+    for target in targets() {
+        for (start, end) in [
+            (-5, 5),
+            (-100, -1),
+            (-1000, 999),
+            (-3, 10_000),
+            (-123_457, 3),
+        ] {
+            assert_exact(target, SumRange::new(start, end));
+        }
+    }
+}
+
+#[test]
+fn the_extremes_of_i64() {
+    for target in targets() {
+        for k in [0i64, 1, 255, 256, 257, 1000, 5000] {
+            assert_exact(target, SumRange::new(i64::MIN, i64::MIN + k));
+            assert_exact(target, SumRange::new(i64::MAX - k, i64::MAX));
+        }
+    }
+}
+
+#[test]
+fn values_whose_low_limbs_carry() {
+    for target in targets() {
+        for pivot in [
+            1i64 << 32,
+            1 << 53,
+            (1 << 62) + (1 << 61),
+            i64::MAX - (1 << 20) + 1,
+        ] {
+            for centre in [pivot, -pivot] {
+                assert_exact(target, SumRange::new(centre - 700, centre + 700));
+            }
+        }
+    }
+}
+
+#[test]
+fn awkward_lengths_and_several_dispatches() {
+    let lengths = awkward_lengths();
+    for target in targets() {
+        for start in [1, -2_000, (1 << 32) - 1000, i64::MIN] {
+            for range in lengths_from(start, &lengths) {
+                assert_exact(target, range);
+            }
+        }
+        // Ending exactly at i64::MAX with every length.
+        for &len in &lengths {
+            assert_exact(target, SumRange::new(i64::MAX - (len as i64 - 1), i64::MAX));
+        }
+    }
+}
+
+#[test]
+fn a_range_larger_than_one_default_dispatch() {
+    for target in targets() {
+        let dispatch = target.context.shape().elements_per_dispatch() as i64;
+        let range = SumRange::new(-(dispatch / 3), dispatch + dispatch / 2);
+        assert_exact(target, range);
+    }
+}
+
+#[test]
+fn harness_reports_what_it_found() {
+    for target in targets() {
+        eprintln!("GPU target: {}", target.label);
+    }
+}
