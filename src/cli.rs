@@ -66,7 +66,8 @@ pub struct DeviceArgs {
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
 
-    /// Use the first adapter whose name contains this text (case-insensitive); see `gpusum adapters`.
+    /// Use the first adapter whose "name (backend)" contains this text, case-insensitive
+    /// (e.g. `nvidia`, `gl`); see `gpusum adapters`.
     #[arg(long, value_name = "SUBSTRING")]
     pub adapter: Option<String>,
 

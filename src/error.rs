@@ -14,7 +14,7 @@ pub enum Error {
     NoAdapter,
 
     /// No adapter's name contains the requested text.
-    #[error("no adapter name contains {wanted:?}; available: {}", list_or_none(.available))]
+    #[error("no adapter matches {wanted:?}; available: {}", list_or_none(.available))]
     AdapterNotFound {
         /// The text asked for.
         wanted: String,

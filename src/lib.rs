@@ -54,3 +54,8 @@ pub use engine::{BackendChoice, Engine, Opened};
 pub use error::Error;
 pub use gpu::{GpuContext, GpuOptions, ShaderVariant};
 pub use range::SumRange;
+
+/// The README's Rust examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -153,7 +153,7 @@ fn runtime_failures_exit_1_with_a_message() {
         .assert()
         .code(1)
         .stdout("")
-        .stderr(contains("no adapter name contains \"no-such-adapter-xyz\""));
+        .stderr(contains("no adapter matches \"no-such-adapter-xyz\""));
     if gpu_backends().iter().any(|b| b == "gl") {
         gpusum()
             .env("WGPU_BACKEND", "gl")

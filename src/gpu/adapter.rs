@@ -50,7 +50,8 @@ fn rank(info: &wgpu::AdapterInfo, power: wgpu::PowerPreference) -> (u8, u8) {
     (device, backend)
 }
 
-/// Picks an adapter: the first whose name contains `name` (case-insensitive), else the
+/// Picks an adapter: the first whose "name (backend)" contains `name` (case-insensitive, so
+/// `gl` or `vulkan` picks by backend), else the
 /// `WGPU_ADAPTER_NAME` match, else the best by device type (`WGPU_POWER_PREF=low` prefers
 /// integrated GPUs) and backend.
 pub fn select_adapter(
@@ -76,7 +77,11 @@ pub fn select_adapter(
         .collect();
     adapters
         .into_iter()
-        .find(|adapter| adapter.get_info().name.to_lowercase().contains(&needle))
+        .find(|adapter| {
+            describe_short(&adapter.get_info())
+                .to_lowercase()
+                .contains(&needle)
+        })
         .ok_or(Error::AdapterNotFound { wanted, available })
 }
 
