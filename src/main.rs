@@ -232,21 +232,39 @@ impl Progress {
         }
         let bar = self.bar.get_or_init(|| {
             let bar = ProgressBar::new(Self::STEPS);
-            let style = ProgressStyle::with_template(
-                "{bar:40} {percent:>3}% {elapsed_precise} eta {eta} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style =
+                ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed_precise} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         });
         bar.set_position((done * Self::STEPS as u128 / total.max(1)) as u64);
         let rate = done as f64 / self.started.elapsed().as_secs_f64();
-        bar.set_message(format!("{rate:.2e} elements/s"));
+        let eta = (total - done) as f64 / rate.max(1.0);
+        bar.set_message(format!(
+            "{rate:.2e} elements/s, eta {}",
+            human_duration(eta)
+        ));
     }
 
     fn finish(&self) {
         if let Some(bar) = self.bar.get() {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// Seconds as the largest sensible unit: "42 s", "3.5 h", "2.1e6 years".
+fn human_duration(seconds: f64) -> String {
+    const UNITS: [(&str, f64); 4] = [
+        ("years", 365.25 * 86400.0),
+        ("days", 86400.0),
+        ("h", 3600.0),
+        ("min", 60.0),
+    ];
+    match UNITS.iter().find(|(_, size)| seconds >= *size) {
+        Some((name, size)) if seconds / size >= 1e4 => format!("{:.1e} {name}", seconds / size),
+        Some((name, size)) => format!("{:.1} {name}", seconds / size),
+        None => format!("{seconds:.0} s"),
     }
 }
