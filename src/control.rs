@@ -1,7 +1,7 @@
 //! What a caller can do to a running sum: cancel it, bound it in time, watch its progress.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::Error;
 
@@ -17,6 +17,17 @@ pub struct Control<'a> {
     pub deadline: Option<Instant>,
     /// Called after each block with (elements done, elements in all).
     pub progress: Option<&'a dyn Fn(u128, u128)>,
+}
+
+/// The default bound on a sum of `count` elements: 10 s plus 1 s per 5 * 10^7 elements, generous
+/// for the slowest software adapter, yet finite for a device that never answers.
+pub fn default_timeout(count: u128) -> Duration {
+    Duration::from_secs_f64(10.0 + count as f64 / 5e7)
+}
+
+/// `now + timeout`, or no deadline where that instant cannot be represented.
+pub fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
 }
 
 impl Control<'_> {

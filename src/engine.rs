@@ -31,14 +31,32 @@ pub enum Engine {
     Seq,
 }
 
-/// How an engine was opened, for `-v` and `--json`.
+/// An engine as opened for a [`BackendChoice`], which remembers the choice so that `Auto` can
+/// fall back to the CPU when the GPU fails mid-sum.
 pub struct Opened {
     /// The engine.
     pub engine: Engine,
-    /// Why `Auto` fell back to the CPU, if it did.
+    /// What the caller asked for.
+    pub choice: BackendChoice,
+    /// Why `Auto` fell back to the CPU, if it did (at opening or during a sum).
     pub fallback: Option<Error>,
     /// Time to find the adapter, open the device and build the pipeline.
     pub setup: Duration,
+}
+
+impl Opened {
+    /// The exact sum of `range`. Under `Auto`, a GPU failure (see [`Error::is_gpu_failure`])
+    /// moves this engine to the CPU for good, records why in `fallback`, and sums there.
+    pub fn sum(&mut self, range: SumRange, control: &Control) -> Result<i128, Error> {
+        match self.engine.sum(range, control) {
+            Err(error) if self.choice == BackendChoice::Auto && error.is_gpu_failure() => {
+                self.engine = Engine::Cpu;
+                self.fallback = Some(error);
+                self.engine.sum(range, control)
+            }
+            result => result,
+        }
+    }
 }
 
 impl Engine {
@@ -52,6 +70,7 @@ impl Engine {
         let started = Instant::now();
         let opened = |engine, fallback| Opened {
             engine,
+            choice,
             fallback,
             setup: started.elapsed(),
         };

@@ -106,6 +106,22 @@ pub enum Error {
     Cancelled,
 }
 
+impl Error {
+    /// Whether the GPU itself failed (lost, out of memory, an error from wgpu or the driver), as
+    /// opposed to the caller's choices, a cancel, or a deadline.
+    pub fn is_gpu_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::Gpu { .. }
+                | Error::OutOfMemory { .. }
+                | Error::DeviceLost { .. }
+                | Error::Poll(_)
+                | Error::Map(_)
+                | Error::Readback { .. }
+        )
+    }
+}
+
 fn list_or_none(items: &[String]) -> String {
     if items.is_empty() {
         "none".to_owned()

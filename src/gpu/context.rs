@@ -195,7 +195,16 @@ impl GpuContext {
         let lost = Arc::new(Mutex::new(None));
         let lost_slot = Arc::clone(&lost);
         device.set_device_lost_callback(move |reason, message| {
-            *lock(&lost_slot) = Some(format!("{reason:?}: {message}"));
+            let reason = match reason {
+                wgpu::DeviceLostReason::Destroyed => "the device was destroyed",
+                wgpu::DeviceLostReason::Unknown => "the driver gave no reason",
+            };
+            let detail = if message.is_empty() {
+                String::new()
+            } else {
+                format!(" ({message})")
+            };
+            *lock(&lost_slot) = Some(format!("{reason}{detail}"));
         });
         let uncaptured = Arc::new(Mutex::new(None));
         let uncaptured_slot = Arc::clone(&uncaptured);
@@ -315,6 +324,11 @@ impl GpuContext {
     /// The adapter as messages name it: "name (backend)".
     pub fn adapter_name(&self) -> String {
         describe_short(&self.info)
+    }
+
+    /// The device this context runs on.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
     }
 
     /// The shader variant this context runs.
@@ -447,6 +461,9 @@ impl GpuContext {
         if let Err(error) = polled {
             // Drop the pending map so the next call starts clean.
             self.readback.unmap();
+            // A lost device is reported through its callback, which only a poll delivers; a
+            // failed wait is most often that loss, so give it the chance to say so.
+            let _ = self.device.poll(wgpu::PollType::Poll);
             self.check_health()?;
             return Err(match error {
                 wgpu::PollError::Timeout => Error::Timeout,

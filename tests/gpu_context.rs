@@ -1,0 +1,159 @@
+//! The context's contract: caller-supplied devices, validated variants, bounded waits, cancellation
+//! and device loss as typed errors. Runs on every adapter present.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use gpusum::gpu::{self, DispatchShape};
+use gpusum::{Control, Error, GpuContext, GpuOptions, ShaderVariant, SumRange};
+
+/// A long range: far more than any adapter sums in the deadlines below.
+const LONG: SumRange = SumRange::new(1, 1 << 50);
+
+fn adapters() -> Vec<wgpu::Adapter> {
+    // Through the shared harness, so a missing adapter is reported (or fails) the same way.
+    let _ = common::targets();
+    gpu::compute_adapters(&gpu::instance())
+}
+
+#[test]
+fn a_callers_device_without_int64_runs_the_emulated_shader_and_refuses_native() {
+    for adapter in adapters() {
+        let info = adapter.get_info();
+        let descriptor = wgpu::DeviceDescriptor {
+            required_limits: adapter.limits(),
+            ..Default::default()
+        };
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&descriptor)).expect("a plain device");
+        let forced = GpuOptions {
+            variant: Some(ShaderVariant::Native),
+            shape: None,
+        };
+        let refused = GpuContext::from_device(info.clone(), device.clone(), queue.clone(), &forced);
+        assert!(
+            matches!(
+                refused,
+                Err(Error::VariantUnsupported {
+                    missing: "SHADER_INT64",
+                    ..
+                })
+            ),
+            "{}: native forced on a device without int64",
+            info.name
+        );
+        let context = GpuContext::from_device(info, device, queue, &GpuOptions::default()).unwrap();
+        assert_eq!(context.variant(), ShaderVariant::Emulated);
+        let range = SumRange::new(-70_000, 1_000_000);
+        assert_eq!(
+            context.sum(range, &Control::default()).unwrap(),
+            range.closed_form()
+        );
+    }
+}
+
+#[test]
+fn shapes_beyond_the_kernel_or_the_adapter_are_refused_before_dispatch() {
+    for adapter in adapters() {
+        let max = adapter.limits().max_compute_workgroups_per_dimension;
+        let bad = [
+            DispatchShape {
+                per_invocation: 0,
+                workgroups_per_dispatch: 1,
+                dispatches_per_submit: 1,
+            },
+            DispatchShape {
+                per_invocation: (1 << 16) + 1,
+                workgroups_per_dispatch: 1,
+                dispatches_per_submit: 1,
+            },
+            DispatchShape {
+                per_invocation: 1,
+                workgroups_per_dispatch: max + 1,
+                dispatches_per_submit: 1,
+            },
+            DispatchShape {
+                per_invocation: 1 << 16,
+                workgroups_per_dispatch: 1 << 8,
+                dispatches_per_submit: 1,
+            },
+            DispatchShape {
+                per_invocation: 1,
+                workgroups_per_dispatch: 1,
+                dispatches_per_submit: 0,
+            },
+        ];
+        for shape in bad {
+            let options = GpuOptions {
+                variant: None,
+                shape: Some(shape),
+            };
+            let result = GpuContext::new(&adapter, &options);
+            assert!(
+                matches!(result, Err(Error::InvalidShape { .. })),
+                "{shape:?} was accepted"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_passed_deadline_is_a_timeout_and_the_context_still_works_after() {
+    for target in common::targets() {
+        let control = Control {
+            deadline: Some(Instant::now() + Duration::from_millis(30)),
+            ..Control::default()
+        };
+        let started = Instant::now();
+        let result = target.context.sum(LONG, &control);
+        assert!(
+            matches!(result, Err(Error::Timeout)),
+            "{}: {result:?}",
+            target.label
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{}: the timeout took {:?}",
+            target.label,
+            started.elapsed()
+        );
+        common::assert_exact(target, SumRange::new(-5, 100_000));
+    }
+}
+
+#[test]
+fn cancelling_stops_a_sum() {
+    let cancel = AtomicBool::new(true);
+    let control = Control {
+        cancel: Some(&cancel),
+        ..Control::default()
+    };
+    for target in common::targets() {
+        assert!(
+            matches!(target.context.sum(LONG, &control), Err(Error::Cancelled)),
+            "{}",
+            target.label
+        );
+    }
+    assert!(matches!(
+        gpusum::cpu::sum_parallel(LONG, &control),
+        Err(Error::Cancelled)
+    ));
+}
+
+#[test]
+fn a_lost_device_is_a_typed_error_not_a_panic_or_a_hang() {
+    for adapter in adapters() {
+        let context = GpuContext::new(&adapter, &GpuOptions::default()).unwrap();
+        context.device().destroy();
+        let result = context.sum(SumRange::new(1, 20), &Control::default());
+        assert!(
+            matches!(result, Err(Error::DeviceLost { .. })),
+            "{}: {result:?}",
+            context.adapter_name()
+        );
+        assert!(result.unwrap_err().is_gpu_failure());
+    }
+}
