@@ -31,6 +31,34 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check that every adapter (and the CPU) adds correctly: a fixed battery of awkward ranges.
+    ///
+    /// Exits 0 only when every case passed on every adapter and variant, 1 when any failed, and 1
+    /// when no adapter was found (unless --allow-cpu-only).
+    Selftest(SelftestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SelftestArgs {
+    /// Seed for the random cases (printed by every run, to replay it).
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Only test adapters whose "name (backend)" contains this text.
+    #[arg(long, value_name = "SUBSTRING")]
+    pub adapter: Option<String>,
+
+    /// Pass with the CPU paths alone when there is no GPU adapter.
+    #[arg(long)]
+    pub allow_cpu_only: bool,
+
+    /// Bound on each sum, in seconds [default: 10 s plus 1 s per 5e7 elements].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -53,6 +81,11 @@ pub struct SumArgs {
     /// Print one JSON object instead of the bare sum.
     #[arg(long)]
     pub json: bool,
+
+    /// Give up after this many seconds with exit code 1, stuck GPU included
+    /// [default: 10 s plus 1 s per 5e7 elements].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
 
     /// Print the chosen backend, adapter and timings to stderr.
     #[arg(short, long)]
@@ -133,6 +166,16 @@ pub fn parse() -> Result<Cli, clap::Error> {
             _ => error,
         }
     })
+}
+
+/// A positive number of seconds, fractions allowed.
+pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds.is_finite() && seconds < 1e15 => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
 }
 
 /// An i64 written as digits with an optional sign and `_` between digits.

@@ -38,6 +38,7 @@
 //! - [`gpu`]: adapters, shader variants, and the reusable [`GpuContext`].
 //! - [`engine`]: choosing where a sum runs, with the automatic CPU fallback.
 //! - [`control`]: cancellation, deadlines and progress.
+//! - [`selftest`]: the battery behind `gpusum selftest`.
 //! - `shaders/` (next to `src/`): one WGSL file per kernel variant.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -48,6 +49,7 @@ pub mod engine;
 mod error;
 pub mod gpu;
 pub mod range;
+pub mod selftest;
 
 pub use control::Control;
 pub use engine::{BackendChoice, Engine, Opened};

@@ -8,14 +8,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::Context as _;
 use clap::CommandFactory;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use gpusum::control::{deadline_after, default_timeout};
 use gpusum::gpu::AdapterReport;
+use gpusum::selftest::{self, Report, SelftestOptions, TargetReport};
 use gpusum::{Control, Engine, Error, GpuOptions, SumRange, gpu};
 
-use cli::{Cli, Command, DeviceArgs, SumArgs};
+use cli::{Cli, Command, DeviceArgs, SelftestArgs, SumArgs};
+
+/// Test hook: `GPUSUM_INJECT_FAULT=device-lost` destroys the GPU device right after it is opened,
+/// so that the loss handling and the `--backend auto` fallback can be exercised on any machine.
+const INJECT_FAULT: &str = "GPUSUM_INJECT_FAULT";
 
 /// Exit code for runtime failures; clap uses 2 for usage errors.
 const FAILURE: u8 = 1;
@@ -33,6 +38,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Adapters { json }) => list_adapters(json),
+        Some(Command::Selftest(args)) => selftest(&args),
         None => run_sum(&cli.sum),
     };
     match result {
@@ -60,28 +66,51 @@ fn run_sum(args: &SumArgs) -> anyhow::Result<ExitCode> {
     }
     let range = SumRange::new(start, end);
 
-    let opened = open_engine(&args.device)?;
+    let mut opened = open_engine(&args.device)?;
     if let Some(reason) = &opened.fallback {
         eprintln!("gpusum: no usable GPU ({reason}); summing on the CPU");
     }
-    let engine = opened.engine;
     if args.verbose {
-        describe_engine(&engine);
+        describe_engine(&opened.engine);
         eprintln!("setup: {:.3} s", opened.setup.as_secs_f64());
+    }
+    if let (Ok("device-lost"), Some(context)) =
+        (std::env::var(INJECT_FAULT).as_deref(), opened.engine.gpu())
+    {
+        context.device().destroy();
     }
 
     let cancel = cancel_on_ctrl_c();
     let progress = Progress::new();
     let report = |done, total| progress.update(done, total);
+    let timeout = args
+        .timeout
+        .unwrap_or_else(|| default_timeout(range.count()));
     let control = Control {
         cancel: Some(&cancel),
-        deadline: None,
+        deadline: deadline_after(timeout),
         progress: Some(&report),
     };
     let started = Instant::now();
-    let sum = engine.sum(range, &control).context("summing failed");
+    let fell_back_before = opened.fallback.is_some();
+    let sum = opened.sum(range, &control);
     progress.finish();
-    let sum = sum?;
+    if let (false, Some(reason)) = (fell_back_before, &opened.fallback) {
+        eprintln!("gpusum: the GPU failed ({reason}); summed again on the CPU");
+    }
+    let sum = match sum {
+        Ok(sum) => sum,
+        Err(error @ Error::Timeout) => {
+            // Work may still be queued on a stuck device, and dropping the device would wait for
+            // it: leave the device to the process exit instead.
+            std::mem::forget(opened);
+            let seconds = timeout.as_secs_f64();
+            return Err(anyhow::Error::new(error)
+                .context(format!("gave up after {seconds:.3} s (--timeout)")));
+        }
+        Err(error) => return Err(anyhow::Error::new(error).context("summing failed")),
+    };
+    let engine = &opened.engine;
     let seconds = started.elapsed().as_secs_f64();
     if args.verbose {
         let rate = range.count() as f64 / seconds;
@@ -142,6 +171,116 @@ fn describe_engine(engine: &Engine) {
             engine.backend_name(),
             rayon::current_num_threads()
         ),
+    }
+}
+
+fn selftest(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    });
+    let options = SelftestOptions {
+        seed,
+        timeout: args.timeout,
+        adapter: args.adapter.clone(),
+    };
+    if !args.json {
+        println!("gpusum selftest, seed {seed} (replay with --seed {seed})");
+        println!(
+            "{:<LABEL_WIDTH$} {:>9} {:>9}  result",
+            "target", "passed", "time"
+        );
+    }
+    let report = selftest::run(&options, |target| {
+        if !args.json {
+            print_target_row(target);
+        }
+    });
+    let no_adapter = report.adapters == 0;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "seed": report.seed,
+                "adapters": report.adapters,
+                "passed": report.passed() && (!no_adapter || args.allow_cpu_only),
+                "targets": report.targets,
+            })
+        );
+    } else {
+        print_failures(&report);
+    }
+    if no_adapter {
+        let hint = if args.adapter.is_some() {
+            "no adapter matches --adapter".to_owned()
+        } else {
+            Error::NoAdapter.to_string()
+        };
+        if !args.allow_cpu_only {
+            eprintln!(
+                "gpusum: selftest failed: {hint}; only the CPU was tested (pass --allow-cpu-only to accept that)"
+            );
+            return Ok(ExitCode::from(FAILURE));
+        }
+        eprintln!("gpusum: {hint}; tested the CPU only, as --allow-cpu-only allows");
+    }
+    if !report.passed() {
+        return Ok(ExitCode::from(FAILURE));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Wide enough for "llvmpipe (LLVM 15.0.6, 256 bits) (vulkan) / emulated"; the row fits 80 columns.
+const LABEL_WIDTH: usize = 52;
+
+fn print_target_row(target: &TargetReport) {
+    let mut label = target.label();
+    if label.chars().count() > LABEL_WIDTH {
+        label = label.chars().take(LABEL_WIDTH - 1).collect::<String>() + "…";
+    }
+    let passed = format!("{}/{}", target.passed, target.run);
+    let result = match (&target.error, target.ok()) {
+        (Some(_), _) => "ERROR",
+        (None, true) => "ok",
+        (None, false) => "FAILED",
+    };
+    println!(
+        "{label:<LABEL_WIDTH$} {passed:>9} {:>7.2} s  {result}",
+        target.seconds
+    );
+}
+
+fn print_failures(report: &Report) {
+    for target in report.targets.iter().filter(|t| !t.ok()) {
+        if let Some(error) = &target.error {
+            println!("\n{}: could not run: {error}", target.label());
+        }
+        for failure in &target.failures {
+            println!(
+                "\n{}: {} [{}, {}]\n  expected {}\n  cpu      {}\n  observed {}",
+                target.label(),
+                failure.case,
+                failure.start,
+                failure.end,
+                failure.expected,
+                failure.cpu,
+                failure.observed
+            );
+        }
+    }
+    let failed = report.targets.iter().filter(|t| !t.ok()).count();
+    let software = report.targets.iter().filter(|t| t.software).count();
+    let note = if software > 0 {
+        format!(" ({software} on software adapters, which run on the CPU)")
+    } else {
+        String::new()
+    };
+    if failed == 0 {
+        println!("\nall {} targets passed{note}", report.targets.len());
+    } else {
+        println!("\n{failed} of {} targets FAILED", report.targets.len());
     }
 }
 

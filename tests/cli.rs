@@ -219,3 +219,64 @@ fn verbose_goes_to_stderr_only() {
         .stdout("210\n")
         .stderr(contains("backend: seq"));
 }
+
+#[test]
+fn a_tiny_timeout_against_a_long_range_is_a_clear_error() {
+    let mut backends: Vec<Option<String>> = gpu_backends().into_iter().map(Some).collect();
+    backends.push(None);
+    for backend in backends {
+        let mut command = gpusum();
+        match &backend {
+            Some(backend) => command
+                .env("WGPU_BACKEND", backend)
+                .args(["--backend", "gpu"]),
+            None => command.args(["--backend", "cpu"]),
+        };
+        let started = std::time::Instant::now();
+        command
+            .args(["--timeout", "0.05", "1", "1_000_000_000_000_000"])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(contains("gave up after 0.050 s").and(contains("timed out")));
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{backend:?}: the timeout took {:?}",
+            started.elapsed()
+        );
+    }
+    for bad in ["0", "-1", "abc", "inf"] {
+        gpusum()
+            .args(["--timeout", bad, "1", "2"])
+            .assert()
+            .code(2)
+            .stderr(contains("not a positive number of seconds"));
+    }
+}
+
+#[test]
+fn a_lost_device_fails_gpu_and_falls_back_under_auto() {
+    for backend in gpu_backends() {
+        gpusum()
+            .env("WGPU_BACKEND", &backend)
+            .env("GPUSUM_INJECT_FAULT", "device-lost")
+            .args(["--backend", "gpu", "1", "20"])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(contains("the GPU device was lost"));
+        gpusum()
+            .env("WGPU_BACKEND", &backend)
+            .env("GPUSUM_INJECT_FAULT", "device-lost")
+            .args([
+                "--verify",
+                "--",
+                "-9223372036854775808",
+                "-9223372036854774809",
+            ])
+            .assert()
+            .success()
+            .stdout("-9223372036854775308500\n")
+            .stderr(contains("the GPU failed").and(contains("summed again on the CPU")));
+    }
+}

@@ -1,0 +1,131 @@
+//! `gpusum selftest` on every adapter present, and what it says when there is none.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+fn gpusum() -> Command {
+    Command::cargo_bin("gpusum").expect("the gpusum binary is built")
+}
+
+fn adapter_backends() -> Vec<String> {
+    let mut backends: Vec<String> = gpusum::gpu::compute_adapters(&gpusum::gpu::instance())
+        .iter()
+        .map(|a| a.get_info().backend.to_string())
+        .collect();
+    backends.dedup();
+    if backends.is_empty() {
+        eprintln!("!!!!! NO GPU ADAPTER: the selftest ran on the CPU only !!!!!");
+        assert_ne!(
+            std::env::var("GPUSUM_REQUIRE_GPU").as_deref(),
+            Ok("1"),
+            "GPUSUM_REQUIRE_GPU=1 but no adapter"
+        );
+    }
+    backends
+}
+
+#[test]
+fn selftest_passes_on_every_adapter_and_says_so() {
+    let backends = adapter_backends();
+    if backends.is_empty() {
+        return;
+    }
+    let assert = gpusum()
+        .args(["selftest", "--seed", "7"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("seed 7"), "{stdout}");
+    for backend in &backends {
+        assert!(
+            stdout.contains(&format!("({backend}) / emulated")),
+            "{backend} row missing:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.lines().any(|l| l.starts_with("cpu "))
+            && stdout.lines().any(|l| l.starts_with("seq "))
+    );
+    assert!(
+        stdout.lines().all(|line| line.chars().count() <= 80),
+        "a line is wider than 80 columns:\n{stdout}"
+    );
+    assert!(stdout.contains("targets passed"));
+}
+
+#[test]
+fn selftest_json_lists_each_adapter_and_variant_per_backend() {
+    for backend in adapter_backends() {
+        let output = gpusum()
+            .args([
+                "selftest",
+                "--json",
+                "--seed",
+                "11",
+                "--adapter",
+                &format!("({backend})"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{backend}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["passed"], true);
+        assert_eq!(report["seed"], 11);
+        let targets = report["targets"].as_array().unwrap();
+        let gpu_rows: Vec<_> = targets.iter().filter(|t| t["backend"] == "gpu").collect();
+        assert!(!gpu_rows.is_empty());
+        for row in &gpu_rows {
+            assert!(
+                row["adapter"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("({backend})"))
+            );
+            assert_eq!(row["passed"], row["run"]);
+            assert!(row["run"].as_u64().unwrap() >= 30);
+        }
+        if backend == "vulkan" {
+            // lavapipe has int64: both variants must have run.
+            assert!(
+                gpu_rows.iter().any(|r| r["variant"] == "native")
+                    && gpu_rows.iter().any(|r| r["variant"] == "emulated")
+            );
+        }
+    }
+}
+
+#[test]
+fn without_an_adapter_selftest_fails_unless_cpu_only_is_allowed() {
+    gpusum()
+        .env("WGPU_BACKEND", "none")
+        .args(["selftest", "--seed", "1"])
+        .assert()
+        .code(1)
+        .stderr(contains("no GPU adapter").and(contains("--allow-cpu-only")));
+    gpusum()
+        .env("WGPU_BACKEND", "none")
+        .args(["selftest", "--seed", "1", "--allow-cpu-only", "--json"])
+        .assert()
+        .success();
+    gpusum()
+        .args(["selftest", "--adapter", "no-such-adapter", "--seed", "1"])
+        .assert()
+        .code(1)
+        .stderr(contains("no adapter matches"));
+}
+
+#[test]
+fn selftest_usage_errors_exit_2() {
+    gpusum().args(["selftest", "--seed", "-3"]).assert().code(2);
+    gpusum()
+        .args(["selftest", "--timeout", "0"])
+        .assert()
+        .code(2)
+        .stderr(contains("not a positive number of seconds"));
+    gpusum().args(["selftest", "extra"]).assert().code(2);
+}
