@@ -36,6 +36,43 @@ pub enum Command {
     /// Exits 0 only when every case passed on every adapter and variant, 1 when any failed, and 1
     /// when no adapter was found (unless --allow-cpu-only).
     Selftest(SelftestArgs),
+    /// Measure every backend side by side: seq, cpu, and each GPU adapter and shader variant.
+    ///
+    /// Sums 1..=N for a sweep of lengths N (powers of two from 2^10 until a time budget per backend
+    /// runs out), checks every sum, and reports times, throughput, speedups, the GPU/CPU crossover
+    /// and each device's integer-add peak.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// A sweep that finishes in about a minute on a software adapter.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Lengths to measure instead of the sweep, e.g. 1e6,2^30,1_000.
+    #[arg(long, value_delimiter = ',', value_parser = gpusum::bench::parse_size, value_name = "LIST")]
+    pub sizes: Option<Vec<u64>>,
+
+    /// Backends to measure: seq, cpu, gpu, gpu:ADAPTER or gpu:ADAPTER:emulated|native.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub backends: Option<Vec<String>>,
+
+    /// Time budget per backend for the sweep, in seconds [default: 20, or 5 with --quick].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub budget: Option<std::time::Duration>,
+
+    /// Print one JSON object instead of the table.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+
+    /// Print the rows as CSV instead of the table.
+    #[arg(long)]
+    pub csv: bool,
+
+    /// Also draw throughput against length (log-log, SVG) to this file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]

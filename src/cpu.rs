@@ -8,6 +8,9 @@
 use rayon::prelude::*;
 
 use crate::Error;
+use std::time::Instant;
+
+use crate::bench::PeakMeasurement;
 use crate::control::Control;
 use crate::range::{Block, SumRange};
 
@@ -88,6 +91,59 @@ pub fn biased_sum(first: u64, len: u64) -> u128 {
     (0..LANES)
         .map(|lane| ((carries[lane] as u128) << 64) + sums[lane] as u128)
         .sum()
+}
+
+/// Independent add chains in the peak kernel: enough to keep every vector adder busy.
+const PEAK_LANES: usize = 32;
+/// Dependent adds per lane per iteration of [`peak_chains`].
+const PEAK_ADDS_PER_ITERATION: u64 = 4;
+
+/// The CPU's integer-add peak on one thread (`parallel == false`) or on every rayon thread: the
+/// twin of shaders/peak_add.wgsl. Doubles the loop length until a run takes `min_seconds`.
+pub fn measure_peak(parallel: bool, min_seconds: f64) -> PeakMeasurement {
+    let mut iterations: u64 = 1 << 12;
+    loop {
+        let started = Instant::now();
+        let threads = if parallel {
+            rayon::broadcast(|context| {
+                std::hint::black_box(peak_chains(context.index() as u32, iterations))
+            });
+            rayon::current_num_threads() as u64
+        } else {
+            std::hint::black_box(peak_chains(0, iterations));
+            1
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        if seconds >= min_seconds || iterations >= 1 << 40 {
+            let ops = threads * iterations * PEAK_LANES as u64 * PEAK_ADDS_PER_ITERATION;
+            return PeakMeasurement {
+                ops_per_second: ops as f64 / seconds,
+                ops,
+                seconds,
+            };
+        }
+        iterations =
+            (iterations as f64 * (min_seconds * 1.2 / seconds.max(1e-6)).clamp(2.0, 16.0)) as u64;
+    }
+}
+
+/// `a += b; b += a` in every lane: a Fibonacci-like recurrence that LLVM cannot fold, so each
+/// add really runs. Returns a checksum that keeps the chains live.
+fn peak_chains(seed: u32, iterations: u64) -> u32 {
+    let seed = std::hint::black_box(seed);
+    let iterations = std::hint::black_box(iterations);
+    let mut a: [u32; PEAK_LANES] = std::array::from_fn(|lane| seed ^ lane as u32);
+    let mut b: [u32; PEAK_LANES] =
+        std::array::from_fn(|lane| seed.wrapping_add(7 * lane as u32 + 1));
+    for _ in 0..iterations {
+        for lane in 0..PEAK_LANES {
+            a[lane] = a[lane].wrapping_add(b[lane]);
+            b[lane] = b[lane].wrapping_add(a[lane]);
+            a[lane] = a[lane].wrapping_add(b[lane]);
+            b[lane] = b[lane].wrapping_add(a[lane]);
+        }
+    }
+    a.iter().chain(&b).fold(0, |acc, &x| acc ^ x)
 }
 
 #[cfg(test)]

@@ -49,6 +49,39 @@ pub enum Error {
         reason: String,
     },
 
+    /// Options that cannot be honoured (a benchmark backend that does not exist, say).
+    #[error("{reason}")]
+    InvalidOptions {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A measured sum differed from the closed form.
+    #[error(
+        "wrong sum on {backend} for [{start}, {end}]: got {observed}, the closed form gives {expected}"
+    )]
+    WrongSum {
+        /// The backend that added wrong.
+        backend: String,
+        /// First element.
+        start: i64,
+        /// Last element.
+        end: i64,
+        /// The closed form.
+        expected: i128,
+        /// What the backend returned.
+        observed: i128,
+    },
+
+    /// Writing a report file failed.
+    #[error("could not write {path}: {reason}")]
+    Output {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+
     /// The adapter refused to open a device.
     #[error("could not open a device on {adapter}")]
     RequestDevice {

@@ -39,10 +39,12 @@
 //! - [`engine`]: choosing where a sum runs, with the automatic CPU fallback.
 //! - [`control`]: cancellation, deadlines and progress.
 //! - [`selftest`]: the battery behind `gpusum selftest`.
+//! - [`bench`]: the sweep, peaks and reports behind `gpusum bench`.
 //! - `shaders/` (next to `src/`): one WGSL file per kernel variant.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod bench;
 pub mod control;
 pub mod cpu;
 pub mod engine;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use anyhow::Context as _;
 use clap::CommandFactory;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -16,7 +17,7 @@ use gpusum::gpu::AdapterReport;
 use gpusum::selftest::{self, Report, SelftestOptions, TargetReport};
 use gpusum::{Control, Engine, Error, GpuOptions, SumRange, gpu};
 
-use cli::{Cli, Command, DeviceArgs, SelftestArgs, SumArgs};
+use cli::{BenchArgs, Cli, Command, DeviceArgs, SelftestArgs, SumArgs};
 
 /// Test hook: `GPUSUM_INJECT_FAULT=device-lost` destroys the GPU device right after it is opened,
 /// so that the loss handling and the `--backend auto` fallback can be exercised on any machine.
@@ -39,14 +40,18 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Adapters { json }) => list_adapters(json),
         Some(Command::Selftest(args)) => selftest(&args),
+        Some(Command::Bench(args)) => bench(&args),
         None => run_sum(&cli.sum),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("gpusum: {error:#}");
-            let interrupted = matches!(error.downcast_ref::<Error>(), Some(Error::Cancelled));
-            ExitCode::from(if interrupted { INTERRUPTED } else { FAILURE })
+            ExitCode::from(match error.downcast_ref::<Error>() {
+                Some(Error::Cancelled) => INTERRUPTED,
+                Some(Error::InvalidOptions { .. }) => USAGE,
+                _ => FAILURE,
+            })
         }
     }
 }
@@ -172,6 +177,50 @@ fn describe_engine(engine: &Engine) {
             rayon::current_num_threads()
         ),
     }
+}
+
+fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    use gpusum::bench::{self, BenchOptions, Event};
+    let mut options = if args.quick {
+        BenchOptions::quick()
+    } else {
+        BenchOptions::full()
+    };
+    options.sizes = args.sizes.clone();
+    options.backends = args.backends.clone();
+    if let Some(budget) = args.budget {
+        options.budget_seconds = budget.as_secs_f64();
+    }
+    let spinner = std::io::stderr().is_terminal().then(|| {
+        let spinner = ProgressBar::new_spinner();
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner
+    });
+    let report = bench::run(&options, |event| {
+        if let Some(spinner) = &spinner {
+            spinner.set_message(match event {
+                Event::Measuring { label, count } => {
+                    format!("measuring {label} at {count} elements")
+                }
+                Event::Peak { device } => format!("measuring the add peak of {device}"),
+            });
+        }
+    });
+    if let Some(spinner) = &spinner {
+        spinner.finish_and_clear();
+    }
+    let report = report.context("the benchmark failed")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if args.csv {
+        print!("{}", bench::to_csv(&report));
+    } else {
+        print!("{}", bench::to_table(&report));
+    }
+    if let Some(path) = &args.plot {
+        bench::write_svg(&report, path)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn selftest(args: &SelftestArgs) -> anyhow::Result<ExitCode> {

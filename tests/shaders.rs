@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use gpusum::ShaderVariant;
-use gpusum::gpu::WORKGROUP_SIZE;
+use gpusum::gpu::{self, WORKGROUP_SIZE};
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
 fn shader_files() -> Vec<std::path::PathBuf> {

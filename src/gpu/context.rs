@@ -331,6 +331,11 @@ impl GpuContext {
         &self.device
     }
 
+    /// The queue this context submits to.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+
     /// The shader variant this context runs.
     pub fn variant(&self) -> ShaderVariant {
         self.variant

@@ -2,6 +2,7 @@
 
 mod adapter;
 mod context;
+mod peak;
 
 use serde::Serialize;
 
@@ -10,6 +11,20 @@ pub use context::{
     DispatchShape, GpuContext, GpuOptions, GpuOutcome, MAX_DISPATCH_ELEMENTS, MAX_PER_INVOCATION,
     WORKGROUP_SIZE,
 };
+pub use peak::PeakKernel;
+
+/// Every WGSL file gpusum embeds, by file name (the naga test checks that shaders/ holds no other).
+pub const SHADERS: [(&str, &str); 3] = [
+    (
+        "range_sum_emulated.wgsl",
+        include_str!("../../shaders/range_sum_emulated.wgsl"),
+    ),
+    (
+        "range_sum_native.wgsl",
+        include_str!("../../shaders/range_sum_native.wgsl"),
+    ),
+    ("peak_add.wgsl", include_str!("../../shaders/peak_add.wgsl")),
+];
 
 /// Which kernel adds the elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -28,8 +43,8 @@ impl ShaderVariant {
     /// The WGSL source of this variant's kernel.
     pub fn source(self) -> &'static str {
         match self {
-            ShaderVariant::Emulated => include_str!("../../shaders/range_sum_emulated.wgsl"),
-            ShaderVariant::Native => include_str!("../../shaders/range_sum_native.wgsl"),
+            ShaderVariant::Emulated => SHADERS[0].1,
+            ShaderVariant::Native => SHADERS[1].1,
         }
     }
 

@@ -1,0 +1,83 @@
+//! criterion benches of the three paths: `seq`, `cpu` and every GPU adapter × shader variant.
+//!
+//! Each GPU context is built outside the timed loop; the readback is inside it. Set
+//! `GPUSUM_BENCH_QUICK=1` to shrink the lengths and the sampling (CI, or a quick look).
+//! Under `cargo test` each benchmark runs once, as a smoke test.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+
+use gpusum::{Control, GpuContext, GpuOptions, ShaderVariant, SumRange, cpu, gpu};
+
+fn quick() -> bool {
+    std::env::var("GPUSUM_BENCH_QUICK").is_ok_and(|v| v == "1")
+}
+
+fn contexts() -> Vec<(String, GpuContext)> {
+    let adapters = gpu::compute_adapters(&gpu::instance());
+    if adapters.is_empty() {
+        eprintln!("!!!!! NO GPU ADAPTER: only the CPU paths are benchmarked !!!!!");
+    }
+    let mut contexts = Vec::new();
+    for (index, adapter) in adapters.iter().enumerate() {
+        for variant in ShaderVariant::supported_by(adapter.features()) {
+            let options = GpuOptions {
+                variant: Some(variant),
+                shape: None,
+            };
+            match GpuContext::new(adapter, &options) {
+                Ok(context) => contexts.push((format!("gpu{index}:{variant}"), context)),
+                Err(error) => eprintln!("skipping gpu{index}:{variant}: {error}"),
+            }
+        }
+    }
+    contexts
+}
+
+fn range_sum(c: &mut Criterion) {
+    let lengths: &[u64] = if quick() {
+        &[1 << 12, 1 << 16]
+    } else {
+        &[1 << 16, 1 << 20, 1 << 24]
+    };
+    let contexts = contexts();
+    let control = Control::default();
+    let mut group = c.benchmark_group("range_sum");
+    if quick() {
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(100))
+            .measurement_time(Duration::from_millis(300));
+    }
+    for &length in lengths {
+        let range = SumRange::new(1, length as i64);
+        let expected = range.closed_form();
+        group.throughput(Throughput::Elements(length));
+        group.bench_with_input(BenchmarkId::new("seq", length), &range, |b, &range| {
+            b.iter(|| {
+                assert_eq!(
+                    cpu::sum_sequential(black_box(range), &control).unwrap(),
+                    expected
+                )
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("cpu", length), &range, |b, &range| {
+            b.iter(|| {
+                assert_eq!(
+                    cpu::sum_parallel(black_box(range), &control).unwrap(),
+                    expected
+                )
+            })
+        });
+        for (label, context) in &contexts {
+            group.bench_with_input(BenchmarkId::new(label, length), &range, |b, &range| {
+                b.iter(|| assert_eq!(context.sum(black_box(range), &control).unwrap(), expected))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, range_sum);
+criterion_main!(benches);

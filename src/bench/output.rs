@@ -1,0 +1,212 @@
+//! The bench report as an aligned table (80 columns) or CSV.
+
+use std::fmt::Write as _;
+
+use super::Report;
+
+/// The report as text for a terminal: every line fits 80 columns.
+pub fn to_table(report: &Report) -> String {
+    let mut out = String::new();
+    let machine = &report.machine;
+    let _ = writeln!(
+        out,
+        "machine: {} ({} threads), {}",
+        machine.cpu, machine.threads, machine.os
+    );
+    for (index, adapter) in machine.adapters.iter().enumerate() {
+        let kind = if adapter.software {
+            "software, runs on the CPU"
+        } else {
+            adapter.device_type.as_str()
+        };
+        let _ = writeln!(
+            out,
+            "gpu{index} = {} ({}), {kind}",
+            adapter.name, adapter.backend
+        );
+    }
+
+    if !report.startup.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nstart-up, not in the timings   instance    device  pipeline  1st sum"
+        );
+        for startup in &report.startup {
+            let _ = writeln!(
+                out,
+                "{:<30} {:>9} {:>9} {:>9} {:>8}",
+                label_of(report, &startup.backend),
+                seconds(startup.instance_seconds),
+                seconds(startup.device_seconds),
+                seconds(startup.pipeline_seconds),
+                seconds(startup.first_dispatch_seconds),
+            );
+        }
+    }
+
+    let _ = writeln!(
+        out,
+        "\nbackend       length   median      min      max  elem/s   xseq   xcpu   kernel"
+    );
+    let mut previous = "";
+    for row in &report.results {
+        if !previous.is_empty() && previous != row.backend {
+            out.push('\n');
+        }
+        previous = &row.backend;
+        let _ = writeln!(
+            out,
+            "{:<13} {:>6} {:>8} {:>8} {:>8} {:>7} {:>6} {:>6} {:>8}",
+            row.label,
+            length(row.count),
+            seconds(row.median_seconds),
+            seconds(row.min_seconds),
+            seconds(row.max_seconds),
+            format!("{:.1e}", row.elements_per_second),
+            ratio(row.speedup_vs_seq),
+            ratio(row.speedup_vs_cpu),
+            row.kernel_seconds
+                .map(seconds)
+                .unwrap_or_else(|| "-".into()),
+        );
+    }
+
+    if !report.crossover.is_empty() {
+        let _ = writeln!(
+            out,
+            "\ncrossover (the GPU beats cpu at every measured length from):"
+        );
+        for crossover in &report.crossover {
+            let verdict = match (crossover.count, crossover.largest_common_count) {
+                (Some(count), _) => format!("from {}", length(count)),
+                (None, Some(largest)) => format!("never, up to {}", length(largest)),
+                (None, None) => "no length measured by both".into(),
+            };
+            let _ = writeln!(out, "  {:<12} {verdict}", crossover.label);
+        }
+    }
+
+    if !report.peak.is_empty() {
+        let _ = writeln!(
+            out,
+            "\npeak (dependent u32 adds/s) and the range sum's share of it:"
+        );
+        for peak in &report.peak {
+            let shares: Vec<String> = peak
+                .fractions
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {:.0}%",
+                        label_of(report, &f.backend),
+                        f.fraction * 100.0
+                    )
+                })
+                .collect();
+            let device = match peak.device.strip_prefix("gpu:") {
+                Some(adapter) => gpu_label(report, adapter),
+                None => peak.device.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "  {device:<6} {:>8.2e}  {}",
+                peak.measurement.ops_per_second,
+                shares.join(", ")
+            );
+        }
+    }
+
+    for flag in &report.flags {
+        let _ = writeln!(
+            out,
+            "\n! {}: {}",
+            label_of(report, &flag.backend),
+            flag.reason
+        );
+    }
+    out
+}
+
+/// The rows as CSV with a header line (RFC 4180 quoting).
+pub fn to_csv(report: &Report) -> String {
+    let mut out = String::from(
+        "backend,adapter,variant,count,runs,median_seconds,min_seconds,max_seconds,elements_per_second,\
+         kernel_seconds,speedup_vs_seq,speedup_vs_cpu\n",
+    );
+    let optional = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
+    for row in &report.results {
+        let fields = [
+            quote(&row.backend),
+            quote(row.adapter.as_deref().unwrap_or("")),
+            row.variant.map(|v| v.name().to_owned()).unwrap_or_default(),
+            row.count.to_string(),
+            row.runs.to_string(),
+            row.median_seconds.to_string(),
+            row.min_seconds.to_string(),
+            row.max_seconds.to_string(),
+            row.elements_per_second.to_string(),
+            optional(row.kernel_seconds),
+            optional(row.speedup_vs_seq),
+            optional(row.speedup_vs_cpu),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn quote(field: &str) -> String {
+    if field.contains([',', '"', '\n']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_owned()
+    }
+}
+
+/// The short label of a backend id (`gpu0:native` for `gpu:<adapter>:native`).
+fn label_of(report: &Report, backend: &str) -> String {
+    report
+        .results
+        .iter()
+        .find(|row| row.backend == backend)
+        .map(|row| row.label.clone())
+        .unwrap_or_else(|| backend.to_owned())
+}
+
+fn gpu_label(report: &Report, adapter: &str) -> String {
+    report
+        .machine
+        .adapters
+        .iter()
+        .position(|a| format!("{} ({})", a.name, a.backend) == adapter)
+        .map(|index| format!("gpu{index}"))
+        .unwrap_or_else(|| adapter.to_owned())
+}
+
+/// A length as 2^k when it is a power of two, else as digits or 1.0e9.
+pub(super) fn length(count: u64) -> String {
+    if count.is_power_of_two() && count >= 1024 {
+        format!("2^{}", count.trailing_zeros())
+    } else if count < 1_000_000 {
+        count.to_string()
+    } else {
+        format!("{:.1e}", count as f64)
+    }
+}
+
+fn seconds(value: f64) -> String {
+    match value {
+        v if v < 1e-6 => format!("{:.0} ns", v * 1e9),
+        v if v < 1e-3 => format!("{:.1} µs", v * 1e6),
+        v if v < 1.0 => format!("{:.1} ms", v * 1e3),
+        v => format!("{v:.2} s"),
+    }
+}
+
+fn ratio(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+        None => "-".into(),
+    }
+}

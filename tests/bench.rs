@@ -1,0 +1,157 @@
+//! `gpusum bench`: the JSON, CSV, table and plot it promises, on every backend present.
+
+use assert_cmd::Command;
+use predicates::str::contains;
+
+fn gpusum() -> Command {
+    Command::cargo_bin("gpusum").expect("the gpusum binary is built")
+}
+
+/// A short sweep: fixed lengths keep the test fast on software adapters.
+const SIZES: &str = "2^10,2^14,2^18";
+
+fn has_gpu() -> bool {
+    let found = !gpusum::gpu::compute_adapters(&gpusum::gpu::instance()).is_empty();
+    if !found {
+        eprintln!("!!!!! NO GPU ADAPTER: the bench ran on the CPU only !!!!!");
+        assert_ne!(
+            std::env::var("GPUSUM_REQUIRE_GPU").as_deref(),
+            Ok("1"),
+            "GPUSUM_REQUIRE_GPU=1 but no adapter"
+        );
+    }
+    found
+}
+
+#[test]
+fn json_carries_every_backend_with_the_documented_fields_and_the_plot_is_svg() {
+    let dir = std::env::temp_dir().join(format!("gpusum-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plot = dir.join("out.svg");
+    let output = gpusum()
+        .args(["bench", "--json", "--sizes", SIZES, "--plot"])
+        .arg(&plot)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+
+    assert!(report["machine"]["cpu"].is_string() && report["machine"]["adapters"].is_array());
+    let rows = report["results"].as_array().unwrap();
+    for key in [
+        "backend",
+        "adapter",
+        "variant",
+        "count",
+        "median_seconds",
+        "min_seconds",
+        "max_seconds",
+        "elements_per_second",
+        "kernel_seconds",
+    ] {
+        assert!(
+            rows.iter().all(|row| row.get(key).is_some()),
+            "a row lacks {key}"
+        );
+    }
+    for row in rows {
+        let (min, median, max) = (
+            row["min_seconds"].as_f64().unwrap(),
+            row["median_seconds"].as_f64().unwrap(),
+            row["max_seconds"].as_f64().unwrap(),
+        );
+        assert!(min <= median && median <= max, "{row}");
+    }
+    let backends: Vec<&str> = rows
+        .iter()
+        .map(|row| row["backend"].as_str().unwrap())
+        .collect();
+    assert!(backends.contains(&"seq") && backends.contains(&"cpu"));
+    assert_eq!(rows.iter().filter(|row| row["backend"] == "seq").count(), 3);
+    assert!(
+        report["peak"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["device"] == "cpu")
+    );
+    assert!(report["crossover"].is_array() && report["startup"].is_array());
+    if has_gpu() {
+        assert!(backends.iter().any(|b| b.starts_with("gpu:")));
+        assert!(!report["startup"].as_array().unwrap().is_empty());
+        assert!(
+            report["peak"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["device"].as_str().unwrap().starts_with("gpu:"))
+        );
+    }
+
+    let svg = std::fs::read_to_string(&plot).expect("the plot was written");
+    assert!(svg.starts_with("<svg") && svg.contains("elements per second") && svg.contains("seq"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_table_fits_80_columns_and_csv_has_a_row_per_point() {
+    let output = gpusum()
+        .args(["bench", "--sizes", "2^10,2^12", "--backends", "seq,cpu"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let table = String::from_utf8(output.stdout).unwrap();
+    for line in table.lines().filter(|line| !line.starts_with("machine:")) {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80 columns: {line:?}"
+        );
+    }
+    assert!(table.contains("backend") && table.contains("peak"));
+
+    let output = gpusum()
+        .args([
+            "bench",
+            "--csv",
+            "--sizes",
+            "2^10,2^12",
+            "--backends",
+            "seq,cpu",
+        ])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("backend,adapter,variant,count,"));
+    assert_eq!(lines.len(), 1 + 4);
+}
+
+#[test]
+fn bad_bench_options_are_usage_errors() {
+    gpusum()
+        .args(["bench", "--backends", "tpu"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown backend \"tpu\""));
+    gpusum()
+        .args(["bench", "--backends", "gpu:no-such-adapter"])
+        .assert()
+        .code(2)
+        .stderr(contains("no backend here matches"));
+    gpusum()
+        .args(["bench", "--sizes", "0"])
+        .assert()
+        .code(2)
+        .stderr(contains("must be 1 to 2^63 - 1"));
+    gpusum()
+        .args(["bench", "--sizes", "lots"])
+        .assert()
+        .code(2)
+        .stderr(contains("is not a length"));
+    gpusum().args(["bench", "--json", "--csv"]).assert().code(2);
+}
