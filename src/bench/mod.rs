@@ -366,10 +366,11 @@ fn gpu_entry_matches(entry: &str, adapter: &str, variant: ShaderVariant) -> bool
     }
 }
 
+/// The backends opened, their start-up costs, and the adapters they run on.
+type OpenedBackends = (Vec<Backend>, Vec<Startup>, Vec<AdapterReport>);
+
 /// Opens every wanted backend, timing the GPU start-up steps.
-fn open_backends(
-    wanted: &BackendFilter,
-) -> Result<(Vec<Backend>, Vec<Startup>, Vec<AdapterReport>), Error> {
+fn open_backends(wanted: &BackendFilter) -> Result<OpenedBackends, Error> {
     let mut backends = Vec::new();
     for (name, runner) in [("seq", Runner::Seq), ("cpu", Runner::Cpu)] {
         if wanted.wants_cpu(name) {
