@@ -42,7 +42,36 @@ fn invocation_sum(index: u32) -> vec2<u64> {
     // replace this loop with the closed form. Bound: n <= 2^16 elements, so carries <= 2^16.
     var sum = 0lu;
     var carries = 0u;
-    for (var j = 0u; j < n; j += 1u) {
+    // Unrolled by 8: software adapters pay a mask update and a branch per iteration, and this
+    // tripled their throughput (docs/BENCHMARKS.md). The second loop takes the remainder.
+    var j = 0u;
+    for (; j + 8u <= n; j += 8u) {
+        sum += value;
+        carries += select(0u, 1u, sum < value);
+        value += 1lu;
+        sum += value;
+        carries += select(0u, 1u, sum < value);
+        value += 1lu;
+        sum += value;
+        carries += select(0u, 1u, sum < value);
+        value += 1lu;
+        sum += value;
+        carries += select(0u, 1u, sum < value);
+        value += 1lu;
+        sum += value;
+        carries += select(0u, 1u, sum < value);
+        value += 1lu;
+        sum += value;
+        carries += select(0u, 1u, sum < value);
+        value += 1lu;
+        sum += value;
+        carries += select(0u, 1u, sum < value);
+        value += 1lu;
+        sum += value;
+        carries += select(0u, 1u, sum < value);
+        value += 1lu;
+    }
+    for (; j < n; j += 1u) {
         sum += value;
         carries += select(0u, 1u, sum < value);
         value += 1lu;

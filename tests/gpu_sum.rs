@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{SMALL_SHAPE, assert_exact, targets};
+use common::{MEDIUM_SHAPE, SMALL_SHAPE, assert_exact, targets};
 use gpusum::SumRange;
 use gpusum::gpu::WORKGROUP_SIZE;
 
@@ -17,28 +17,27 @@ fn lengths_from(start: i64, lengths: &[u64]) -> Vec<SumRange> {
 
 fn awkward_lengths() -> Vec<u64> {
     let wg = WORKGROUP_SIZE as u64;
-    let group = SMALL_SHAPE.elements_per_workgroup();
-    let dispatch = SMALL_SHAPE.elements_per_dispatch();
-    let submit = dispatch * SMALL_SHAPE.dispatches_per_submit as u64;
-    vec![
-        1,
-        2,
-        3,
-        7,
-        wg - 1,
-        wg,
-        wg + 1,
-        group - 1,
-        group,
-        group + 1,
-        dispatch - 1,
-        dispatch,
-        dispatch + 1,
-        submit - 1,
-        submit,
-        submit + 1,
-        2 * submit + 3 * dispatch + 17,
-    ]
+    let mut lengths = vec![1, 2, 3, 7, 8, 9, 15, 16, 17, wg - 1, wg, wg + 1];
+    for shape in [SMALL_SHAPE, MEDIUM_SHAPE] {
+        let group = shape.elements_per_workgroup();
+        let dispatch = shape.elements_per_dispatch();
+        let submit = dispatch * shape.dispatches_per_submit as u64;
+        lengths.extend([
+            group - 1,
+            group,
+            group + 1,
+            dispatch - 1,
+            dispatch,
+            dispatch + 1,
+        ]);
+        lengths.extend([
+            submit - 1,
+            submit,
+            submit + 1,
+            2 * submit + 3 * dispatch + 17,
+        ]);
+    }
+    lengths
 }
 
 #[test]

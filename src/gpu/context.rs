@@ -48,19 +48,44 @@ pub struct DispatchShape {
 }
 
 impl DispatchShape {
-    /// A shape for this adapter: full dispatches of 2^31 elements on hardware (well under 100 ms
-    /// even on a slow integrated GPU); 2^24 on software adapters, so that progress, Ctrl-C and
-    /// deadlines are noticed within tens of milliseconds.
+    /// The shape for this adapter, from measurements (docs/BENCHMARKS.md):
+    /// - software adapters (lavapipe, llvmpipe, WARP) run each workgroup on one CPU thread; long
+    ///   loops amortize the reduction and loop overhead best (16384 elements per invocation), and 4
+    ///   workgroups per core keep every thread busy: 2^25 elements per dispatch on 2 cores, a few
+    ///   milliseconds, so progress, Ctrl-C and deadlines are noticed quickly;
+    /// - hardware gets 8192 workgroups (several waves on the largest GPUs) of 1024 elements per
+    ///   invocation: 2^31 elements per dispatch, well under a watchdog's limit.
     pub fn for_adapter(info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> Self {
-        let software = info.device_type == wgpu::DeviceType::Cpu;
-        let per_invocation = 256;
-        let wanted_workgroups = if software { 256 } else { 1 << 15 };
-        Self {
-            per_invocation,
-            workgroups_per_dispatch: wanted_workgroups
-                .min(limits.max_compute_workgroups_per_dimension),
-            dispatches_per_submit: 4,
+        let max_workgroups = limits.max_compute_workgroups_per_dimension;
+        if info.device_type == wgpu::DeviceType::Cpu {
+            let per_invocation = 1 << 14;
+            let cores = std::thread::available_parallelism().map_or(4, |n| n.get()) as u64;
+            let fits = MAX_DISPATCH_ELEMENTS / (WORKGROUP_SIZE as u64 * per_invocation as u64);
+            Self {
+                per_invocation,
+                workgroups_per_dispatch: (4 * cores).min(fits).min(max_workgroups as u64) as u32,
+                dispatches_per_submit: 8,
+            }
+        } else {
+            Self {
+                per_invocation: 1 << 10,
+                workgroups_per_dispatch: (1 << 13).min(max_workgroups),
+                dispatches_per_submit: 4,
+            }
         }
+    }
+
+    /// Elements per invocation and workgroups for a block of `len` elements, at most a full
+    /// dispatch: spread over all of the shape's workgroups, each invocation adding as few elements
+    /// as that allows, so short ranges keep their parallelism.
+    pub fn layout(&self, len: u64) -> (u32, u32) {
+        let invocations = WORKGROUP_SIZE as u64 * self.workgroups_per_dispatch as u64;
+        let per_invocation = len
+            .div_ceil(invocations)
+            .clamp(1, self.per_invocation as u64);
+        // per_invocation >= len / invocations, so this is at most workgroups_per_dispatch.
+        let workgroups = len.div_ceil(WORKGROUP_SIZE as u64 * per_invocation);
+        (per_invocation as u32, workgroups as u32)
     }
 
     /// Elements one invocation's workgroup covers.
@@ -213,10 +238,7 @@ impl GpuContext {
         }));
 
         let scopes = ErrorScopes::push(&device);
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(variant.name()),
-            source: wgpu::ShaderSource::Wgsl(variant.source().into()),
-        });
+        let module = trusted_module(&device, variant.name(), variant.source());
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("gpusum"),
             entries: &[
@@ -393,8 +415,7 @@ impl GpuContext {
     /// Records the batch's dispatches into one submission, reads the partials back with one map,
     /// and finishes their sum on the CPU.
     fn run_batch(&self, batch: &[Block], control: &Control) -> Result<(i128, Option<f64>), Error> {
-        let workgroups =
-            |block: &Block| block.len.div_ceil(self.shape.elements_per_workgroup()) as u32;
+        let workgroups = |block: &Block| self.shape.layout(block.len).1;
         let mut params = vec![0u8; (batch.len() as u64 * self.params_stride) as usize];
         for (slot, block) in batch.iter().enumerate() {
             let offset = slot * self.params_stride as usize;
@@ -403,7 +424,7 @@ impl GpuContext {
                 base_hi: (block.first_biased >> 32) as u32,
                 // Blocks are at most elements_per_dispatch <= 2^31 long.
                 count: block.len as u32,
-                per_invocation: self.shape.per_invocation,
+                per_invocation: self.shape.layout(block.len).0,
             };
             params[offset..offset + size_of::<Params>()]
                 .copy_from_slice(bytemuck::bytes_of(&value));
@@ -564,6 +585,27 @@ impl ErrorScopes {
     }
 }
 
+/// Builds a shader module without naga's loop bounding, which cost the native kernel 18% on
+/// lavapipe (docs/BENCHMARKS.md). Array bounds checks stay on.
+pub(super) fn trusted_module(
+    device: &wgpu::Device,
+    label: &str,
+    source: &str,
+) -> wgpu::ShaderModule {
+    let descriptor = wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    };
+    let checks = wgpu::ShaderRuntimeChecks {
+        bounds_checks: true,
+        ..wgpu::ShaderRuntimeChecks::unchecked()
+    };
+    // SAFETY: loop bounding only guards against loops that never end. Every loop in shaders/
+    // ends: element loops run at most `per_invocation` (<= 2^16) times, the reduction halves its
+    // stride down to zero, and the peak loop runs `iterations` times.
+    unsafe { device.create_shader_module_trusted(descriptor, checks) }
+}
+
 fn ensure_variant(
     variant: ShaderVariant,
     features: wgpu::Features,
@@ -655,6 +697,27 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_blocks_spread_over_every_workgroup() {
+        let shape = DispatchShape {
+            per_invocation: 1 << 14,
+            workgroups_per_dispatch: 8,
+            dispatches_per_submit: 8,
+        };
+        assert_eq!(shape.layout(1), (1, 1));
+        assert_eq!(shape.layout(256 * 8), (1, 8));
+        assert_eq!(shape.layout(256 * 8 + 1), (2, 5));
+        assert_eq!(shape.layout(1 << 16), (32, 8));
+        assert_eq!(shape.layout(shape.elements_per_dispatch()), (1 << 14, 8));
+        for len in [1u64, 255, 257, 12_345, 1 << 20, (1 << 25) - 1] {
+            let (per, workgroups) = shape.layout(len);
+            assert!(
+                per as u64 * 256 * workgroups as u64 >= len && workgroups <= 8,
+                "{len}"
+            );
+        }
+    }
 
     #[test]
     fn limbs_are_least_significant_first() {

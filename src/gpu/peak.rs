@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytemuck::{Pod, Zeroable};
 
+use super::context::trusted_module;
 use super::{GpuContext, SHADERS, WORKGROUP_SIZE};
 use crate::Error;
 use crate::bench::PeakMeasurement;
@@ -37,10 +38,8 @@ impl<'a> PeakKernel<'a> {
         let software = context.adapter_info().device_type == wgpu::DeviceType::Cpu;
         let workgroups = if software { 1 << 6 } else { 1 << 12 };
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("peak_add"),
-            source: wgpu::ShaderSource::Wgsl(SHADERS[2].1.into()),
-        });
+        // Built like the range-sum kernels, so both are compared on the same terms.
+        let module = trusted_module(device, "peak_add", SHADERS[2].1);
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("peak_add"),
             layout: None,

@@ -23,7 +23,14 @@ pub const SMALL_SHAPE: DispatchShape = DispatchShape {
     dispatches_per_submit: 2,
 };
 
-/// Every adapter × variant, with the adapter's default shape and with [`SMALL_SHAPE`].
+/// A shape whose full dispatches run the unrolled loop (4 x 8) and its remainder (5).
+pub const MEDIUM_SHAPE: DispatchShape = DispatchShape {
+    per_invocation: 37,
+    workgroups_per_dispatch: 3,
+    dispatches_per_submit: 2,
+};
+
+/// Every adapter × variant, with the adapter's default shape, [`SMALL_SHAPE`] and [`MEDIUM_SHAPE`].
 pub fn targets() -> &'static [Target] {
     static TARGETS: OnceLock<Vec<Target>> = OnceLock::new();
     TARGETS.get_or_init(|| {
@@ -33,7 +40,11 @@ pub fn targets() -> &'static [Target] {
         let mut targets = Vec::new();
         for adapter in &adapters {
             for variant in ShaderVariant::supported_by(adapter.features()) {
-                for (shape_name, shape) in [("default", None), ("small", Some(SMALL_SHAPE))] {
+                for (shape_name, shape) in [
+                    ("default", None),
+                    ("small", Some(SMALL_SHAPE)),
+                    ("medium", Some(MEDIUM_SHAPE)),
+                ] {
                     let options = GpuOptions {
                         variant: Some(variant),
                         shape,
