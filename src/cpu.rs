@@ -21,7 +21,7 @@ pub const CHUNK_ELEMENTS: u64 = 1 << 16;
 pub const BLOCK_ELEMENTS: u64 = 1 << 26;
 
 /// Independent accumulators, so the compiler can keep them in vector lanes.
-const LANES: usize = 8;
+const LANES: usize = 16;
 
 /// Sums `range` on the rayon pool, every element added.
 pub fn sum_parallel(range: SumRange, control: &Control) -> Result<i128, Error> {
@@ -67,18 +67,40 @@ fn sum_blocks(
 
 /// Exact sum of the `len` biased values `first, first + 1, ...`, every one of them added.
 ///
+/// Runs the AVX2 build where the CPU has it (Mesa's JIT uses it too, so `gpusum bench` compares
+/// like with like), else the portable one.
+pub fn biased_sum(first: u64, len: u64) -> u128 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { biased_sum_avx2(first, len) };
+    }
+    biased_sum_lanes(first, len)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn biased_sum_avx2(first: u64, len: u64) -> u128 {
+    biased_sum_lanes(first, len)
+}
+
+/// The kernel behind [`biased_sum`], inlined into each build.
+///
 /// Bound: each lane adds at most `len / LANES + 1` values below 2^64, so its carry count fits in
 /// u64 and the result (< len * 2^64) fits in u128 for any `len` below 2^64.
-pub fn biased_sum(first: u64, len: u64) -> u128 {
+#[inline(always)]
+fn biased_sum_lanes(first: u64, len: u64) -> u128 {
     let mut sums = [0u64; LANES];
     let mut carries = [0u64; LANES];
     let mut values: [u64; LANES] = std::array::from_fn(|lane| first.wrapping_add(lane as u64));
     for _ in 0..len / LANES as u64 {
         for lane in 0..LANES {
-            sums[lane] = sums[lane].wrapping_add(values[lane]);
+            let (a, b) = (sums[lane], values[lane]);
+            let sum = a.wrapping_add(b);
             // The carry depends on every partial sum: this is what stops LLVM from folding
-            // the loop into the closed form.
-            carries[lane] += (sums[lane] < values[lane]) as u64;
+            // the loop into the closed form. Written bitwise, it vectorizes.
+            carries[lane] += ((a & b) | ((a | b) & !sum)) >> 63;
+            sums[lane] = sum;
             // Past the last element this may wrap; those values are never added.
             values[lane] = values[lane].wrapping_add(LANES as u64);
         }
@@ -128,8 +150,24 @@ pub fn measure_peak(parallel: bool, min_seconds: f64) -> PeakMeasurement {
 }
 
 /// `a += b; b += a` in every lane: a Fibonacci-like recurrence that LLVM cannot fold, so each
-/// add really runs. Returns a checksum that keeps the chains live.
+/// add really runs. Returns a checksum that keeps the chains live. Built like [`biased_sum`].
 fn peak_chains(seed: u32, iterations: u64) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { peak_chains_avx2(seed, iterations) };
+    }
+    peak_chains_lanes(seed, iterations)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn peak_chains_avx2(seed: u32, iterations: u64) -> u32 {
+    peak_chains_lanes(seed, iterations)
+}
+
+#[inline(always)]
+fn peak_chains_lanes(seed: u32, iterations: u64) -> u32 {
     let seed = std::hint::black_box(seed);
     let iterations = std::hint::black_box(iterations);
     let mut a: [u32; PEAK_LANES] = std::array::from_fn(|lane| seed ^ lane as u32);
