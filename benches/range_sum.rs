@@ -24,6 +24,7 @@ fn contexts() -> Vec<(String, GpuContext)> {
         for variant in ShaderVariant::supported_by(adapter.features()) {
             let options = GpuOptions {
                 variant: Some(variant),
+                reduction: None,
                 shape: None,
             };
             match GpuContext::new(adapter, &options) {

@@ -144,6 +144,27 @@ pub struct DeviceArgs {
     /// Force a shader variant; native needs an adapter with SHADER_INT64.
     #[arg(long, value_enum)]
     pub shader: Option<Shader>,
+
+    /// Force the workgroup reduction; subgroup needs an adapter with SUBGROUP.
+    #[arg(long, value_enum)]
+    pub reduction: Option<ReductionArg>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ReductionArg {
+    /// A tree in workgroup memory; runs on every adapter.
+    Tree,
+    /// subgroupAdd, then one partial per subgroup; needs SUBGROUP.
+    Subgroup,
+}
+
+impl From<ReductionArg> for gpusum::gpu::Reduction {
+    fn from(reduction: ReductionArg) -> Self {
+        match reduction {
+            ReductionArg::Tree => gpusum::gpu::Reduction::Tree,
+            ReductionArg::Subgroup => gpusum::gpu::Reduction::Subgroup,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -1,6 +1,6 @@
 //! The library's one error type.
 
-use crate::gpu::ShaderVariant;
+use crate::gpu::{Reduction, ShaderVariant};
 
 /// Everything that can stop a sum. The library returns these and never prints.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +27,17 @@ pub enum Error {
     VariantUnsupported {
         /// The variant asked for.
         variant: ShaderVariant,
+        /// The adapter, as "name (backend)".
+        adapter: String,
+        /// The missing wgpu feature.
+        missing: &'static str,
+    },
+
+    /// The adapter lacks a feature the requested reduction needs.
+    #[error("the {reduction} reduction needs {missing}, which {adapter} does not have")]
+    ReductionUnsupported {
+        /// The reduction asked for.
+        reduction: Reduction,
         /// The adapter, as "name (backend)".
         adapter: String,
         /// The missing wgpu feature.

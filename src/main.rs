@@ -128,6 +128,7 @@ fn run_sum(args: &SumArgs) -> anyhow::Result<ExitCode> {
             "backend": engine.backend_name(),
             "adapter": engine.gpu().map(|context| context.adapter_name()),
             "variant": engine.gpu().map(|context| context.variant().name()),
+            "reduction": engine.gpu().map(|context| context.reduction().name()),
             "start": start,
             "end": end,
             "count": range.count(),
@@ -149,6 +150,7 @@ fn run_sum(args: &SumArgs) -> anyhow::Result<ExitCode> {
 fn open_engine(device: &DeviceArgs) -> anyhow::Result<gpusum::Opened> {
     let options = GpuOptions {
         variant: device.shader.map(Into::into),
+        reduction: device.reduction.map(Into::into),
         shape: None,
     };
     Ok(Engine::open(
@@ -163,10 +165,11 @@ fn describe_engine(engine: &Engine) {
         Some(context) => {
             let shape = context.shape();
             eprintln!(
-                "backend: gpu on {} [{:?}], {} shader, {} elements/invocation, {} elements/dispatch",
+                "backend: gpu on {} [{:?}], {} shader, {} reduction, up to {} elements/invocation, {} elements/dispatch",
                 context.adapter_name(),
                 context.adapter_info().device_type,
                 context.variant(),
+                context.reduction(),
                 shape.per_invocation,
                 shape.elements_per_dispatch(),
             );
@@ -242,9 +245,10 @@ fn selftest(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
             "target", "passed", "time"
         );
     }
+    let mut last_adapter = None;
     let report = selftest::run(&options, |target| {
         if !args.json {
-            print_target_row(target);
+            print_target_row(target, &mut last_adapter);
         }
     });
     let no_adapter = report.adapters == 0;
@@ -281,14 +285,26 @@ fn selftest(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Wide enough for "llvmpipe (LLVM 15.0.6, 256 bits) (vulkan) / emulated"; the row fits 80 columns.
+/// Wide enough for "  emulated / subgroup" and for "cpu"; a row fits 80 columns.
 const LABEL_WIDTH: usize = 52;
 
-fn print_target_row(target: &TargetReport) {
-    let mut label = target.label();
-    if label.chars().count() > LABEL_WIDTH {
-        label = label.chars().take(LABEL_WIDTH - 1).collect::<String>() + "…";
-    }
+/// One row per target; a GPU's rows are indented under a line naming its adapter.
+fn print_target_row(target: &TargetReport, last_adapter: &mut Option<String>) {
+    let label = match (&target.adapter, target.shader()) {
+        (Some(adapter), Some(shader)) => {
+            if last_adapter.as_ref() != Some(adapter) {
+                println!("{adapter}");
+                *last_adapter = Some(adapter.clone());
+            }
+            format!("  {shader}")
+        }
+        _ => target.label(),
+    };
+    let label: String = if label.chars().count() > LABEL_WIDTH {
+        label.chars().take(LABEL_WIDTH - 1).chain(['…']).collect()
+    } else {
+        label
+    };
     let passed = format!("{}/{}", target.passed, target.run);
     let result = match (&target.error, target.ok()) {
         (Some(_), _) => "ERROR",
@@ -371,7 +387,12 @@ fn list_adapters(json: bool) -> anyhow::Result<ExitCode> {
         );
         println!("    timestamps:  {}", yes_no(report.timestamps));
         let variants: Vec<&str> = report.variants.iter().map(|v| v.name()).collect();
-        println!("    shaders:     {}", variants.join(", "));
+        let reductions: Vec<&str> = report.reductions.iter().map(|r| r.name()).collect();
+        println!(
+            "    shaders:     {}; reductions: {}",
+            variants.join(", "),
+            reductions.join(", ")
+        );
         println!(
             "    limits:      {} workgroups/dimension, {} invocations/workgroup, {} B workgroup memory, {} B storage binding",
             report.max_workgroups_per_dimension,

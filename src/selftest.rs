@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::control::{Control, deadline_after, default_timeout};
-use crate::gpu::{self, GpuContext, GpuOptions, ShaderVariant, WORKGROUP_SIZE};
+use crate::gpu::{self, GpuContext, GpuOptions, Reduction, ShaderVariant, WORKGROUP_SIZE};
 use crate::range::SumRange;
 use crate::{Error, cpu};
 
@@ -42,6 +42,8 @@ pub struct TargetReport {
     pub adapter: Option<String>,
     /// The shader variant for a GPU, else null.
     pub variant: Option<ShaderVariant>,
+    /// The workgroup reduction for a GPU, else null.
+    pub reduction: Option<Reduction>,
     /// Whether the adapter is a software (CPU) adapter.
     pub software: bool,
     /// Cases that matched both oracles.
@@ -60,13 +62,14 @@ impl TargetReport {
     fn new(
         backend: &'static str,
         adapter: Option<String>,
-        variant: Option<ShaderVariant>,
+        shader: Option<(ShaderVariant, Reduction)>,
         software: bool,
     ) -> Self {
         Self {
             backend,
             adapter,
-            variant,
+            variant: shader.map(|(variant, _)| variant),
+            reduction: shader.map(|(_, reduction)| reduction),
             software,
             passed: 0,
             run: 0,
@@ -81,13 +84,18 @@ impl TargetReport {
         self.error.is_none() && self.passed == self.run
     }
 
-    /// "cpu", "seq", or "adapter name (backend) / variant".
+    /// "cpu", "seq", or "adapter name (backend) / variant / reduction".
     pub fn label(&self) -> String {
-        match (&self.adapter, self.variant) {
-            (Some(adapter), Some(variant)) => format!("{adapter} / {variant}"),
+        match (&self.adapter, self.shader()) {
+            (Some(adapter), Some(shader)) => format!("{adapter} / {shader}"),
             (Some(adapter), None) => adapter.clone(),
             _ => self.backend.to_owned(),
         }
+    }
+
+    /// "variant / reduction" for a GPU target.
+    pub fn shader(&self) -> Option<String> {
+        Some(format!("{} / {}", self.variant?, self.reduction?))
     }
 }
 
@@ -149,41 +157,41 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
     for adapter in &adapters {
         let info = adapter.get_info();
         for variant in ShaderVariant::supported_by(adapter.features()) {
-            let software = info.device_type == wgpu::DeviceType::Cpu;
-            let mut report = TargetReport::new(
-                "gpu",
-                Some(gpu::describe_short(&info)),
-                Some(variant),
-                software,
-            );
-            let options_for = GpuOptions {
-                variant: Some(variant),
-                shape: None,
-            };
-            match GpuContext::new(adapter, &options_for) {
-                Ok(context) => {
-                    let shape = context.shape();
-                    let sizes = [
-                        ("workgroup size", WORKGROUP_SIZE as u64),
-                        ("elements per workgroup", shape.elements_per_workgroup()),
-                        ("elements per dispatch", shape.elements_per_dispatch()),
-                        (
-                            "elements per submission",
-                            shape.elements_per_dispatch() * shape.dispatches_per_submit as u64,
-                        ),
-                    ];
-                    let cases = battery(&sizes, options.seed);
-                    run_cases(
-                        &mut report,
-                        &cases,
-                        options,
-                        &mut reference,
-                        |range, control| context.sum(range, control),
-                    );
+            for reduction in Reduction::supported_by(adapter.features()) {
+                let software = info.device_type == wgpu::DeviceType::Cpu;
+                let name = gpu::describe_short(&info);
+                let mut report =
+                    TargetReport::new("gpu", Some(name), Some((variant, reduction)), software);
+                let gpu_options = GpuOptions {
+                    variant: Some(variant),
+                    reduction: Some(reduction),
+                    shape: None,
+                };
+                match GpuContext::new(adapter, &gpu_options) {
+                    Ok(context) => {
+                        let shape = context.shape();
+                        let sizes = [
+                            ("workgroup size", WORKGROUP_SIZE as u64),
+                            ("elements per workgroup", shape.elements_per_workgroup()),
+                            ("elements per dispatch", shape.elements_per_dispatch()),
+                            (
+                                "elements per submission",
+                                shape.elements_per_dispatch() * shape.dispatches_per_submit as u64,
+                            ),
+                        ];
+                        let cases = battery(&sizes, options.seed);
+                        run_cases(
+                            &mut report,
+                            &cases,
+                            options,
+                            &mut reference,
+                            |range, control| context.sum(range, control),
+                        );
+                    }
+                    Err(error) => report.error = Some(error.to_string()),
                 }
-                Err(error) => report.error = Some(error.to_string()),
+                finish(report, &mut targets);
             }
-            finish(report, &mut targets);
         }
     }
 
@@ -348,12 +356,8 @@ mod tests {
     fn a_wrong_or_failing_adder_is_reported_case_by_case() {
         let cases = battery(&[("size", 100)], 3);
         let options = SelftestOptions::default();
-        let mut report = TargetReport::new(
-            "gpu",
-            Some("broken (test)".into()),
-            Some(ShaderVariant::Emulated),
-            false,
-        );
+        let shader = Some((ShaderVariant::Emulated, Reduction::Tree));
+        let mut report = TargetReport::new("gpu", Some("broken (test)".into()), shader, false);
         // Off by one on ranges longer than 150; an error on empty ranges.
         run_cases(
             &mut report,

@@ -127,7 +127,7 @@ fn the_table_fits_80_columns_and_csv_has_a_row_per_point() {
         .unwrap();
     let csv = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("backend,adapter,variant,count,"));
+    assert!(lines[0].starts_with("backend,adapter,variant,reduction,count,"));
     assert_eq!(lines.len(), 1 + 4);
 }
 

@@ -162,6 +162,13 @@ fn runtime_failures_exit_1_with_a_message() {
             .code(1)
             .stdout("")
             .stderr(contains("the native shader needs SHADER_INT64"));
+        gpusum()
+            .env("WGPU_BACKEND", "gl")
+            .args(["--backend", "gpu", "--reduction", "subgroup", "1", "20"])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(contains("the subgroup reduction needs SUBGROUP"));
     }
 }
 

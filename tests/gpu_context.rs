@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use gpusum::gpu::{self, DispatchShape};
+use gpusum::gpu::{self, DispatchShape, Reduction};
 use gpusum::{Control, Error, GpuContext, GpuOptions, ShaderVariant, SumRange};
 
 /// A long range: far more than any adapter sums in the deadlines below.
@@ -19,7 +19,7 @@ fn adapters() -> Vec<wgpu::Adapter> {
 }
 
 #[test]
-fn a_callers_device_without_int64_runs_the_emulated_shader_and_refuses_native() {
+fn a_callers_plain_device_runs_the_portable_kernel_and_refuses_what_it_lacks() {
     for adapter in adapters() {
         let info = adapter.get_info();
         let descriptor = wgpu::DeviceDescriptor {
@@ -30,6 +30,7 @@ fn a_callers_device_without_int64_runs_the_emulated_shader_and_refuses_native() 
             pollster::block_on(adapter.request_device(&descriptor)).expect("a plain device");
         let forced = GpuOptions {
             variant: Some(ShaderVariant::Native),
+            reduction: None,
             shape: None,
         };
         let refused = GpuContext::from_device(info.clone(), device.clone(), queue.clone(), &forced);
@@ -44,8 +45,25 @@ fn a_callers_device_without_int64_runs_the_emulated_shader_and_refuses_native() 
             "{}: native forced on a device without int64",
             info.name
         );
+        let forced = GpuOptions {
+            reduction: Some(Reduction::Subgroup),
+            ..GpuOptions::default()
+        };
+        let refused = GpuContext::from_device(info.clone(), device.clone(), queue.clone(), &forced);
+        assert!(
+            matches!(
+                refused,
+                Err(Error::ReductionUnsupported {
+                    missing: "SUBGROUP",
+                    ..
+                })
+            ),
+            "{}: subgroups forced on a device without them",
+            info.name
+        );
         let context = GpuContext::from_device(info, device, queue, &GpuOptions::default()).unwrap();
         assert_eq!(context.variant(), ShaderVariant::Emulated);
+        assert_eq!(context.reduction(), Reduction::Tree);
         let range = SumRange::new(-70_000, 1_000_000);
         assert_eq!(
             context.sum(range, &Control::default()).unwrap(),
@@ -88,6 +106,7 @@ fn shapes_beyond_the_kernel_or_the_adapter_are_refused_before_dispatch() {
         for shape in bad {
             let options = GpuOptions {
                 variant: None,
+                reduction: None,
                 shape: Some(shape),
             };
             let result = GpuContext::new(&adapter, &options);

@@ -38,9 +38,14 @@ fn selftest_passes_on_every_adapter_and_says_so() {
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains("seed 7"), "{stdout}");
     for backend in &backends {
+        let heading = stdout
+            .lines()
+            .position(|l| l.ends_with(&format!("({backend})")));
+        let heading = heading.unwrap_or_else(|| panic!("{backend} heading missing:\n{stdout}"));
+        let first_row = stdout.lines().nth(heading + 1).unwrap();
         assert!(
-            stdout.contains(&format!("({backend}) / emulated")),
-            "{backend} row missing:\n{stdout}"
+            first_row.starts_with("  emulated / tree") && first_row.ends_with("ok"),
+            "{first_row}"
         );
     }
     assert!(
@@ -90,11 +95,20 @@ fn selftest_json_lists_each_adapter_and_variant_per_backend() {
             assert!(row["run"].as_u64().unwrap() >= 30);
         }
         if backend == "vulkan" {
-            // lavapipe has int64: both variants must have run.
-            assert!(
-                gpu_rows.iter().any(|r| r["variant"] == "native")
-                    && gpu_rows.iter().any(|r| r["variant"] == "emulated")
-            );
+            // lavapipe has int64 and subgroups: every variant and reduction must have run.
+            for (variant, reduction) in [
+                ("emulated", "tree"),
+                ("emulated", "subgroup"),
+                ("native", "tree"),
+                ("native", "subgroup"),
+            ] {
+                assert!(
+                    gpu_rows
+                        .iter()
+                        .any(|r| r["variant"] == variant && r["reduction"] == reduction),
+                    "{variant} / {reduction} did not run"
+                );
+            }
         }
     }
 }

@@ -1,31 +1,34 @@
-//! Every WGSL file in shaders/ parses and validates with naga; no GPU needed.
+//! Every WGSL file in shaders/ is parsed and validated by naga; no GPU needed.
+//!
+//! The range-sum kernels are composed of three files (a reduction, the limb helpers, and the
+//! arithmetic), so each composition gpusum builds is validated; the peak kernel stands alone.
 
 use std::path::Path;
 
 use gpusum::ShaderVariant;
-use gpusum::gpu::{self, WORKGROUP_SIZE};
+use gpusum::gpu::{self, Reduction, WORKGROUP_SIZE};
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
-fn shader_files() -> Vec<std::path::PathBuf> {
+fn shader_files() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
         .expect("shaders/ exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "wgsl"))
+        .map(|entry| {
+            entry
+                .expect("readable entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8 name")
+        })
+        .filter(|name| name.ends_with(".wgsl"))
         .collect();
     files.sort();
     files
 }
 
-fn parse(path: &Path) -> naga::Module {
-    let source = std::fs::read_to_string(path).expect("readable shader");
-    naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| {
-        panic!(
-            "{} does not parse:\n{}",
-            path.display(),
-            e.emit_to_string(&source)
-        )
-    })
+fn parse(label: &str, source: &str) -> naga::Module {
+    naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{label} does not parse:\n{}", e.emit_to_string(source)))
 }
 
 fn validate(module: &naga::Module, capabilities: Capabilities) -> Result<(), String> {
@@ -35,66 +38,105 @@ fn validate(module: &naga::Module, capabilities: Capabilities) -> Result<(), Str
         .map_err(|e| format!("{:?}", e.into_inner()))
 }
 
-#[test]
-fn every_shader_validates() {
-    let files = shader_files();
-    assert!(!files.is_empty(), "no shaders found");
-    for path in files {
-        let module = parse(&path);
-        validate(&module, Capabilities::all())
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+fn workgroup_size(label: &str, module: &naga::Module) -> u32 {
+    let (_, constant) = module
+        .constants
+        .iter()
+        .find(|(_, c)| c.name.as_deref() == Some("WORKGROUP_SIZE"))
+        .unwrap_or_else(|| panic!("{label} has no WORKGROUP_SIZE"));
+    match module.global_expressions[constant.init] {
+        naga::Expression::Literal(naga::Literal::U32(size)) => size,
+        ref other => panic!("{label}: WORKGROUP_SIZE is {other:?}"),
     }
 }
 
-#[test]
-fn every_shader_file_is_embedded_and_agrees_on_the_workgroup_size() {
-    let files = shader_files();
-    assert_eq!(
-        files.len(),
-        gpu::SHADERS.len(),
-        "shaders/ and gpu::SHADERS list different files"
-    );
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let name = path.file_name().unwrap().to_str().unwrap();
-        let embedded = gpu::SHADERS
-            .iter()
-            .find(|(file, _)| *file == name)
-            .map(|(_, source)| *source);
-        assert_eq!(
-            embedded,
-            Some(text.as_str()),
-            "{name} is not embedded as it is on disk"
-        );
-        let module = parse(&path);
-        let constant = module
-            .constants
-            .iter()
-            .find(|(_, c)| c.name.as_deref() == Some("WORKGROUP_SIZE"))
-            .unwrap_or_else(|| panic!("{} has no WORKGROUP_SIZE", path.display()))
-            .1;
-        match module.global_expressions[constant.init] {
-            naga::Expression::Literal(naga::Literal::U32(size)) => {
-                assert_eq!(
-                    size,
-                    WORKGROUP_SIZE,
-                    "{}: WORKGROUP_SIZE differs from the host's",
-                    path.display()
-                )
-            }
-            ref other => panic!("{}: WORKGROUP_SIZE is {other:?}", path.display()),
+fn compositions() -> Vec<(String, String)> {
+    let mut kernels = Vec::new();
+    for variant in ShaderVariant::ALL {
+        for reduction in Reduction::ALL {
+            kernels.push((
+                format!("{variant} / {reduction}"),
+                gpu::kernel_source(variant, reduction),
+            ));
         }
     }
+    kernels
 }
 
 #[test]
-fn the_emulated_shader_needs_no_64_bit_integers() {
-    let module = naga::front::wgsl::parse_str(ShaderVariant::Emulated.source()).unwrap();
-    let core = Capabilities::all() - Capabilities::SHADER_INT64;
-    validate(&module, core).expect("the portable shader must validate without SHADER_INT64");
-    let native = naga::front::wgsl::parse_str(ShaderVariant::Native.source()).unwrap();
+fn every_kernel_validates_and_agrees_on_the_workgroup_size() {
+    for (label, source) in compositions() {
+        let module = parse(&label, &source);
+        validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(
+            workgroup_size(&label, &module),
+            WORKGROUP_SIZE,
+            "{label}: differs from the host"
+        );
+    }
+    let peak = parse(
+        "peak_add.wgsl",
+        gpu::SHADERS
+            .iter()
+            .find(|(f, _)| *f == "peak_add.wgsl")
+            .unwrap()
+            .1,
+    );
+    validate(&peak, Capabilities::all()).expect("peak_add.wgsl validates");
+    assert_eq!(workgroup_size("peak_add.wgsl", &peak), WORKGROUP_SIZE);
+}
+
+#[test]
+fn every_shader_file_is_embedded_as_on_disk_and_used() {
+    let files = shader_files();
+    let embedded: Vec<&str> = gpu::SHADERS.iter().map(|(file, _)| *file).collect();
+    assert_eq!(
+        files,
+        {
+            let mut e = embedded.clone();
+            e.sort();
+            e
+        },
+        "shaders/ and gpu::SHADERS differ"
+    );
+    let kernels: Vec<String> = compositions()
+        .into_iter()
+        .map(|(_, source)| source)
+        .collect();
+    for (file, source) in gpu::SHADERS {
+        let on_disk = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("shaders")
+                .join(file),
+        )
+        .unwrap();
+        assert_eq!(source, on_disk, "{file} is not embedded as it is on disk");
+        let used = file == "peak_add.wgsl" || kernels.iter().any(|kernel| kernel.contains(source));
+        assert!(used, "{file} is in no kernel");
+    }
+}
+
+#[test]
+fn optional_capabilities_are_needed_only_where_promised() {
+    let optional = Capabilities::SHADER_INT64 | Capabilities::SUBGROUP;
+    let core = Capabilities::all() - optional;
+    let portable = gpu::kernel_source(ShaderVariant::Emulated, Reduction::Tree);
+    validate(&parse("emulated / tree", &portable), core)
+        .expect("the portable kernel needs no optional capability");
+    let native = gpu::kernel_source(ShaderVariant::Native, Reduction::Tree);
     assert!(
-        validate(&native, core).is_err(),
-        "the native shader should need SHADER_INT64"
+        validate(
+            &parse("native / tree", &native),
+            Capabilities::all() - Capabilities::SHADER_INT64
+        )
+        .is_err()
+    );
+    let subgroup = gpu::kernel_source(ShaderVariant::Emulated, Reduction::Subgroup);
+    assert!(
+        validate(
+            &parse("emulated / subgroup", &subgroup),
+            Capabilities::all() - Capabilities::SUBGROUP
+        )
+        .is_err()
     );
 }

@@ -16,7 +16,9 @@ pub use output::{to_csv, to_table};
 pub use plot::write_svg;
 
 use crate::control::Control;
-use crate::gpu::{self, AdapterReport, GpuContext, GpuOptions, PeakKernel, ShaderVariant};
+use crate::gpu::{
+    self, AdapterReport, GpuContext, GpuOptions, PeakKernel, Reduction, ShaderVariant,
+};
 use crate::range::SumRange;
 use crate::{Error, cpu};
 
@@ -117,6 +119,8 @@ pub struct Row {
     pub adapter: Option<String>,
     /// Shader variant for a GPU, else null.
     pub variant: Option<ShaderVariant>,
+    /// Workgroup reduction for a GPU (the best the adapter has), else null.
+    pub reduction: Option<Reduction>,
     /// Elements summed (the range 1..=count).
     pub count: u64,
     /// Timed runs.
@@ -406,8 +410,7 @@ fn open_backends(wanted: &BackendFilter) -> Result<OpenedBackends, Error> {
         let started = Instant::now();
         let descriptor = wgpu::DeviceDescriptor {
             label: Some("gpusum bench"),
-            required_features: adapter.features()
-                & (wgpu::Features::SHADER_INT64 | wgpu::Features::TIMESTAMP_QUERY),
+            required_features: adapter.features() & gpu::USEFUL_FEATURES,
             required_limits: adapter.limits(),
             ..Default::default()
         };
@@ -423,6 +426,7 @@ fn open_backends(wanted: &BackendFilter) -> Result<OpenedBackends, Error> {
             let started = Instant::now();
             let options = GpuOptions {
                 variant: Some(variant),
+                reduction: None,
                 shape: None,
             };
             let context =
@@ -515,6 +519,10 @@ fn measure(backend: &Backend, count: u64, options: &BenchOptions) -> Result<Row,
         label: backend.label.clone(),
         adapter: backend.adapter.clone(),
         variant: backend.variant,
+        reduction: match &backend.runner {
+            Runner::Gpu(context) => Some(context.reduction()),
+            _ => None,
+        },
         count,
         runs: times.len(),
         median_seconds,
@@ -752,6 +760,7 @@ mod tests {
             label: backend.into(),
             adapter: None,
             variant: None,
+            reduction: None,
             count,
             runs: 1,
             median_seconds,

@@ -130,7 +130,7 @@ pub fn to_table(report: &Report) -> String {
 /// The rows as CSV with a header line (RFC 4180 quoting).
 pub fn to_csv(report: &Report) -> String {
     let mut out = String::from(
-        "backend,adapter,variant,count,runs,median_seconds,min_seconds,max_seconds,elements_per_second,\
+        "backend,adapter,variant,reduction,count,runs,median_seconds,min_seconds,max_seconds,elements_per_second,\
          kernel_seconds,speedup_vs_seq,speedup_vs_cpu\n",
     );
     let optional = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
@@ -139,6 +139,9 @@ pub fn to_csv(report: &Report) -> String {
             quote(&row.backend),
             quote(row.adapter.as_deref().unwrap_or("")),
             row.variant.map(|v| v.name().to_owned()).unwrap_or_default(),
+            row.reduction
+                .map(|r| r.name().to_owned())
+                .unwrap_or_default(),
             row.count.to_string(),
             row.runs.to_string(),
             row.median_seconds.to_string(),

@@ -119,6 +119,7 @@ mod tests {
             label: label.into(),
             adapter: None,
             variant: None,
+            reduction: None,
             count,
             runs: 3,
             median_seconds: count as f64 / rate,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::ShaderVariant;
+use super::{Reduction, ShaderVariant};
 use crate::Error;
 
 /// A wgpu instance configured from the environment (`WGPU_BACKEND` and wgpu's other variables).
@@ -113,6 +113,8 @@ pub struct AdapterReport {
     pub timestamps: bool,
     /// Shader variants this adapter can run.
     pub variants: Vec<ShaderVariant>,
+    /// Workgroup reductions this adapter can run.
+    pub reductions: Vec<Reduction>,
     /// Limits that bound a dispatch.
     pub max_workgroups_per_dimension: u32,
     pub max_invocations_per_workgroup: u32,
@@ -144,6 +146,7 @@ impl AdapterReport {
             subgroup_sizes: (info.subgroup_min_size, info.subgroup_max_size),
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             variants: ShaderVariant::supported_by(features),
+            reductions: Reduction::supported_by(features),
             max_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
             max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
             max_workgroup_storage_bytes: limits.max_compute_workgroup_storage_size,

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{ShaderVariant, describe_short};
+use super::{Reduction, ShaderVariant, describe_short, kernel_source};
 use crate::Error;
 use crate::control::Control;
 use crate::range::{Block, SumRange};
@@ -129,6 +129,8 @@ impl DispatchShape {
 pub struct GpuOptions {
     /// Force a shader variant; `None` takes the best the device supports.
     pub variant: Option<ShaderVariant>,
+    /// Force a workgroup reduction; `None` takes the best the device supports.
+    pub reduction: Option<Reduction>,
     /// Override the dispatch shape; `None` takes [`DispatchShape::for_adapter`].
     pub shape: Option<DispatchShape>,
 }
@@ -152,6 +154,7 @@ pub struct GpuContext {
     device: wgpu::Device,
     queue: wgpu::Queue,
     variant: ShaderVariant,
+    reduction: Reduction,
     shape: DispatchShape,
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
@@ -180,7 +183,10 @@ impl GpuContext {
         if let Some(variant) = options.variant {
             ensure_variant(variant, adapter.features(), &info)?;
         }
-        let wanted = wgpu::Features::SHADER_INT64 | wgpu::Features::TIMESTAMP_QUERY;
+        if let Some(reduction) = options.reduction {
+            ensure_reduction(reduction, adapter.features(), &info)?;
+        }
+        let wanted = USEFUL_FEATURES;
         let descriptor = wgpu::DeviceDescriptor {
             label: Some("gpusum"),
             required_features: adapter.features() & wanted,
@@ -211,6 +217,10 @@ impl GpuContext {
             Some(variant) => ensure_variant(variant, features, &info).map(|()| variant)?,
             None => ShaderVariant::best_for(features),
         };
+        let reduction = match options.reduction {
+            Some(reduction) => ensure_reduction(reduction, features, &info).map(|()| reduction)?,
+            None => Reduction::best_for(features),
+        };
         let shape = options
             .shape
             .unwrap_or_else(|| DispatchShape::for_adapter(&info, &limits));
@@ -238,7 +248,7 @@ impl GpuContext {
         }));
 
         let scopes = ErrorScopes::push(&device);
-        let module = trusted_module(&device, variant.name(), variant.source());
+        let module = trusted_module(&device, variant.name(), &kernel_source(variant, reduction));
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("gpusum"),
             entries: &[
@@ -323,6 +333,7 @@ impl GpuContext {
             device,
             queue,
             variant,
+            reduction,
             shape,
             pipeline,
             bind_group,
@@ -361,6 +372,11 @@ impl GpuContext {
     /// The shader variant this context runs.
     pub fn variant(&self) -> ShaderVariant {
         self.variant
+    }
+
+    /// How this context's workgroups combine their sums.
+    pub fn reduction(&self) -> Reduction {
+        self.reduction
     }
 
     /// How this context cuts a range into dispatches.
@@ -604,6 +620,27 @@ pub(super) fn trusted_module(
     // ends: element loops run at most `per_invocation` (<= 2^16) times, the reduction halves its
     // stride down to zero, and the peak loop runs `iterations` times.
     unsafe { device.create_shader_module_trusted(descriptor, checks) }
+}
+
+/// The optional features gpusum uses when an adapter has them.
+pub const USEFUL_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
+    .union(wgpu::Features::TIMESTAMP_QUERY)
+    .union(wgpu::Features::SUBGROUP);
+
+fn ensure_reduction(
+    reduction: Reduction,
+    features: wgpu::Features,
+    info: &wgpu::AdapterInfo,
+) -> Result<(), Error> {
+    if features.contains(reduction.required_features()) {
+        Ok(())
+    } else {
+        Err(Error::ReductionUnsupported {
+            reduction,
+            adapter: describe_short(info),
+            missing: reduction.required_feature_name().unwrap_or("nothing"),
+        })
+    }
 }
 
 fn ensure_variant(

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use bytemuck::{Pod, Zeroable};
 
 use super::context::trusted_module;
-use super::{GpuContext, SHADERS, WORKGROUP_SIZE};
+use super::{GpuContext, WORKGROUP_SIZE};
 use crate::Error;
 use crate::bench::PeakMeasurement;
 
@@ -39,7 +39,7 @@ impl<'a> PeakKernel<'a> {
         let workgroups = if software { 1 << 6 } else { 1 << 12 };
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         // Built like the range-sum kernels, so both are compared on the same terms.
-        let module = trusted_module(device, "peak_add", SHADERS[2].1);
+        let module = trusted_module(device, "peak_add", super::shader("peak_add.wgsl"));
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("peak_add"),
             layout: None,

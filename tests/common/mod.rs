@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use gpusum::gpu::{self, DispatchShape};
+use gpusum::gpu::{self, DispatchShape, Reduction};
 use gpusum::{Control, GpuContext, GpuOptions, ShaderVariant, SumRange, cpu};
 
 /// One context to test: an adapter, a variant and a dispatch shape.
@@ -30,7 +30,8 @@ pub const MEDIUM_SHAPE: DispatchShape = DispatchShape {
     dispatches_per_submit: 2,
 };
 
-/// Every adapter × variant, with the adapter's default shape, [`SMALL_SHAPE`] and [`MEDIUM_SHAPE`].
+/// Every adapter × variant × reduction, with the adapter's default shape, [`SMALL_SHAPE`] and
+/// [`MEDIUM_SHAPE`].
 pub fn targets() -> &'static [Target] {
     static TARGETS: OnceLock<Vec<Target>> = OnceLock::new();
     TARGETS.get_or_init(|| {
@@ -40,26 +41,29 @@ pub fn targets() -> &'static [Target] {
         let mut targets = Vec::new();
         for adapter in &adapters {
             for variant in ShaderVariant::supported_by(adapter.features()) {
-                for (shape_name, shape) in [
-                    ("default", None),
-                    ("small", Some(SMALL_SHAPE)),
-                    ("medium", Some(MEDIUM_SHAPE)),
-                ] {
-                    let options = GpuOptions {
-                        variant: Some(variant),
-                        shape,
-                    };
-                    let context = GpuContext::new(adapter, &options).unwrap_or_else(|e| {
-                        panic!(
-                            "building a context on {}: {e}",
-                            gpu::describe_short(&adapter.get_info())
-                        )
-                    });
-                    let label = format!(
-                        "{} / {variant} / {shape_name} shape",
-                        context.adapter_name()
-                    );
-                    targets.push(Target { label, context });
+                for reduction in Reduction::supported_by(adapter.features()) {
+                    for (shape_name, shape) in [
+                        ("default", None),
+                        ("small", Some(SMALL_SHAPE)),
+                        ("medium", Some(MEDIUM_SHAPE)),
+                    ] {
+                        let options = GpuOptions {
+                            variant: Some(variant),
+                            reduction: Some(reduction),
+                            shape,
+                        };
+                        let context = GpuContext::new(adapter, &options).unwrap_or_else(|e| {
+                            panic!(
+                                "building a context on {}: {e}",
+                                gpu::describe_short(&adapter.get_info())
+                            )
+                        });
+                        let label = format!(
+                            "{} / {variant} / {reduction} / {shape_name} shape",
+                            context.adapter_name()
+                        );
+                        targets.push(Target { label, context });
+                    }
                 }
             }
         }
