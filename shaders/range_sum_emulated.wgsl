@@ -1,29 +1,12 @@
-// Range-sum arithmetic in core WGSL: 32-bit limbs and explicit carries only. Composed with
-// limbs.wgsl and a reduction (reduce_tree.wgsl or reduce_subgroup.wgsl), which own the entry point.
-//
-// Every value is biased, u = v + 2^63, so elements are unsigned 64-bit numbers (lo, hi); the host
-// subtracts count * 2^63 once per dispatch.
+// Range-sum arithmetic in core WGSL: 32-bit limbs and explicit carries only. Composed with a
+// reduction (reduce_tree.wgsl or reduce_subgroup.wgsl, which own the entry point), limbs.wgsl and
+// range_params.wgsl. Biased values are (lo, hi) limb pairs.
 
-struct Params {
-    // Biased value of the dispatch's first element.
-    base_lo: u32,
-    base_hi: u32,
-    // Elements in this dispatch, at most 2^31 (see MAX_DISPATCH_ELEMENTS on the host).
-    count: u32,
-    // Elements each invocation adds; the host keeps it at most 2^16.
-    per_invocation: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
 // The biased sum of this invocation's elements, exactly, as 4 limbs.
 fn invocation_sum(index: u32) -> vec4<u32> {
-    let per = params.per_invocation;
-    // count <= 2^31 and per <= 2^16, so neither this sum nor index * per below can wrap.
-    if index >= (params.count + per - 1u) / per {
-        return vec4<u32>(0u);
-    }
-    let first = index * per;
-    let n = min(per, params.count - first);
+    let share = invocation_share(index);
+    let first = share.x;
+    let n = share.y;
     let lo0 = params.base_lo + first;
     let hi0 = params.base_hi + select(0u, 1u, lo0 < params.base_lo);
 

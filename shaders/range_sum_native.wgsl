@@ -1,28 +1,12 @@
 // Range-sum arithmetic with native 64-bit integers (needs SHADER_INT64). Composed like
-// range_sum_emulated.wgsl, with the same contract: values biased by 2^63 (u = v + 2^63), and
-// `invocation_sum` returning the invocation's biased sum as 4 u32 limbs, least significant first.
-
-struct Params {
-    // Biased value of the dispatch's first element.
-    base_lo: u32,
-    base_hi: u32,
-    // Elements in this dispatch, at most 2^31 (see MAX_DISPATCH_ELEMENTS on the host).
-    count: u32,
-    // Elements each invocation adds; the host keeps it at most 2^16.
-    per_invocation: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+// range_sum_emulated.wgsl, with the same contract: `invocation_sum` returns the invocation's
+// biased sum as 4 u32 limbs, least significant first.
 
 // The biased sum of this invocation's elements, exactly, as 4 limbs.
 fn invocation_sum(index: u32) -> vec4<u32> {
-    let per = params.per_invocation;
-    // count <= 2^31 and per <= 2^16, so neither this sum nor index * per below can wrap.
-    if index >= (params.count + per - 1u) / per {
-        return vec4<u32>(0u);
-    }
-    let first = index * per;
-    let n = min(per, params.count - first);
+    let share = invocation_share(index);
+    let first = share.x;
+    let n = share.y;
     var value = ((u64(params.base_hi) << 32u) | u64(params.base_lo)) + u64(first);
 
     // Every element is added; the carry count depends on each partial sum, so no compiler can

@@ -1,7 +1,7 @@
 // Entry point and workgroup reduction, portable: a tree in workgroup memory.
 //
-// A range-sum kernel is this file, limbs.wgsl and one arithmetic file (range_sum_*.wgsl), which
-// provides `invocation_sum(index) -> vec4<u32>`: the biased sum of an invocation's elements, below
+// A range-sum kernel is this file, limbs.wgsl, range_params.wgsl and one arithmetic file
+// (range_sum_*.wgsl), which provides `invocation_sum(index) -> vec4<u32>`: the biased sum of an invocation's elements, below
 // 2^80. Each workgroup writes one 128-bit partial, as 4 limbs, least significant first.
 
 const WORKGROUP_SIZE: u32 = 256u;

@@ -1,5 +1,7 @@
 //! `gpusum bench`: the JSON, CSV, table and plot it promises, on every backend present.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::str::contains;
 
@@ -9,19 +11,6 @@ fn gpusum() -> Command {
 
 /// A short sweep: fixed lengths keep the test fast on software adapters.
 const SIZES: &str = "2^10,2^14,2^18";
-
-fn has_gpu() -> bool {
-    let found = !gpusum::gpu::compute_adapters(&gpusum::gpu::instance()).is_empty();
-    if !found {
-        eprintln!("!!!!! NO GPU ADAPTER: the bench ran on the CPU only !!!!!");
-        assert_ne!(
-            std::env::var("GPUSUM_REQUIRE_GPU").as_deref(),
-            Ok("1"),
-            "GPUSUM_REQUIRE_GPU=1 but no adapter"
-        );
-    }
-    found
-}
 
 #[test]
 fn json_carries_every_backend_with_the_documented_fields_and_the_plot_is_svg() {
@@ -81,7 +70,7 @@ fn json_carries_every_backend_with_the_documented_fields_and_the_plot_is_svg() {
             .any(|p| p["device"] == "cpu")
     );
     assert!(report["crossover"].is_array() && report["startup"].is_array());
-    if has_gpu() {
+    if !common::adapter_backends().is_empty() {
         assert!(backends.iter().any(|b| b.starts_with("gpu:")));
         assert!(!report["startup"].as_array().unwrap().is_empty());
         assert!(

@@ -1,22 +1,13 @@
 //! The real binary: outputs, exit codes and error messages.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
 fn gpusum() -> Command {
     Command::cargo_bin("gpusum").expect("the gpusum binary is built")
-}
-
-/// Backends that have an adapter here ("vulkan", "gl", ...), asked of the library.
-fn gpu_backends() -> Vec<String> {
-    let instance = gpusum::gpu::instance();
-    let mut backends: Vec<String> = gpusum::gpu::compute_adapters(&instance)
-        .iter()
-        .map(|a| a.get_info().backend.to_string())
-        .collect();
-    backends.dedup();
-    backends
 }
 
 #[test]
@@ -66,15 +57,7 @@ fn exact_past_u64_and_at_the_edges_of_i64() {
 
 #[test]
 fn gpu_on_every_adapter_gives_the_exact_sum_at_i64_min() {
-    let backends = gpu_backends();
-    if backends.is_empty() {
-        eprintln!("!!!!! NO GPU ADAPTER: the CLI GPU test ran on nothing !!!!!");
-        assert_ne!(
-            std::env::var("GPUSUM_REQUIRE_GPU").as_deref(),
-            Ok("1"),
-            "GPUSUM_REQUIRE_GPU=1 but no adapter"
-        );
-    }
+    let backends = common::adapter_backends();
     let expected = gpusum::SumRange::new(i64::MIN, i64::MIN + 999).closed_form();
     for backend in backends {
         gpusum()
@@ -154,7 +137,7 @@ fn runtime_failures_exit_1_with_a_message() {
         .code(1)
         .stdout("")
         .stderr(contains("no adapter matches \"no-such-adapter-xyz\""));
-    if gpu_backends().iter().any(|b| b == "gl") {
+    if common::adapter_backends().iter().any(|b| b == "gl") {
         gpusum()
             .env("WGPU_BACKEND", "gl")
             .args(["--backend", "gpu", "--shader", "native", "1", "20"])
@@ -193,7 +176,7 @@ fn auto_without_an_adapter_falls_back_to_the_cpu_and_says_so() {
 
 #[test]
 fn adapters_lists_what_is_present() {
-    let backends = gpu_backends();
+    let backends = common::adapter_backends();
     let assert = gpusum().arg("adapters").assert();
     if backends.is_empty() {
         assert.code(1).stderr(contains("no GPU adapter"));
@@ -229,7 +212,8 @@ fn verbose_goes_to_stderr_only() {
 
 #[test]
 fn a_tiny_timeout_against_a_long_range_is_a_clear_error() {
-    let mut backends: Vec<Option<String>> = gpu_backends().into_iter().map(Some).collect();
+    let mut backends: Vec<Option<String>> =
+        common::adapter_backends().into_iter().map(Some).collect();
     backends.push(None);
     for backend in backends {
         let mut command = gpusum();
@@ -263,7 +247,7 @@ fn a_tiny_timeout_against_a_long_range_is_a_clear_error() {
 
 #[test]
 fn a_lost_device_fails_gpu_and_falls_back_under_auto() {
-    for backend in gpu_backends() {
+    for backend in common::adapter_backends() {
         gpusum()
             .env("WGPU_BACKEND", &backend)
             .env("GPUSUM_INJECT_FAULT", "device-lost")

@@ -1,5 +1,7 @@
 //! `gpusum selftest` on every adapter present, and what it says when there is none.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
@@ -8,26 +10,9 @@ fn gpusum() -> Command {
     Command::cargo_bin("gpusum").expect("the gpusum binary is built")
 }
 
-fn adapter_backends() -> Vec<String> {
-    let mut backends: Vec<String> = gpusum::gpu::compute_adapters(&gpusum::gpu::instance())
-        .iter()
-        .map(|a| a.get_info().backend.to_string())
-        .collect();
-    backends.dedup();
-    if backends.is_empty() {
-        eprintln!("!!!!! NO GPU ADAPTER: the selftest ran on the CPU only !!!!!");
-        assert_ne!(
-            std::env::var("GPUSUM_REQUIRE_GPU").as_deref(),
-            Ok("1"),
-            "GPUSUM_REQUIRE_GPU=1 but no adapter"
-        );
-    }
-    backends
-}
-
 #[test]
 fn selftest_passes_on_every_adapter_and_says_so() {
-    let backends = adapter_backends();
+    let backends = common::adapter_backends();
     if backends.is_empty() {
         return;
     }
@@ -61,7 +46,7 @@ fn selftest_passes_on_every_adapter_and_says_so() {
 
 #[test]
 fn selftest_json_lists_each_adapter_and_variant_per_backend() {
-    for backend in adapter_backends() {
+    for backend in common::adapter_backends() {
         let output = gpusum()
             .args([
                 "selftest",

@@ -1,7 +1,7 @@
 //! Every WGSL file in shaders/ is parsed and validated by naga; no GPU needed.
 //!
-//! The range-sum kernels are composed of three files (a reduction, the limb helpers, and the
-//! arithmetic), so each composition gpusum builds is validated; the peak kernel stands alone.
+//! The range-sum kernels are composed of four files (a reduction, the limb helpers, the parameters,
+//! and the arithmetic), so each composition gpusum builds is validated; the peak kernel stands alone.
 
 use std::path::Path;
 

@@ -287,14 +287,7 @@ impl GpuContext {
                 ),
             });
         }
-        let buffer = |label, size, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
+        let buffer = |label, size, usage| create_buffer(&device, label, size, usage);
         use wgpu::BufferUsages as U;
         let params = buffer("params", slots * params_stride, U::UNIFORM | U::COPY_DST);
         let partials = buffer(
@@ -599,6 +592,21 @@ impl ErrorScopes {
             }),
         }
     }
+}
+
+/// An unmapped buffer.
+pub(super) fn create_buffer(
+    device: &wgpu::Device,
+    label: &str,
+    size: u64,
+    usage: wgpu::BufferUsages,
+) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size,
+        usage,
+        mapped_at_creation: false,
+    })
 }
 
 /// Builds a shader module without naga's loop bounding, which cost the native kernel 18% on

@@ -14,7 +14,7 @@ pub use context::{
 pub use peak::PeakKernel;
 
 /// Every WGSL file gpusum embeds, by file name (the naga test checks that shaders/ holds no other).
-pub const SHADERS: [(&str, &str); 6] = [
+pub const SHADERS: [(&str, &str); 7] = [
     (
         "range_sum_emulated.wgsl",
         include_str!("../../shaders/range_sum_emulated.wgsl"),
@@ -24,6 +24,10 @@ pub const SHADERS: [(&str, &str); 6] = [
         include_str!("../../shaders/range_sum_native.wgsl"),
     ),
     ("limbs.wgsl", include_str!("../../shaders/limbs.wgsl")),
+    (
+        "range_params.wgsl",
+        include_str!("../../shaders/range_params.wgsl"),
+    ),
     (
         "reduce_tree.wgsl",
         include_str!("../../shaders/reduce_tree.wgsl"),
@@ -44,9 +48,15 @@ fn shader(name: &str) -> &'static str {
 }
 
 /// The WGSL of a range-sum kernel: the reduction (which owns the entry point), the limb helpers,
-/// and the variant's arithmetic.
+/// the parameters and each invocation's share, and the variant's arithmetic.
 pub fn kernel_source(variant: ShaderVariant, reduction: Reduction) -> String {
-    [reduction.source(), shader("limbs.wgsl"), variant.source()].join("\n")
+    [
+        reduction.source(),
+        shader("limbs.wgsl"),
+        shader("range_params.wgsl"),
+        variant.source(),
+    ]
+    .join("\n")
 }
 
 /// How a workgroup combines its invocations' sums.

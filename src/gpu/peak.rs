@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytemuck::{Pod, Zeroable};
 
-use super::context::trusted_module;
+use super::context::{create_buffer, trusted_module};
 use super::{GpuContext, WORKGROUP_SIZE};
 use crate::Error;
 use crate::bench::PeakMeasurement;
@@ -48,14 +48,7 @@ impl<'a> PeakKernel<'a> {
             compilation_options: Default::default(),
             cache: None,
         });
-        let buffer = |label, size, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
+        let buffer = |label, size, usage| create_buffer(device, label, size, usage);
         let params = buffer(
             "peak params",
             size_of::<PeakParams>() as u64,

@@ -71,6 +71,19 @@ pub fn targets() -> &'static [Target] {
     })
 }
 
+/// The backends ("vulkan", "gl", ...) that have an adapter here. Finding none is said loudly, and
+/// fails under `GPUSUM_REQUIRE_GPU=1`, as for [`targets`].
+pub fn adapter_backends() -> Vec<String> {
+    let adapters = gpu::compute_adapters(&gpu::instance());
+    check_required(&adapters);
+    let mut backends: Vec<String> = adapters
+        .iter()
+        .map(|a| a.get_info().backend.to_string())
+        .collect();
+    backends.dedup();
+    backends
+}
+
 fn check_required(adapters: &[wgpu::Adapter]) {
     if adapters.is_empty() {
         let message = "NO GPU ADAPTER FOUND: the GPU tests ran on nothing. Install a software adapter \
