@@ -43,6 +43,9 @@ fn draw(report: &Report, path: &std::path::Path) -> Result<(), Box<dyn std::erro
 
     let mut backends: Vec<&str> = report.results.iter().map(|r| r.backend.as_str()).collect();
     backends.dedup();
+    // Crossovers are circled on their lines and named in a list above the legend, in the lower
+    // right, which throughput curves leave empty.
+    let mut crossings = Vec::new();
     for (index, backend) in backends.iter().enumerate() {
         let color = Palette99::pick(index).to_rgba();
         let points: Vec<(f64, f64)> = report
@@ -59,7 +62,7 @@ fn draw(report: &Report, path: &std::path::Path) -> Result<(), Box<dyn std::erro
             .unwrap_or_default();
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-            .label(label)
+            .label(label.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
@@ -82,18 +85,24 @@ fn draw(report: &Report, path: &std::path::Path) -> Result<(), Box<dyn std::erro
                 .map(|r| r.elements_per_second)
                 .unwrap_or(y_min);
             chart.draw_series([Circle::new((count as f64, rate), 9, color.stroke_width(3))])?;
-            chart.draw_series([Text::new(
-                format!("beats cpu from {}", length(count)),
-                (count as f64, rate * 1.25),
-                ("sans-serif", 14).into_font().color(&color),
-            )])?;
+            crossings.push((format!("{label} beats cpu from {}", length(count)), color));
         }
     }
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
         .border_style(BLACK)
         .background_style(WHITE.mix(0.8))
         .draw()?;
+    let (width, _) = root.dim_in_pixel();
+    for (line, (text, color)) in crossings.iter().enumerate() {
+        let style = ("sans-serif", 15).into_font().color(color);
+        root.draw(&Text::new(
+            text.clone(),
+            (width as i32 - 330, 330 + 20 * line as i32),
+            style,
+        ))?;
+    }
     root.present()?;
     Ok(())
 }
