@@ -72,7 +72,13 @@ fn json_carries_every_backend_with_the_documented_fields_and_the_plot_is_svg() {
     assert!(report["crossover"].is_array() && report["startup"].is_array());
     if !common::adapter_backends().is_empty() {
         assert!(backends.iter().any(|b| b.starts_with("gpu:")));
-        assert!(!report["startup"].as_array().unwrap().is_empty());
+        let startup = report["startup"].as_array().unwrap();
+        assert!(!startup.is_empty());
+        assert!(startup.iter().all(|s| {
+            s["empty_dispatch_seconds"]
+                .as_f64()
+                .is_some_and(|v| v > 0.0)
+        }));
         assert!(
             report["peak"]
                 .as_array()

@@ -106,6 +106,8 @@ pub struct Startup {
     pub pipeline_seconds: f64,
     /// The first sum (driver-side compilation and first submission), of 1..=1024.
     pub first_dispatch_seconds: f64,
+    /// A warm one-element sum, median of 20: one dispatch plus readback, the floor of any call.
+    pub empty_dispatch_seconds: f64,
 }
 
 /// One measured point.
@@ -435,6 +437,15 @@ fn open_backends(wanted: &BackendFilter) -> Result<OpenedBackends, Error> {
             let started = Instant::now();
             context.sum(SumRange::new(1, 1024), &Control::default())?;
             let first_dispatch_seconds = started.elapsed().as_secs_f64();
+            let mut empty: Vec<f64> = (0..20)
+                .map(|_| {
+                    let started = Instant::now();
+                    context
+                        .sum(SumRange::new(7, 7), &Control::default())
+                        .map(|_| started.elapsed().as_secs_f64())
+                })
+                .collect::<Result<_, _>>()?;
+            let empty_dispatch_seconds = median(&mut empty);
             let id = format!("gpu:{name}:{variant}");
             startup.push(Startup {
                 backend: id.clone(),
@@ -442,6 +453,7 @@ fn open_backends(wanted: &BackendFilter) -> Result<OpenedBackends, Error> {
                 device_seconds,
                 pipeline_seconds,
                 first_dispatch_seconds,
+                empty_dispatch_seconds,
             });
             backends.push(Backend {
                 id,

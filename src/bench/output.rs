@@ -29,17 +29,18 @@ pub fn to_table(report: &Report) -> String {
     if !report.startup.is_empty() {
         let _ = writeln!(
             out,
-            "\nstart-up, not in the timings   instance    device  pipeline  1st sum"
+            "\nstart-up, not in the timings   instance    device  pipeline  1st sum  1 elem"
         );
         for startup in &report.startup {
             let _ = writeln!(
                 out,
-                "{:<30} {:>9} {:>9} {:>9} {:>8}",
+                "{:<30} {:>9} {:>9} {:>9} {:>8} {:>7}",
                 label_of(report, &startup.backend),
                 seconds(startup.instance_seconds),
                 seconds(startup.device_seconds),
                 seconds(startup.pipeline_seconds),
                 seconds(startup.first_dispatch_seconds),
+                seconds(startup.empty_dispatch_seconds),
             );
         }
     }
