@@ -40,7 +40,8 @@
 //! - [`control`]: cancellation, deadlines and progress.
 //! - [`selftest`]: the battery behind `gpusum selftest`.
 //! - [`bench`]: the sweep, peaks and reports behind `gpusum bench`.
-//! - `shaders/` (next to `src/`): one WGSL file per kernel variant.
+//! - `shaders/` (next to `src/`): the kernel parts that [`gpu::kernel_source`] composes, and the
+//!   add-peak microkernel.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

@@ -39,7 +39,8 @@ struct Params {
 /// dispatches per submission (one map and readback each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct DispatchShape {
-    /// Elements each invocation adds, 1 to [`MAX_PER_INVOCATION`].
+    /// Elements each invocation adds in a full dispatch, 1 to [`MAX_PER_INVOCATION`]; shorter
+    /// blocks use fewer (see [`DispatchShape::layout`]).
     pub per_invocation: u32,
     /// Workgroups in a full dispatch, at most the adapter's `max_compute_workgroups_per_dimension`.
     pub workgroups_per_dispatch: u32,
@@ -88,7 +89,7 @@ impl DispatchShape {
         (per_invocation as u32, workgroups as u32)
     }
 
-    /// Elements one invocation's workgroup covers.
+    /// Elements a workgroup covers in a full dispatch.
     pub fn elements_per_workgroup(&self) -> u64 {
         WORKGROUP_SIZE as u64 * self.per_invocation as u64
     }
