@@ -39,7 +39,7 @@
 //! - [`engine`]: choosing where a sum runs, with the automatic CPU fallback.
 //! - [`control`]: cancellation, deadlines and progress.
 //! - [`selftest`]: the battery behind `gpusum selftest`.
-//! - [`bench`]: the sweep, peaks and reports behind `gpusum bench`.
+//! - [`bench`](mod@bench): the sweep, peaks and reports behind `gpusum bench`.
 //! - `shaders/` (next to `src/`): the kernel parts that [`gpu::kernel_source`] composes, and the
 //!   add-peak microkernel.
 
