@@ -672,8 +672,11 @@ fn peaks(
     Ok(peaks)
 }
 
-/// Flags a backend whose throughput beats its device's add peak (each element needs at least one
-/// add), or whose time stopped growing with the length at the top of its sweep.
+/// Flags a backend that cannot have added every element:
+/// - its throughput beats its device's add peak (each element needs at least one add);
+/// - its time stopped growing with the length where adding every element, even at the peak rate,
+///   would have taken longer. A time that is flat only because overheads dwarf the work (short
+///   ranges on any GPU) is not flagged.
 fn flags(rows: &[Row], peaks: &[Peak]) -> Vec<Flag> {
     let mut flags = Vec::new();
     for peak in peaks {
@@ -681,7 +684,8 @@ fn flags(rows: &[Row], peaks: &[Peak]) -> Vec<Flag> {
             flags.push(Flag {
                 backend: fraction.backend.clone(),
                 reason: format!(
-                    "{:.1e} elements/s at length {} beats the device's peak of {:.1e} adds/s: the loop was probably folded",
+                    "{:.1e} elements/s at length {} beats the device's peak of {:.1e} adds/s: \
+                     the loop was probably folded",
                     fraction.fraction * peak.measurement.ops_per_second,
                     fraction.count,
                     peak.measurement.ops_per_second
@@ -692,20 +696,31 @@ fn flags(rows: &[Row], peaks: &[Peak]) -> Vec<Flag> {
     let mut backends: Vec<&str> = rows.iter().map(|r| r.backend.as_str()).collect();
     backends.dedup();
     for backend in backends {
+        let peak_rate = peaks
+            .iter()
+            .find(|peak| peak.fractions.iter().any(|f| f.backend == backend))
+            .map(|peak| peak.measurement.ops_per_second);
         let points: Vec<&Row> = rows.iter().filter(|r| r.backend == backend).collect();
-        let Some(top) = points.last() else { continue };
+        let (Some(top), Some(peak_rate)) = (points.last(), peak_rate) else {
+            continue;
+        };
         // The largest point at most 1/16 of the top length.
         let Some(lower) = points.iter().rev().find(|r| r.count * 16 <= top.count) else {
             continue;
         };
-        if top.median_seconds < 2.0 * lower.median_seconds {
+        let honest_at_peak = top.count as f64 / peak_rate;
+        if top.median_seconds < 2.0 * lower.median_seconds
+            && honest_at_peak > 2.0 * lower.median_seconds
+        {
             flags.push(Flag {
                 backend: backend.to_owned(),
                 reason: format!(
-                    "time grew only {:.2}x from length {} to {}: a folded loop, or overheads that hide the work",
+                    "time grew only {:.2}x from length {} to {}, though adding every element at the \
+                     device's peak takes {:.1e} s: the loop was probably folded",
                     top.median_seconds / lower.median_seconds,
                     lower.count,
-                    top.count
+                    top.count,
+                    honest_at_peak
                 ),
             });
         }
@@ -785,19 +800,47 @@ mod tests {
         }
     }
 
+    fn peak(device: &str, ops_per_second: f64, backend: &str, count: u64, rate: f64) -> Peak {
+        Peak {
+            device: device.into(),
+            measurement: PeakMeasurement {
+                ops_per_second,
+                ops: 0,
+                seconds: 0.0,
+            },
+            fractions: vec![PeakFraction {
+                backend: backend.into(),
+                count,
+                fraction: rate / ops_per_second,
+            }],
+        }
+    }
+
     #[test]
-    fn flat_times_are_flagged_and_linear_ones_are_not() {
+    fn flat_times_are_flagged_only_where_honest_work_could_not_be_flat() {
         let rows = vec![
+            // Folded: flat at 1 ms, where 2^18 adds at 1e8/s would take 2.6 ms.
             row("cpu", 1 << 10, 1e-3),
             row("cpu", 1 << 14, 1.1e-3),
             row("cpu", 1 << 18, 1.2e-3),
+            // Honest: linear.
             row("seq", 1 << 10, 1e-6),
             row("seq", 1 << 14, 16e-6),
             row("seq", 1 << 18, 256e-6),
+            // Overhead-bound: flat at 0.2 ms, but 2^18 adds at 1e11/s take only 2.6 us.
+            row("gpu:x:native", 1 << 10, 2e-4),
+            row("gpu:x:native", 1 << 14, 2e-4),
+            row("gpu:x:native", 1 << 18, 2.1e-4),
         ];
-        let flags = flags(&rows, &[]);
-        assert_eq!(flags.len(), 1, "{flags:?}");
-        assert_eq!(flags[0].backend, "cpu");
+        let peaks = [
+            peak("cpu", 1e8, "cpu", 1 << 18, 2e8),
+            peak("seq", 1e9, "seq", 1 << 18, 1e9),
+            peak("gpu:x", 1e11, "gpu:x:native", 1 << 18, 1.2e9),
+        ];
+        let flags = flags(&rows, &peaks);
+        let flagged: Vec<&str> = flags.iter().map(|f| f.backend.as_str()).collect();
+        // cpu twice: above its peak, and flat where it could not be.
+        assert_eq!(flagged, ["cpu", "cpu"], "{flags:?}");
     }
 
     #[test]

@@ -118,14 +118,27 @@ pub fn to_table(report: &Report) -> String {
     }
 
     for flag in &report.flags {
-        let _ = writeln!(
-            out,
-            "\n! {}: {}",
-            label_of(report, &flag.backend),
-            flag.reason
-        );
+        let text = format!("! {}: {}", label_of(report, &flag.backend), flag.reason);
+        let _ = writeln!(out, "\n{}", wrap(&text, 80, "  "));
     }
     out
+}
+
+/// Wraps `text` at spaces to lines of at most `width` columns, continuing with `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("at least one line");
+        if !line.trim().is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(format!("{indent}{word}"));
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines.join("\n")
 }
 
 /// The rows as CSV with a header line (RFC 4180 quoting).
@@ -212,5 +225,19 @@ fn ratio(value: Option<f64>) -> String {
         Some(v) if v >= 100.0 => format!("{v:.0}"),
         Some(v) => format!("{v:.2}"),
         None => "-".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wrapping_keeps_lines_within_the_width() {
+        let text = "! gpu0:native: time grew only 1.10x from length 1024 to 1048576, though adding every element takes long";
+        let wrapped = super::wrap(text, 40, "  ");
+        assert!(
+            wrapped.lines().all(|line| line.chars().count() <= 40),
+            "{wrapped}"
+        );
+        assert_eq!(wrapped.replace("\n  ", " "), text);
     }
 }
