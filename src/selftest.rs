@@ -141,9 +141,7 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
     let adapters: Vec<wgpu::Adapter> = gpu::compute_adapters(&instance)
         .into_iter()
         .filter(|adapter| match &options.adapter {
-            Some(wanted) => gpu::describe_short(&adapter.get_info())
-                .to_lowercase()
-                .contains(&wanted.to_lowercase()),
+            Some(wanted) => gpu::name_matches(&gpu::describe_short(&adapter.get_info()), wanted),
             None => true,
         })
         .collect();

@@ -363,11 +363,10 @@ impl BackendFilter {
 }
 
 fn gpu_entry_matches(entry: &str, adapter: &str, variant: ShaderVariant) -> bool {
-    let adapter = adapter.to_lowercase();
     match entry.split(':').collect::<Vec<_>>().as_slice() {
         ["gpu"] => true,
-        ["gpu", text] => adapter.contains(text),
-        ["gpu", text, wanted] => adapter.contains(text) && *wanted == variant.name(),
+        ["gpu", text] => gpu::name_matches(adapter, text),
+        ["gpu", text, wanted] => gpu::name_matches(adapter, text) && *wanted == variant.name(),
         _ => false,
     }
 }
@@ -410,19 +409,7 @@ fn open_backends(wanted: &BackendFilter) -> Result<OpenedBackends, Error> {
         let index = reports.len();
         reports.push(AdapterReport::of(&adapter));
         let started = Instant::now();
-        let descriptor = wgpu::DeviceDescriptor {
-            label: Some("gpusum bench"),
-            required_features: adapter.features() & gpu::USEFUL_FEATURES,
-            required_limits: adapter.limits(),
-            ..Default::default()
-        };
-        let (device, queue) =
-            pollster::block_on(adapter.request_device(&descriptor)).map_err(|source| {
-                Error::RequestDevice {
-                    adapter: name.clone(),
-                    source,
-                }
-            })?;
+        let (device, queue) = gpu::open_device(&adapter)?;
         let device_seconds = started.elapsed().as_secs_f64();
         for variant in variants {
             let started = Instant::now();

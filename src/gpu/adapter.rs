@@ -70,19 +70,20 @@ pub fn select_adapter(
             .ok_or(Error::NoAdapter);
     };
     let adapters = compute_adapters(instance);
-    let needle = wanted.to_lowercase();
     let available: Vec<String> = adapters
         .iter()
         .map(|a| describe_short(&a.get_info()))
         .collect();
     adapters
         .into_iter()
-        .find(|adapter| {
-            describe_short(&adapter.get_info())
-                .to_lowercase()
-                .contains(&needle)
-        })
+        .find(|adapter| name_matches(&describe_short(&adapter.get_info()), &wanted))
         .ok_or(Error::AdapterNotFound { wanted, available })
+}
+
+/// Whether an adapter named `described` ("name (backend)") matches what the user asked for:
+/// case-insensitive containment, so "nvidia" and "gl" both work.
+pub fn name_matches(described: &str, wanted: &str) -> bool {
+    described.to_lowercase().contains(&wanted.to_lowercase())
 }
 
 /// "name (backend)", the way messages and tables name an adapter.

@@ -187,20 +187,7 @@ impl GpuContext {
         if let Some(reduction) = options.reduction {
             ensure_reduction(reduction, adapter.features(), &info)?;
         }
-        let wanted = USEFUL_FEATURES;
-        let descriptor = wgpu::DeviceDescriptor {
-            label: Some("gpusum"),
-            required_features: adapter.features() & wanted,
-            required_limits: adapter.limits(),
-            ..Default::default()
-        };
-        let (device, queue) =
-            pollster::block_on(adapter.request_device(&descriptor)).map_err(|source| {
-                Error::RequestDevice {
-                    adapter: describe_short(&info),
-                    source,
-                }
-            })?;
+        let (device, queue) = open_device(adapter)?;
         Self::from_device(info, device, queue, options)
     }
 
@@ -629,6 +616,20 @@ pub(super) fn trusted_module(
     // ends: element loops run at most `per_invocation` (<= 2^16) times, the reduction halves its
     // stride down to zero, and the peak loop runs `iterations` times.
     unsafe { device.create_shader_module_trusted(descriptor, checks) }
+}
+
+/// Opens a device on `adapter` with its full limits and the optional features gpusum can use.
+pub fn open_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue), Error> {
+    let descriptor = wgpu::DeviceDescriptor {
+        label: Some("gpusum"),
+        required_features: adapter.features() & USEFUL_FEATURES,
+        required_limits: adapter.limits(),
+        ..Default::default()
+    };
+    pollster::block_on(adapter.request_device(&descriptor)).map_err(|source| Error::RequestDevice {
+        adapter: describe_short(&adapter.get_info()),
+        source,
+    })
 }
 
 /// The optional features gpusum uses when an adapter has them.

@@ -6,10 +6,12 @@ mod peak;
 
 use serde::Serialize;
 
-pub use adapter::{AdapterReport, compute_adapters, describe_short, instance, select_adapter};
+pub use adapter::{
+    AdapterReport, compute_adapters, describe_short, instance, name_matches, select_adapter,
+};
 pub use context::{
     DispatchShape, GpuContext, GpuOptions, GpuOutcome, MAX_DISPATCH_ELEMENTS, MAX_PER_INVOCATION,
-    USEFUL_FEATURES, WORKGROUP_SIZE,
+    USEFUL_FEATURES, WORKGROUP_SIZE, open_device,
 };
 pub use peak::PeakKernel;
 
