@@ -10,6 +10,14 @@ use std::time::Duration;
 
 use gpusum::{Control, GpuContext, GpuOptions, ShaderVariant, SumRange, cpu, gpu};
 
+/// Every shader variant an adapter can run, each with the best reduction it has.
+fn variants(features: gpusum::wgpu::Features) -> Vec<ShaderVariant> {
+    ShaderVariant::ALL
+        .into_iter()
+        .filter(|&v| gpusum::KernelChoice::resolve(Some(v), None, features).is_ok())
+        .collect()
+}
+
 fn quick() -> bool {
     std::env::var("GPUSUM_BENCH_QUICK").is_ok_and(|v| v == "1")
 }
@@ -21,12 +29,8 @@ fn contexts() -> Vec<(String, GpuContext)> {
     }
     let mut contexts = Vec::new();
     for (index, adapter) in adapters.iter().enumerate() {
-        for variant in ShaderVariant::supported_by(adapter.features()) {
-            let options = GpuOptions {
-                variant: Some(variant),
-                reduction: None,
-                shape: None,
-            };
+        for variant in variants(adapter.features()) {
+            let options = GpuOptions::new().with_variant(variant);
             match GpuContext::new(adapter, &options) {
                 Ok(context) => contexts.push((format!("gpu{index}:{variant}"), context)),
                 Err(error) => eprintln!("skipping gpu{index}:{variant}: {error}"),
@@ -43,7 +47,7 @@ fn range_sum(c: &mut Criterion) {
         &[1 << 16, 1 << 20, 1 << 24]
     };
     let contexts = contexts();
-    let control = Control::default();
+    let control = Control::new();
     let mut group = c.benchmark_group("range_sum");
     if quick() {
         group

@@ -2,20 +2,23 @@
 //! range length: the measurements behind `DispatchShape::for_adapter` (docs/BENCHMARKS.md).
 //!
 //! ```sh
-//! cargo run --release --example shape_sweep -- 16,64,256,1024,16384 [LENGTH] [ADAPTER] [tree|subgroup]
+//! cargo run --release --example shape_sweep -- 16,64,256,1024,16384 [LENGTH] [ADAPTER] [tree|subgroup] [LOG2_DISPATCH]
 //! ```
 //!
-//! Each full dispatch holds 2^24 elements; every sum is checked against the closed form.
+//! Each full dispatch holds 2^LOG2_DISPATCH elements (default 24, which suits software adapters;
+//! hardware wants 30 or 31); every sum is checked against the closed form.
 
 use std::time::Instant;
 
-use gpusum::gpu::{self, DispatchShape, Reduction};
-use gpusum::{Control, GpuContext, GpuOptions, ShaderVariant, SumRange};
+use gpusum::gpu::{self, DispatchShape};
+use gpusum::{Control, GpuContext, GpuOptions, Reduction, ShaderVariant, SumRange};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let Some(list) = args.get(1) else {
-        eprintln!("usage: shape_sweep PER_INVOCATION,... [LENGTH] [ADAPTER] [tree|subgroup]");
+        eprintln!(
+            "usage: shape_sweep PER_INVOCATION,... [LENGTH] [ADAPTER] [tree|subgroup] [LOG2_DISPATCH]"
+        );
         std::process::exit(2);
     };
     let per_invocation: Vec<u32> = list
@@ -31,26 +34,28 @@ fn main() {
         Some("subgroup") => Some(Reduction::Subgroup),
         _ => None,
     };
+    let log2_dispatch: u32 = args
+        .get(5)
+        .map_or(24, |s| s.parse().expect("a power of two"));
     let range = SumRange::new(1, length);
-    let control = Control::default();
+    let control = Control::new();
     for adapter in gpu::compute_adapters(&gpu::instance()) {
-        let name = gpu::describe_short(&adapter.get_info());
+        let name = gpu::adapter_label(&adapter.get_info());
         if !name.contains(&adapter_filter) {
             continue;
         }
-        for variant in ShaderVariant::supported_by(adapter.features()) {
+        let variants = ShaderVariant::ALL.into_iter().filter(|&variant| {
+            gpusum::KernelChoice::resolve(Some(variant), reduction, adapter.features()).is_ok()
+        });
+        for variant in variants {
             for &per in &per_invocation {
-                let workgroups = ((1u64 << 24) / (256 * per as u64)).max(1) as u32;
-                let shape = DispatchShape {
-                    per_invocation: per,
-                    workgroups_per_dispatch: workgroups,
-                    dispatches_per_submit: 4,
-                };
-                let options = GpuOptions {
-                    variant: Some(variant),
-                    reduction,
-                    shape: Some(shape),
-                };
+                let workgroups =
+                    ((1u64 << log2_dispatch) / (256 * per as u64)).clamp(1, 65535) as u32;
+                let shape = DispatchShape::new(per, workgroups, 4);
+                let mut options = GpuOptions::new().with_variant(variant).with_shape(shape);
+                if let Some(reduction) = reduction {
+                    options = options.with_reduction(reduction);
+                }
                 let context = match GpuContext::new(&adapter, &options) {
                     Ok(context) => context,
                     Err(error) => {
@@ -67,7 +72,7 @@ fn main() {
                 }
                 println!(
                     "{name:45} {variant:8} {:8} per={per:6} workgroups={workgroups:6} {:.2e} elements/s",
-                    context.reduction().name(),
+                    context.kernel().reduction.name(),
                     length as f64 / best
                 );
             }

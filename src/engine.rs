@@ -1,16 +1,24 @@
-//! Where a sum runs: a GPU context, the rayon pool, or one thread.
+//! Where a sum runs: a GPU context, the rayon pool, or one thread; the CPU fallback of
+//! [`BackendChoice::Auto`]; and what happens to a device that timed out.
 
+use std::fmt;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::control::Control;
-use crate::gpu::{GpuContext, GpuOptions};
-use crate::range::SumRange;
-use crate::{Error, cpu, gpu};
+use serde::Serialize;
 
-/// Where the user asked the sum to run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+use crate::control::Control;
+use crate::gpu::{self, GpuContext, GpuOptions};
+use crate::range::SumRange;
+use crate::{Error, cpu};
+
+/// Where the caller asks sums to run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum BackendChoice {
-    /// The best GPU adapter, else the rayon pool (with a notice).
+    /// The best GPU adapter, else the rayon pool (the engine says why in
+    /// [`Engine::fallback`]).
     #[default]
     Auto,
     /// A GPU adapter, or an error.
@@ -21,104 +29,292 @@ pub enum BackendChoice {
     Seq,
 }
 
-/// A ready place to run sums: built once, used for every sum.
-pub enum Engine {
-    /// A GPU context.
-    Gpu(Box<GpuContext>),
-    /// All cores, through rayon.
+impl BackendChoice {
+    /// Every choice, in the order the CLI lists them.
+    pub const ALL: [BackendChoice; 4] = [
+        BackendChoice::Auto,
+        BackendChoice::Gpu,
+        BackendChoice::Cpu,
+        BackendChoice::Seq,
+    ];
+
+    /// Lower-case name, as the CLI spells it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Gpu => "gpu",
+            BackendChoice::Cpu => "cpu",
+            BackendChoice::Seq => "seq",
+        }
+    }
+
+    /// One line for help texts.
+    #[must_use]
+    pub const fn summary(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "a GPU if one is found, else the CPU (with a notice on stderr)",
+            BackendChoice::Gpu => "a GPU adapter; an error if there is none",
+            BackendChoice::Cpu => "the CPU, on all cores (rayon)",
+            BackendChoice::Seq => "the CPU, on one thread",
+        }
+    }
+
+    /// Whether this choice may use a GPU (and so whether GPU options mean anything).
+    #[must_use]
+    pub const fn may_use_gpu(self) -> bool {
+        matches!(self, BackendChoice::Auto | BackendChoice::Gpu)
+    }
+}
+
+/// Where an engine's sums actually run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Place {
+    /// A GPU adapter.
+    Gpu,
+    /// The rayon pool.
     Cpu,
-    /// One thread.
+    /// One CPU thread.
     Seq,
 }
 
-/// An engine as opened for a [`BackendChoice`], which remembers the choice so that `Auto` can
-/// fall back to the CPU when the GPU fails mid-sum.
-pub struct Opened {
-    /// The engine.
-    pub engine: Engine,
-    /// What the caller asked for.
-    pub choice: BackendChoice,
-    /// Why `Auto` fell back to the CPU, if it did (at opening or during a sum).
-    pub fallback: Option<Error>,
-    /// Time to find the adapter, open the device and build the pipeline.
-    pub setup: Duration,
-}
-
-impl Opened {
-    /// The exact sum of `range`. Under `Auto`, a GPU failure (see [`Error::is_gpu_failure`])
-    /// moves this engine to the CPU for good, records why in `fallback`, and sums there.
-    pub fn sum(&mut self, range: SumRange, control: &Control) -> Result<i128, Error> {
-        match self.engine.sum(range, control) {
-            Err(error) if self.choice == BackendChoice::Auto && error.is_gpu_failure() => {
-                self.engine = Engine::Cpu;
-                self.fallback = Some(error);
-                self.engine.sum(range, control)
-            }
-            result => result,
+impl Place {
+    /// "gpu", "cpu" or "seq".
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Place::Gpu => "gpu",
+            Place::Cpu => "cpu",
+            Place::Seq => "seq",
         }
     }
+}
+
+/// How to open an [`Engine`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EngineOptions {
+    /// Where to run.
+    pub backend: BackendChoice,
+    /// Pick the first adapter whose "name (api)" contains this text; `None` takes
+    /// `WGPU_ADAPTER_NAME`, else the best adapter.
+    pub adapter: Option<String>,
+    /// How to build the GPU context.
+    pub gpu: GpuOptions,
+}
+
+impl EngineOptions {
+    /// Options for `backend`, with the default adapter and GPU options.
+    #[must_use]
+    pub fn new(backend: BackendChoice) -> Self {
+        Self {
+            backend,
+            ..Self::default()
+        }
+    }
+
+    /// Picks the adapter by name.
+    #[must_use]
+    pub fn with_adapter(self, adapter: impl Into<String>) -> Self {
+        Self {
+            adapter: Some(adapter.into()),
+            ..self
+        }
+    }
+
+    /// Sets the GPU options.
+    #[must_use]
+    pub fn with_gpu(self, gpu: GpuOptions) -> Self {
+        Self { gpu, ..self }
+    }
+}
+
+/// A sum and where its time went.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SumOutcome {
+    /// The exact sum.
+    pub sum: i128,
+    /// Time the GPU kernels ran, by timestamps, where they were asked for and available.
+    pub kernel_seconds: Option<f64>,
+}
+
+/// A ready place to run sums: opened once, used for every sum, shareable across threads.
+///
+/// Under [`BackendChoice::Auto`] a GPU that cannot be used when the engine opens, or that fails
+/// during a sum, is replaced by the rayon pool for good; [`Engine::fallback`] says why, and the sum
+/// is still exact. After a GPU sum times out, the engine never waits for that device again: it is
+/// left to the process's exit instead of being dropped, since dropping a stuck device blocks.
+///
+/// ```
+/// use gpusum::{BackendChoice, Control, Engine, EngineOptions, SumRange};
+/// let engine = Engine::open(&EngineOptions::new(BackendChoice::Cpu))?;
+/// let range = SumRange::new(1, 20);
+/// assert_eq!(engine.sum(range, &Control::new())?, 210);
+/// # Ok::<(), gpusum::Error>(())
+/// ```
+pub struct Engine {
+    gpu: Option<Box<GpuContext>>,
+    cpu: Place,
+    choice: BackendChoice,
+    fallback: OnceLock<Error>,
+    abandoned: AtomicBool,
+    setup: Duration,
 }
 
 impl Engine {
-    /// Opens the engine for `choice`. `adapter` picks a GPU by name; `Auto` falls back to
-    /// [`Engine::Cpu`] when no GPU can be opened and says why in [`Opened::fallback`].
-    pub fn open(
-        choice: BackendChoice,
-        adapter: Option<&str>,
-        options: &GpuOptions,
-    ) -> Result<Opened, Error> {
+    /// Opens the engine `options` ask for.
+    ///
+    /// # Errors
+    /// Under `Gpu`, any failure to find or open an adapter. Under `Auto`, only what the caller
+    /// asked for and the machine cannot give (an adapter name that matches nothing, a kernel part
+    /// the adapter lacks, an invalid shape); a machine without a usable GPU falls back instead.
+    pub fn open(options: &EngineOptions) -> Result<Engine, Error> {
         let started = Instant::now();
-        let opened = |engine, fallback| Opened {
-            engine,
-            choice,
-            fallback,
+        let (gpu, fallback) = match options.backend {
+            BackendChoice::Cpu | BackendChoice::Seq => (None, None),
+            BackendChoice::Gpu => (Some(open_gpu(options)?), None),
+            BackendChoice::Auto => match open_gpu(options) {
+                Ok(context) => (Some(context), None),
+                Err(error) if error.means_no_usable_gpu() => (None, Some(error)),
+                Err(error) => return Err(error),
+            },
+        };
+        let engine = Self {
+            gpu,
+            cpu: if options.backend == BackendChoice::Seq {
+                Place::Seq
+            } else {
+                Place::Cpu
+            },
+            choice: options.backend,
+            fallback: OnceLock::new(),
+            abandoned: AtomicBool::new(false),
             setup: started.elapsed(),
         };
-        match choice {
-            BackendChoice::Cpu => Ok(opened(Engine::Cpu, None)),
-            BackendChoice::Seq => Ok(opened(Engine::Seq, None)),
-            BackendChoice::Gpu => Ok(opened(Engine::open_gpu(adapter, options)?, None)),
-            BackendChoice::Auto => match Engine::open_gpu(adapter, options) {
-                Ok(engine) => Ok(opened(engine, None)),
-                // A name or variant the user asked for that does not exist is their error,
-                // not a reason to fall back.
-                Err(error @ (Error::AdapterNotFound { .. } | Error::VariantUnsupported { .. })) => {
-                    Err(error)
-                }
-                Err(error) => Ok(opened(Engine::Cpu, Some(error))),
-            },
+        if let Some(error) = fallback {
+            let _ = engine.fallback.set(error);
         }
+        Ok(engine)
     }
 
-    fn open_gpu(adapter: Option<&str>, options: &GpuOptions) -> Result<Engine, Error> {
-        let instance = gpu::instance();
-        let adapter = gpu::select_adapter(&instance, adapter)?;
-        Ok(Engine::Gpu(Box::new(GpuContext::new(&adapter, options)?)))
+    /// An engine on a context the caller built. Like [`BackendChoice::Gpu`], it reports the
+    /// device's failures rather than falling back.
+    pub fn from_context(context: GpuContext) -> Engine {
+        Self {
+            gpu: Some(Box::new(context)),
+            cpu: Place::Cpu,
+            choice: BackendChoice::Gpu,
+            fallback: OnceLock::new(),
+            abandoned: AtomicBool::new(false),
+            setup: Duration::ZERO,
+        }
     }
 
     /// The exact sum of `range`.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] or [`Error::Cancelled`] from `control`; under `Gpu`, the device's
+    /// failures. Under `Auto` a device failure moves the engine to the CPU, which sums again.
     pub fn sum(&self, range: SumRange, control: &Control) -> Result<i128, Error> {
-        match self {
-            Engine::Gpu(context) => context.sum(range, control),
-            Engine::Cpu => cpu::sum_parallel(range, control),
-            Engine::Seq => cpu::sum_sequential(range, control),
+        self.sum_outcome(range, control).map(|outcome| outcome.sum)
+    }
+
+    /// The exact sum of `range`, with kernel time where the GPU measured it.
+    ///
+    /// # Errors
+    /// As for [`Engine::sum`].
+    pub fn sum_outcome(&self, range: SumRange, control: &Control) -> Result<SumOutcome, Error> {
+        if let Some(context) = self.active_gpu() {
+            match context.sum_outcome(range, control) {
+                Ok(outcome) => {
+                    return Ok(SumOutcome {
+                        sum: outcome.sum,
+                        kernel_seconds: outcome.kernel_seconds,
+                    });
+                }
+                Err(error) if self.choice == BackendChoice::Auto && error.is_gpu_failure() => {
+                    let _ = self.fallback.set(error);
+                }
+                Err(error) => {
+                    if matches!(error, Error::Timeout) {
+                        // Work may still be queued on a stuck device.
+                        self.abandoned.store(true, Ordering::Relaxed);
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        let sum = match self.cpu {
+            Place::Seq => cpu::sum_sequential(range, control)?,
+            _ => cpu::sum_parallel(range, control)?,
+        };
+        Ok(SumOutcome {
+            sum,
+            kernel_seconds: None,
+        })
+    }
+
+    /// Where sums run now.
+    pub fn place(&self) -> Place {
+        match self.active_gpu() {
+            Some(_) => Place::Gpu,
+            None => self.cpu,
         }
     }
 
-    /// "gpu", "cpu" or "seq".
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            Engine::Gpu(_) => "gpu",
-            Engine::Cpu => "cpu",
-            Engine::Seq => "seq",
-        }
-    }
-
-    /// The GPU context, if this engine is one.
+    /// The GPU context sums run on, if they run on one.
     pub fn gpu(&self) -> Option<&GpuContext> {
-        match self {
-            Engine::Gpu(context) => Some(context),
-            _ => None,
+        self.active_gpu()
+    }
+
+    /// What the caller asked for.
+    pub fn choice(&self) -> BackendChoice {
+        self.choice
+    }
+
+    /// Why `Auto` moved to the CPU, if it did (when opening, or during a sum).
+    pub fn fallback(&self) -> Option<&Error> {
+        self.fallback.get()
+    }
+
+    /// Time to find the adapter, open the device and build the kernels.
+    pub fn setup(&self) -> Duration {
+        self.setup
+    }
+
+    fn active_gpu(&self) -> Option<&GpuContext> {
+        self.gpu
+            .as_deref()
+            .filter(|_| self.fallback.get().is_none())
+    }
+}
+
+fn open_gpu(options: &EngineOptions) -> Result<Box<GpuContext>, Error> {
+    let instance = gpu::instance();
+    let adapter = gpu::select_adapter(&instance, options.adapter.as_deref())?;
+    Ok(Box::new(GpuContext::new(&adapter, &options.gpu)?))
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if self.abandoned.load(Ordering::Relaxed) {
+            // Dropping the device would wait for the stuck queue: leave it to the process exit.
+            std::mem::forget(self.gpu.take());
         }
+    }
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("place", &self.place())
+            .field("choice", &self.choice)
+            .field("gpu", &self.gpu)
+            .field("fallback", &self.fallback.get())
+            .field("setup", &self.setup)
+            .finish_non_exhaustive()
     }
 }

@@ -1,6 +1,6 @@
 //! The library's one error type.
 
-use crate::gpu::{Reduction, ShaderVariant};
+use crate::kernel::KernelPart;
 
 /// Everything that can stop a sum. The library returns these and never prints.
 #[derive(Debug, thiserror::Error)]
@@ -18,39 +18,32 @@ pub enum Error {
     AdapterNotFound {
         /// The text asked for.
         wanted: String,
-        /// Every adapter found, as "name (backend)".
+        /// Every adapter found, as "name (api)".
         available: Vec<String>,
     },
 
-    /// The adapter lacks a feature the requested shader variant needs.
-    #[error("the {variant} shader needs {missing}, which {adapter} does not have")]
-    VariantUnsupported {
-        /// The variant asked for.
-        variant: ShaderVariant,
-        /// The adapter, as "name (backend)".
+    /// The adapter lacks a feature that a forced part of the kernel needs.
+    #[error("the {part} needs {missing}, which {adapter} does not have")]
+    KernelUnsupported {
+        /// The part asked for.
+        part: KernelPart,
+        /// The adapter, as "name (api)".
         adapter: String,
-        /// The missing wgpu feature.
-        missing: &'static str,
-    },
-
-    /// The adapter lacks a feature the requested reduction needs.
-    #[error("the {reduction} reduction needs {missing}, which {adapter} does not have")]
-    ReductionUnsupported {
-        /// The reduction asked for.
-        reduction: Reduction,
-        /// The adapter, as "name (backend)".
-        adapter: String,
-        /// The missing wgpu feature.
+        /// The missing wgpu feature, by name.
         missing: &'static str,
     },
 
     /// The adapter's limits are below what the kernel needs.
-    #[error("{adapter} cannot run gpusum's kernel: {reason}")]
+    #[error("{adapter} cannot run gpusum's kernel: it allows {have} {limit}, gpusum needs {need}")]
     AdapterUnsupported {
-        /// The adapter, as "name (backend)".
+        /// The adapter, as "name (api)".
         adapter: String,
-        /// Which limit falls short.
-        reason: String,
+        /// Which limit falls short, e.g. "invocations per workgroup".
+        limit: &'static str,
+        /// The adapter's value.
+        have: u64,
+        /// What the kernel needs.
+        need: u64,
     },
 
     /// A dispatch shape that the kernel or the adapter cannot take.
@@ -60,43 +53,10 @@ pub enum Error {
         reason: String,
     },
 
-    /// Options that cannot be honoured (a benchmark backend that does not exist, say).
-    #[error("{reason}")]
-    InvalidOptions {
-        /// What is wrong.
-        reason: String,
-    },
-
-    /// A measured sum differed from the closed form.
-    #[error(
-        "wrong sum on {backend} for [{start}, {end}]: got {observed}, the closed form gives {expected}"
-    )]
-    WrongSum {
-        /// The backend that added wrong.
-        backend: String,
-        /// First element.
-        start: i64,
-        /// Last element.
-        end: i64,
-        /// The closed form.
-        expected: i128,
-        /// What the backend returned.
-        observed: i128,
-    },
-
-    /// Writing a report file failed.
-    #[error("could not write {path}: {reason}")]
-    Output {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-
     /// The adapter refused to open a device.
     #[error("could not open a device on {adapter}")]
     RequestDevice {
-        /// The adapter, as "name (backend)".
+        /// The adapter, as "name (api)".
         adapter: String,
         /// wgpu's reason.
         #[source]
@@ -104,42 +64,40 @@ pub enum Error {
     },
 
     /// wgpu reported a validation or internal error.
-    #[error("GPU error on {adapter}: {message}")]
+    #[error("GPU error on {adapter}")]
     Gpu {
-        /// The adapter, as "name (backend)".
+        /// The adapter, as "name (api)".
         adapter: String,
-        /// wgpu's message.
-        message: String,
+        /// wgpu's error.
+        #[source]
+        source: wgpu::Error,
     },
 
     /// The device ran out of memory.
     #[error("the GPU ran out of memory on {adapter}")]
     OutOfMemory {
-        /// The adapter, as "name (backend)".
+        /// The adapter, as "name (api)".
         adapter: String,
     },
 
     /// The device was lost (driver reset, removal, or a watchdog).
     #[error("the GPU device was lost: {reason}")]
     DeviceLost {
-        /// The driver's reason.
+        /// The driver's reason, as its device-lost callback gave it.
         reason: String,
     },
 
     /// Waiting on the device failed.
-    #[error("waiting for the GPU failed: {0}")]
-    Poll(wgpu::PollError),
+    #[error("waiting for the GPU failed")]
+    Poll(#[from] wgpu::PollError),
 
     /// Mapping the partials for reading failed.
     #[error("reading the partial sums back failed")]
     Map(#[from] wgpu::BufferAsyncError),
 
     /// The mapped partials could not be viewed.
-    #[error("reading the partial sums back failed: {reason}")]
-    Readback {
-        /// wgpu's reason.
-        reason: String,
-    },
+    #[error("viewing the partial sums failed")]
+    MapRange(#[from] wgpu::MapRangeError),
 
     /// The deadline passed before the sum finished.
     #[error("timed out: the deadline passed before the sum finished")]
@@ -153,6 +111,7 @@ pub enum Error {
 impl Error {
     /// Whether the GPU itself failed (lost, out of memory, an error from wgpu or the driver), as
     /// opposed to the caller's choices, a cancel, or a deadline.
+    #[must_use]
     pub fn is_gpu_failure(&self) -> bool {
         matches!(
             self,
@@ -161,8 +120,20 @@ impl Error {
                 | Error::DeviceLost { .. }
                 | Error::Poll(_)
                 | Error::Map(_)
-                | Error::Readback { .. }
+                | Error::MapRange(_)
         )
+    }
+
+    /// Whether this machine offers no usable GPU: none found, none that opens, none that meets
+    /// the kernel's limits, or one that failed. `BackendChoice::Auto` sums on the CPU for these
+    /// and for nothing else: what the caller asked for (an adapter name, a kernel part, a shape)
+    /// stays an error.
+    #[must_use]
+    pub fn means_no_usable_gpu(&self) -> bool {
+        matches!(
+            self,
+            Error::NoAdapter | Error::RequestDevice { .. } | Error::AdapterUnsupported { .. }
+        ) || self.is_gpu_failure()
     }
 }
 

@@ -2,47 +2,67 @@
 //!
 //! # How to use
 //!
-//! ```
-//! use gpusum::{Control, Engine, SumRange, cpu};
+//! Open an [`Engine`] once and reuse it. [`BackendChoice::Auto`] takes the best GPU adapter and
+//! falls back to the CPU (saying why in [`Engine::fallback`]) where there is none, or where the
+//! GPU fails during a sum; the result is exact either way.
 //!
-//! // The CPU path needs no adapter; `Engine::open(BackendChoice::Auto, ..)` picks a GPU if present.
+//! ```
+//! use gpusum::{BackendChoice, Control, Engine, EngineOptions, SumRange};
+//!
+//! let engine = Engine::open(&EngineOptions::new(BackendChoice::Auto))?;
 //! let range = SumRange::new(1, 20);
-//! assert_eq!(cpu::sum_parallel(range, &Control::default())?, 210);
+//! assert_eq!(engine.sum(range, &Control::new())?, 210);
 //!
 //! // Past u64 a plain sum wraps; gpusum's i128 result stays exact.
 //! let big = SumRange::new(i64::MAX - 1_000, i64::MAX);
-//! assert_eq!(Engine::Cpu.sum(big, &Control::default())?, big.closed_form());
+//! assert_eq!(engine.sum(big, &Control::new())?, big.closed_form());
 //! # Ok::<(), gpusum::Error>(())
 //! ```
 //!
-//! On a GPU, build one [`GpuContext`] and reuse it:
+//! To choose the adapter and kernel yourself, build a [`GpuContext`] (from an adapter, or from a
+//! device and queue you already have) and wrap it with [`Engine::from_context`], or call
+//! [`GpuContext::sum`] directly:
 //!
 //! ```no_run
-//! use gpusum::{Control, GpuContext, GpuOptions, SumRange, gpu};
+//! use gpusum::{Control, GpuContext, GpuOptions, ShaderVariant, SumRange, gpu};
 //!
 //! let instance = gpu::instance();
-//! let adapter = gpu::select_adapter(&instance, None)?;
-//! let context = GpuContext::new(&adapter, &GpuOptions::default())?;
+//! let adapter = gpu::select_adapter(&instance, Some("vulkan"))?;
+//! let options = GpuOptions::new().with_variant(ShaderVariant::Emulated);
+//! let context = GpuContext::new(&adapter, &options)?;
 //! for end in [20, 1_000_000, i64::MAX] {
 //!     let range = SumRange::new(1, end);
-//!     assert_eq!(context.sum(range, &Control::default())?, range.closed_form());
+//!     assert_eq!(context.sum(range, &Control::new())?, range.closed_form());
 //! }
 //! # Ok::<(), gpusum::Error>(())
 //! ```
 //!
+//! [`Control`] carries a cancel flag, a deadline and a progress callback; every wait honours it.
+//! Errors are one typed enum, [`Error`], and the library never prints.
+//!
 //! # Crate layout
 //!
-//! - [`range`]: the inclusive range, its closed form (the test oracle), and the biased blocks
-//!   both paths consume.
-//! - [`cpu`]: the rayon path and its one-thread baseline, twins of the GPU kernel.
-//! - [`gpu`]: adapters, shader variants, and the reusable [`GpuContext`].
-//! - [`engine`]: choosing where a sum runs, with the automatic CPU fallback.
+//! - [`range`]: the inclusive range and its closed form (the test oracle).
+//! - [`kernel`]: the kernel vocabulary, [`ShaderVariant`] × [`Reduction`] = [`KernelChoice`].
+//! - [`gpu`]: adapters, device plumbing, kernel composition, dispatch shapes, readback, and the
+//!   reusable [`GpuContext`].
+//! - [`cpu`]: the rayon path and its one-thread baseline, twins of the GPU kernels.
+//! - [`engine`]: where a sum runs, the CPU fallback, and what happens after a timeout.
 //! - [`control`]: cancellation, deadlines and progress.
+//! - [`peak`]: each device's integer-add peak.
 //! - [`selftest`]: the battery behind `gpusum selftest`.
-//! - [`bench`](mod@bench): the sweep, peaks and reports behind `gpusum bench`.
-//! - `shaders/` (next to `src/`): the kernel parts that [`gpu::kernel_source`] composes, and the
-//!   add-peak microkernel.
+//! - [`bench`](mod@bench): the sweep, analysis and report behind `gpusum bench`.
+//! - [`parse`]: the parsers for bounds, lengths and durations that the CLI uses.
+//! - `shaders/` (next to `src/`): the WGSL that [`gpu::kernel_wgsl`] composes.
+//!
+//! A workload (ranges today) is a seam: its WGSL in `shaders/`, its GPU module in `src/gpu/`, its
+//! CPU twin in `src/cpu/`, its cases in `src/selftest/battery.rs`, its rows in `src/bench/`.
+//!
+//! The `gpusum` binary (`src/main.rs` and `src/cli/`) is behind the default `cli` feature; with
+//! `default-features = false` the library builds without clap, anyhow, indicatif, ctrlc,
+//! serde_json or plotters.
 
+#![deny(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod bench;
@@ -51,14 +71,20 @@ pub mod cpu;
 pub mod engine;
 mod error;
 pub mod gpu;
+pub mod kernel;
+pub mod parse;
+pub mod peak;
 pub mod range;
 pub mod selftest;
 
 pub use control::Control;
-pub use engine::{BackendChoice, Engine, Opened};
+pub use engine::{BackendChoice, Engine, EngineOptions, Place, SumOutcome};
 pub use error::Error;
-pub use gpu::{GpuContext, GpuOptions, ShaderVariant};
+pub use gpu::{DispatchShape, GpuContext, GpuOptions};
+pub use kernel::{KernelChoice, Reduction, ShaderVariant};
 pub use range::SumRange;
+/// The wgpu this crate is built against, for adapters, devices and the types in [`Error`].
+pub use wgpu;
 
 /// The README's Rust examples run as doc tests.
 #[cfg(doctest)]

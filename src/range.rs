@@ -1,10 +1,15 @@
-//! Inclusive i64 ranges, their exact closed form, and the biased arithmetic both paths share.
+//! Inclusive i64 ranges, their exact closed form, and the biased blocks both paths consume.
 
 /// Offset that maps i64 onto u64 in order: `bias(v) = v + 2^63`. Both the shaders and the CPU path
 /// add biased values so that every limb is unsigned; one subtraction per block removes the bias.
 const BIAS: u64 = 1 << 63;
 
 /// An inclusive range `[start, end]` of i64. `start > end` is the empty range.
+///
+/// ```
+/// let range = gpusum::SumRange::new(1, 20);
+/// assert_eq!((range.count(), range.closed_form()), (20, 210));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SumRange {
     start: i64,
@@ -13,26 +18,31 @@ pub struct SumRange {
 
 impl SumRange {
     /// The range `[start, end]`; empty when `start > end`.
+    #[must_use]
     pub const fn new(start: i64, end: i64) -> Self {
         Self { start, end }
     }
 
     /// First element.
+    #[must_use]
     pub const fn start(&self) -> i64 {
         self.start
     }
 
     /// Last element.
+    #[must_use]
     pub const fn end(&self) -> i64 {
         self.end
     }
 
     /// Whether the range holds no element.
+    #[must_use]
     pub const fn is_empty(&self) -> bool {
         self.start > self.end
     }
 
     /// Number of elements, from 0 up to 2^64 (the whole of i64).
+    #[must_use]
     pub const fn count(&self) -> u128 {
         if self.is_empty() {
             0
@@ -44,6 +54,7 @@ impl SumRange {
     /// The exact sum by the closed form `(start + end) * count / 2`.
     ///
     /// This is the oracle for tests and `--verify`, never a measured path.
+    #[must_use]
     pub const fn closed_form(&self) -> i128 {
         if self.is_empty() {
             return 0;
@@ -54,7 +65,7 @@ impl SumRange {
     }
 
     /// Splits the range into consecutive blocks of at most `max_len` (> 0) elements.
-    pub fn blocks(&self, max_len: u64) -> Blocks {
+    pub(crate) fn blocks(&self, max_len: u64) -> Blocks {
         Blocks {
             next_biased: bias(self.start),
             remaining: self.count(),
@@ -65,23 +76,23 @@ impl SumRange {
 
 /// A run of consecutive integers, as the paths see it: the biased first value and a length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Block {
+pub(crate) struct Block {
     /// `first + 2^63`, as u64.
-    pub first_biased: u64,
+    pub(crate) first_biased: u64,
     /// Number of elements, at least 1.
-    pub len: u64,
+    pub(crate) len: u64,
 }
 
 impl Block {
     /// Removes the bias from a sum of this block's biased values: `sum - len * 2^63`.
-    pub fn unbias(&self, biased_sum: u128) -> i128 {
+    pub(crate) fn unbias(&self, biased_sum: u128) -> i128 {
         biased_sum as i128 - ((self.len as i128) << 63)
     }
 }
 
 /// Iterator over a range's blocks; see [`SumRange::blocks`].
 #[derive(Clone, Debug)]
-pub struct Blocks {
+pub(crate) struct Blocks {
     next_biased: u64,
     remaining: u128,
     max_len: u64,
@@ -107,7 +118,7 @@ impl Iterator for Blocks {
 }
 
 /// `v + 2^63` as u64: order-preserving, so a range's biased values never wrap.
-pub const fn bias(v: i64) -> u64 {
+pub(crate) const fn bias(v: i64) -> u64 {
     (v as u64) ^ BIAS
 }
 

@@ -156,6 +156,39 @@ fn runtime_failures_exit_1_with_a_message() {
 }
 
 #[test]
+fn a_forced_kernel_part_the_adapter_lacks_is_an_error_under_auto_too() {
+    if !common::adapter_backends().iter().any(|b| b == "gl") {
+        return;
+    }
+    // llvmpipe's GL adapter has neither int64 nor subgroups: forcing either is the user's error,
+    // not a reason to fall back to the CPU.
+    for (option, value, message) in [
+        (
+            "--reduction",
+            "subgroup",
+            "the subgroup reduction needs SUBGROUP",
+        ),
+        ("--shader", "native", "the native shader needs SHADER_INT64"),
+    ] {
+        gpusum()
+            .args([
+                "--backend",
+                "auto",
+                "--adapter",
+                "(gl)",
+                option,
+                value,
+                "1",
+                "20",
+            ])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(contains(message).and(contains("summing on the CPU").not()));
+    }
+}
+
+#[test]
 fn auto_without_an_adapter_falls_back_to_the_cpu_and_says_so() {
     // An empty backend list reaches no adapter.
     gpusum()

@@ -6,8 +6,9 @@ mod common;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use gpusum::gpu::{self, DispatchShape, Reduction};
-use gpusum::{Control, Error, GpuContext, GpuOptions, ShaderVariant, SumRange};
+use gpusum::gpu::{self, DispatchShape};
+use gpusum::kernel::KernelPart;
+use gpusum::{Control, Error, GpuContext, GpuOptions, Reduction, ShaderVariant, SumRange};
 
 /// A long range: far more than any adapter sums in the deadlines below.
 const LONG: SumRange = SumRange::new(1, 1 << 50);
@@ -28,16 +29,13 @@ fn a_callers_plain_device_runs_the_portable_kernel_and_refuses_what_it_lacks() {
         };
         let (device, queue) =
             pollster::block_on(adapter.request_device(&descriptor)).expect("a plain device");
-        let forced = GpuOptions {
-            variant: Some(ShaderVariant::Native),
-            reduction: None,
-            shape: None,
-        };
+        let forced = GpuOptions::new().with_variant(ShaderVariant::Native);
         let refused = GpuContext::from_device(info.clone(), device.clone(), queue.clone(), &forced);
         assert!(
             matches!(
                 refused,
-                Err(Error::VariantUnsupported {
+                Err(Error::KernelUnsupported {
+                    part: KernelPart::Variant(ShaderVariant::Native),
                     missing: "SHADER_INT64",
                     ..
                 })
@@ -45,15 +43,13 @@ fn a_callers_plain_device_runs_the_portable_kernel_and_refuses_what_it_lacks() {
             "{}: native forced on a device without int64",
             info.name
         );
-        let forced = GpuOptions {
-            reduction: Some(Reduction::Subgroup),
-            ..GpuOptions::default()
-        };
+        let forced = GpuOptions::new().with_reduction(Reduction::Subgroup);
         let refused = GpuContext::from_device(info.clone(), device.clone(), queue.clone(), &forced);
         assert!(
             matches!(
                 refused,
-                Err(Error::ReductionUnsupported {
+                Err(Error::KernelUnsupported {
+                    part: KernelPart::Reduction(Reduction::Subgroup),
                     missing: "SUBGROUP",
                     ..
                 })
@@ -61,12 +57,11 @@ fn a_callers_plain_device_runs_the_portable_kernel_and_refuses_what_it_lacks() {
             "{}: subgroups forced on a device without them",
             info.name
         );
-        let context = GpuContext::from_device(info, device, queue, &GpuOptions::default()).unwrap();
-        assert_eq!(context.variant(), ShaderVariant::Emulated);
-        assert_eq!(context.reduction(), Reduction::Tree);
+        let context = GpuContext::from_device(info, device, queue, &GpuOptions::new()).unwrap();
+        assert_eq!(context.kernel(), gpusum::KernelChoice::PORTABLE);
         let range = SumRange::new(-70_000, 1_000_000);
         assert_eq!(
-            context.sum(range, &Control::default()).unwrap(),
+            context.sum(range, &Control::new()).unwrap(),
             range.closed_form()
         );
     }
@@ -77,38 +72,14 @@ fn shapes_beyond_the_kernel_or_the_adapter_are_refused_before_dispatch() {
     for adapter in adapters() {
         let max = adapter.limits().max_compute_workgroups_per_dimension;
         let bad = [
-            DispatchShape {
-                per_invocation: 0,
-                workgroups_per_dispatch: 1,
-                dispatches_per_submit: 1,
-            },
-            DispatchShape {
-                per_invocation: (1 << 16) + 1,
-                workgroups_per_dispatch: 1,
-                dispatches_per_submit: 1,
-            },
-            DispatchShape {
-                per_invocation: 1,
-                workgroups_per_dispatch: max + 1,
-                dispatches_per_submit: 1,
-            },
-            DispatchShape {
-                per_invocation: 1 << 16,
-                workgroups_per_dispatch: 1 << 8,
-                dispatches_per_submit: 1,
-            },
-            DispatchShape {
-                per_invocation: 1,
-                workgroups_per_dispatch: 1,
-                dispatches_per_submit: 0,
-            },
+            DispatchShape::new(0, 1, 1),
+            DispatchShape::new((1 << 16) + 1, 1, 1),
+            DispatchShape::new(1, max + 1, 1),
+            DispatchShape::new(1 << 16, 1 << 8, 1),
+            DispatchShape::new(1, 1, 0),
         ];
         for shape in bad {
-            let options = GpuOptions {
-                variant: None,
-                reduction: None,
-                shape: Some(shape),
-            };
+            let options = GpuOptions::new().with_shape(shape);
             let result = GpuContext::new(&adapter, &options);
             assert!(
                 matches!(result, Err(Error::InvalidShape { .. })),
@@ -121,10 +92,7 @@ fn shapes_beyond_the_kernel_or_the_adapter_are_refused_before_dispatch() {
 #[test]
 fn a_passed_deadline_is_a_timeout_and_the_context_still_works_after() {
     for target in common::targets() {
-        let control = Control {
-            deadline: Some(Instant::now() + Duration::from_millis(30)),
-            ..Control::default()
-        };
+        let control = Control::new().with_timeout(Duration::from_millis(30));
         let started = Instant::now();
         let result = target.context.sum(LONG, &control);
         assert!(
@@ -145,10 +113,7 @@ fn a_passed_deadline_is_a_timeout_and_the_context_still_works_after() {
 #[test]
 fn cancelling_stops_a_sum() {
     let cancel = AtomicBool::new(true);
-    let control = Control {
-        cancel: Some(&cancel),
-        ..Control::default()
-    };
+    let control = Control::new().with_cancel(&cancel);
     for target in common::targets() {
         assert!(
             matches!(target.context.sum(LONG, &control), Err(Error::Cancelled)),
@@ -165,13 +130,13 @@ fn cancelling_stops_a_sum() {
 #[test]
 fn a_lost_device_is_a_typed_error_not_a_panic_or_a_hang() {
     for adapter in adapters() {
-        let context = GpuContext::new(&adapter, &GpuOptions::default()).unwrap();
+        let context = GpuContext::new(&adapter, &GpuOptions::new()).unwrap();
         context.device().destroy();
-        let result = context.sum(SumRange::new(1, 20), &Control::default());
+        let result = context.sum(SumRange::new(1, 20), &Control::new());
         assert!(
             matches!(result, Err(Error::DeviceLost { .. })),
             "{}: {result:?}",
-            context.adapter_name()
+            context.adapter_label()
         );
         assert!(result.unwrap_err().is_gpu_failure());
     }

@@ -41,7 +41,7 @@ proptest! {
 
     #[test]
     fn cpu_paths_match_the_closed_form(range in range_strategy()) {
-        let control = gpusum::Control::default();
+        let control = gpusum::Control::new();
         prop_assert_eq!(gpusum::cpu::sum_parallel(range, &control).unwrap(), range.closed_form());
         prop_assert_eq!(gpusum::cpu::sum_sequential(range, &control).unwrap(), range.closed_form());
     }

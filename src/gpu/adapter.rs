@@ -2,16 +2,18 @@
 
 use serde::Serialize;
 
-use super::{Reduction, ShaderVariant};
 use crate::Error;
+use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
 
 /// A wgpu instance configured from the environment (`WGPU_BACKEND` and wgpu's other variables).
+#[must_use]
 pub fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
 
 /// Every adapter the instance reaches that can run compute shaders, best first (see
-/// [`select_adapter`] for the order).
+/// [`select_adapter`] for the order). Opening the list starts every API's driver, OpenGL's too.
+#[must_use]
 pub fn compute_adapters(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
     adapters_on(instance, wgpu::Backends::all())
 }
@@ -50,10 +52,13 @@ fn rank(info: &wgpu::AdapterInfo, power: wgpu::PowerPreference) -> (u8, u8) {
     (device, backend)
 }
 
-/// Picks an adapter: the first whose "name (backend)" contains `name` (case-insensitive, so
-/// `gl` or `vulkan` picks by backend), else the
-/// `WGPU_ADAPTER_NAME` match, else the best by device type (`WGPU_POWER_PREF=low` prefers
-/// integrated GPUs) and backend.
+/// Picks an adapter: the first whose "name (api)" contains `name` (case-insensitive, so `gl` or
+/// `vulkan` picks by graphics API), else the `WGPU_ADAPTER_NAME` match, else the best by device
+/// type (`WGPU_POWER_PREF=low` prefers integrated GPUs) and API.
+///
+/// # Errors
+/// [`Error::AdapterNotFound`] when a name matches nothing, [`Error::NoAdapter`] when there is no
+/// adapter at all.
 pub fn select_adapter(
     instance: &wgpu::Instance,
     name: Option<&str>,
@@ -72,31 +77,33 @@ pub fn select_adapter(
     let adapters = compute_adapters(instance);
     let available: Vec<String> = adapters
         .iter()
-        .map(|a| describe_short(&a.get_info()))
+        .map(|a| adapter_label(&a.get_info()))
         .collect();
     adapters
         .into_iter()
-        .find(|adapter| name_matches(&describe_short(&adapter.get_info()), &wanted))
+        .find(|adapter| name_matches(&adapter_label(&adapter.get_info()), &wanted))
         .ok_or(Error::AdapterNotFound { wanted, available })
 }
 
-/// Whether an adapter named `described` ("name (backend)") matches what the user asked for:
+/// Whether an adapter labelled `label` ("name (api)") matches what the user asked for:
 /// case-insensitive containment, so "nvidia" and "gl" both work.
-pub fn name_matches(described: &str, wanted: &str) -> bool {
-    described.to_lowercase().contains(&wanted.to_lowercase())
+pub(crate) fn name_matches(label: &str, wanted: &str) -> bool {
+    label.to_lowercase().contains(&wanted.to_lowercase())
 }
 
-/// "name (backend)", the way messages and tables name an adapter.
-pub fn describe_short(info: &wgpu::AdapterInfo) -> String {
+/// "name (api)", the way every message, table and report names an adapter.
+#[must_use]
+pub fn adapter_label(info: &wgpu::AdapterInfo) -> String {
     format!("{} ({})", info.name, info.backend)
 }
 
 /// What gpusum needs to know about an adapter, as `gpusum adapters` shows it.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct AdapterReport {
     /// Adapter name as the driver reports it.
     pub name: String,
-    /// wgpu backend: vulkan, metal, dx12, gl.
+    /// The graphics API wgpu reaches it through: vulkan, metal, dx12, gl.
     pub backend: String,
     /// Discrete, integrated, virtual, cpu or other.
     pub device_type: String,
@@ -116,20 +123,26 @@ pub struct AdapterReport {
     pub variants: Vec<ShaderVariant>,
     /// Workgroup reductions this adapter can run.
     pub reductions: Vec<Reduction>,
-    /// Limits that bound a dispatch.
+    /// Most workgroups in one dispatch dimension.
     pub max_workgroups_per_dimension: u32,
+    /// Most invocations in one workgroup.
     pub max_invocations_per_workgroup: u32,
+    /// Most bytes of workgroup memory.
     pub max_workgroup_storage_bytes: u32,
+    /// Largest storage buffer binding, in bytes.
     pub max_storage_binding_bytes: u64,
+    /// Largest buffer, in bytes.
     pub max_buffer_bytes: u64,
 }
 
 impl AdapterReport {
     /// Reads the report off an adapter.
+    #[must_use]
     pub fn of(adapter: &wgpu::Adapter) -> Self {
         let info = adapter.get_info();
         let features = adapter.features();
         let limits = adapter.limits();
+        let supported = KernelChoice::all_supported(features);
         let driver = [info.driver.as_str(), info.driver_info.as_str()]
             .iter()
             .filter(|part| !part.is_empty())
@@ -146,14 +159,26 @@ impl AdapterReport {
             subgroups: features.contains(wgpu::Features::SUBGROUP),
             subgroup_sizes: (info.subgroup_min_size, info.subgroup_max_size),
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
-            variants: ShaderVariant::supported_by(features),
-            reductions: Reduction::supported_by(features),
+            variants: ShaderVariant::ALL
+                .into_iter()
+                .filter(|&v| supported.iter().any(|k| k.variant == v))
+                .collect(),
+            reductions: Reduction::ALL
+                .into_iter()
+                .filter(|&r| supported.iter().any(|k| k.reduction == r))
+                .collect(),
             max_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
             max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
             max_workgroup_storage_bytes: limits.max_compute_workgroup_storage_size,
             max_storage_binding_bytes: limits.max_storage_buffer_binding_size,
             max_buffer_bytes: limits.max_buffer_size,
         }
+    }
+
+    /// "name (api)", as [`adapter_label`] writes it.
+    #[must_use]
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.name, self.backend)
     }
 }
 

@@ -7,8 +7,8 @@
 
 use std::sync::OnceLock;
 
-use gpusum::gpu::{self, DispatchShape, Reduction};
-use gpusum::{Control, GpuContext, GpuOptions, ShaderVariant, SumRange, cpu};
+use gpusum::gpu::{self, DispatchShape};
+use gpusum::{Control, GpuContext, GpuOptions, KernelChoice, SumRange, cpu};
 
 /// One context to test: an adapter, a variant and a dispatch shape.
 pub struct Target {
@@ -17,20 +17,12 @@ pub struct Target {
 }
 
 /// A shape that reaches several dispatches and submissions within a few thousand elements.
-pub const SMALL_SHAPE: DispatchShape = DispatchShape {
-    per_invocation: 3,
-    workgroups_per_dispatch: 5,
-    dispatches_per_submit: 2,
-};
+pub const SMALL_SHAPE: DispatchShape = DispatchShape::new(3, 5, 2);
 
 /// A shape whose full dispatches run the unrolled loop (4 x 8) and its remainder (5).
-pub const MEDIUM_SHAPE: DispatchShape = DispatchShape {
-    per_invocation: 37,
-    workgroups_per_dispatch: 3,
-    dispatches_per_submit: 2,
-};
+pub const MEDIUM_SHAPE: DispatchShape = DispatchShape::new(37, 3, 2);
 
-/// Every adapter × variant × reduction, with the adapter's default shape, [`SMALL_SHAPE`] and
+/// Every adapter × kernel, with the adapter's default shape, [`SMALL_SHAPE`] and
 /// [`MEDIUM_SHAPE`].
 pub fn targets() -> &'static [Target] {
     static TARGETS: OnceLock<Vec<Target>> = OnceLock::new();
@@ -40,30 +32,27 @@ pub fn targets() -> &'static [Target] {
         check_required(&adapters);
         let mut targets = Vec::new();
         for adapter in &adapters {
-            for variant in ShaderVariant::supported_by(adapter.features()) {
-                for reduction in Reduction::supported_by(adapter.features()) {
-                    for (shape_name, shape) in [
-                        ("default", None),
-                        ("small", Some(SMALL_SHAPE)),
-                        ("medium", Some(MEDIUM_SHAPE)),
-                    ] {
-                        let options = GpuOptions {
-                            variant: Some(variant),
-                            reduction: Some(reduction),
-                            shape,
-                        };
-                        let context = GpuContext::new(adapter, &options).unwrap_or_else(|e| {
-                            panic!(
-                                "building a context on {}: {e}",
-                                gpu::describe_short(&adapter.get_info())
-                            )
-                        });
-                        let label = format!(
-                            "{} / {variant} / {reduction} / {shape_name} shape",
-                            context.adapter_name()
-                        );
-                        targets.push(Target { label, context });
+            for kernel in KernelChoice::all_supported(adapter.features()) {
+                for (shape_name, shape) in [
+                    ("default", None),
+                    ("small", Some(SMALL_SHAPE)),
+                    ("medium", Some(MEDIUM_SHAPE)),
+                ] {
+                    let mut options = GpuOptions::new().with_kernel(kernel);
+                    if let Some(shape) = shape {
+                        options = options.with_shape(shape);
                     }
+                    let context = GpuContext::new(adapter, &options).unwrap_or_else(|e| {
+                        panic!(
+                            "building a context on {}: {e}",
+                            gpu::adapter_label(&adapter.get_info())
+                        )
+                    });
+                    let label = format!(
+                        "{} / {kernel} / {shape_name} shape",
+                        context.adapter_label()
+                    );
+                    targets.push(Target { label, context });
                 }
             }
         }
@@ -111,7 +100,7 @@ fn check_required(adapters: &[wgpu::Adapter]) {
 
 /// Checks the target against both oracles: the CPU path and the closed form.
 pub fn assert_exact(target: &Target, range: SumRange) {
-    let control = Control::default();
+    let control = Control::new();
     let expected = range.closed_form();
     let cpu_sum =
         cpu::sum_parallel(range, &control).expect("the CPU path never fails without a control");

@@ -1,13 +1,14 @@
 //! Every WGSL file in shaders/ is parsed and validated by naga; no GPU needed.
 //!
-//! The range-sum kernels are composed of four files (a reduction, the limb helpers, the parameters,
-//! and the arithmetic), so each composition gpusum builds is validated; the peak kernel stands alone.
+//! Each kernel composition gpusum builds is validated; the peak kernel stands alone.
 
 use std::path::Path;
 
-use gpusum::ShaderVariant;
-use gpusum::gpu::{self, Reduction, WORKGROUP_SIZE};
 use naga::valid::{Capabilities, ValidationFlags, Validator};
+
+use super::{SHADERS, Workload, kernel_wgsl, peak_wgsl};
+use crate::gpu::WORKGROUP_SIZE;
+use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
 
 fn shader_files() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
@@ -51,20 +52,15 @@ fn workgroup_size(label: &str, module: &naga::Module) -> u32 {
 }
 
 fn compositions() -> Vec<(String, String)> {
-    let mut kernels = Vec::new();
-    for variant in ShaderVariant::ALL {
-        for reduction in Reduction::ALL {
-            kernels.push((
-                format!("{variant} / {reduction}"),
-                gpu::kernel_source(variant, reduction),
-            ));
-        }
-    }
-    kernels
+    KernelChoice::all_supported(wgpu::Features::all())
+        .into_iter()
+        .map(|choice| (choice.to_string(), kernel_wgsl(Workload::Range, choice)))
+        .collect()
 }
 
 #[test]
 fn every_kernel_validates_and_agrees_on_the_workgroup_size() {
+    assert_eq!(compositions().len(), 4);
     for (label, source) in compositions() {
         let module = parse(&label, &source);
         validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
@@ -74,36 +70,21 @@ fn every_kernel_validates_and_agrees_on_the_workgroup_size() {
             "{label}: differs from the host"
         );
     }
-    let peak = parse(
-        "peak_add.wgsl",
-        gpu::SHADERS
-            .iter()
-            .find(|(f, _)| *f == "peak_add.wgsl")
-            .unwrap()
-            .1,
-    );
+    let peak = parse("peak_add.wgsl", peak_wgsl());
     validate(&peak, Capabilities::all()).expect("peak_add.wgsl validates");
     assert_eq!(workgroup_size("peak_add.wgsl", &peak), WORKGROUP_SIZE);
 }
 
 #[test]
 fn every_shader_file_is_embedded_as_on_disk_and_used() {
-    let files = shader_files();
-    let embedded: Vec<&str> = gpu::SHADERS.iter().map(|(file, _)| *file).collect();
-    assert_eq!(
-        files,
-        {
-            let mut e = embedded.clone();
-            e.sort();
-            e
-        },
-        "shaders/ and gpu::SHADERS differ"
-    );
+    let mut embedded: Vec<String> = SHADERS.iter().map(|(file, _)| file.to_string()).collect();
+    embedded.sort();
+    assert_eq!(shader_files(), embedded, "shaders/ and SHADERS differ");
     let kernels: Vec<String> = compositions()
         .into_iter()
         .map(|(_, source)| source)
         .collect();
-    for (file, source) in gpu::SHADERS {
+    for (file, source) in SHADERS {
         let on_disk = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("shaders")
@@ -111,7 +92,7 @@ fn every_shader_file_is_embedded_as_on_disk_and_used() {
         )
         .unwrap();
         assert_eq!(source, on_disk, "{file} is not embedded as it is on disk");
-        let used = file == "peak_add.wgsl" || kernels.iter().any(|kernel| kernel.contains(source));
+        let used = source == peak_wgsl() || kernels.iter().any(|kernel| kernel.contains(source));
         assert!(used, "{file} is in no kernel");
     }
 }
@@ -120,21 +101,32 @@ fn every_shader_file_is_embedded_as_on_disk_and_used() {
 fn optional_capabilities_are_needed_only_where_promised() {
     let optional = Capabilities::SHADER_INT64 | Capabilities::SUBGROUP;
     let core = Capabilities::all() - optional;
-    let portable = gpu::kernel_source(ShaderVariant::Emulated, Reduction::Tree);
-    validate(&parse("emulated / tree", &portable), core)
-        .expect("the portable kernel needs no optional capability");
-    let native = gpu::kernel_source(ShaderVariant::Native, Reduction::Tree);
+    let source =
+        |variant, reduction| kernel_wgsl(Workload::Range, KernelChoice::new(variant, reduction));
+    validate(
+        &parse(
+            "emulated / tree",
+            &source(ShaderVariant::Emulated, Reduction::Tree),
+        ),
+        core,
+    )
+    .expect("the portable kernel needs no optional capability");
     assert!(
         validate(
-            &parse("native / tree", &native),
+            &parse(
+                "native / tree",
+                &source(ShaderVariant::Native, Reduction::Tree)
+            ),
             Capabilities::all() - Capabilities::SHADER_INT64
         )
         .is_err()
     );
-    let subgroup = gpu::kernel_source(ShaderVariant::Emulated, Reduction::Subgroup);
     assert!(
         validate(
-            &parse("emulated / subgroup", &subgroup),
+            &parse(
+                "emulated / subgroup",
+                &source(ShaderVariant::Emulated, Reduction::Subgroup)
+            ),
             Capabilities::all() - Capabilities::SUBGROUP
         )
         .is_err()

@@ -2,10 +2,10 @@
 
 use std::fmt::Write as _;
 
-use super::Report;
+use gpusum::bench::BenchReport;
 
 /// The report as text for a terminal: every line fits 80 columns.
-pub fn to_table(report: &Report) -> String {
+pub fn to_table(report: &BenchReport) -> String {
     let mut out = String::new();
     let machine = &report.machine;
     let _ = writeln!(
@@ -19,11 +19,14 @@ pub fn to_table(report: &Report) -> String {
         } else {
             adapter.device_type.as_str()
         };
-        let _ = writeln!(
-            out,
-            "gpu{index} = {} ({}), {kind}",
-            adapter.name, adapter.backend
+        let _ = writeln!(out, "gpu{index} = {}, {kind}", adapter.label());
+    }
+    for unavailable in &report.unavailable {
+        let text = format!(
+            "! {} was not measured: {}",
+            unavailable.adapter, unavailable.reason
         );
+        let _ = writeln!(out, "{}", wrap(&text, 80, "  "));
     }
 
     if !report.startup.is_empty() {
@@ -35,12 +38,12 @@ pub fn to_table(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "{:<30} {:>9} {:>9} {:>9} {:>8} {:>7}",
-                label_of(report, &startup.backend),
+                report.label_of(&startup.backend),
                 seconds(startup.instance_seconds),
                 seconds(startup.device_seconds),
                 seconds(startup.pipeline_seconds),
                 seconds(startup.first_dispatch_seconds),
-                seconds(startup.empty_dispatch_seconds),
+                seconds(startup.one_element_seconds),
             );
         }
     }
@@ -49,12 +52,12 @@ pub fn to_table(report: &Report) -> String {
         out,
         "\nbackend       length   median      min      max  elem/s   xseq   xcpu   kernel"
     );
-    let mut previous = "";
+    let mut previous = None;
     for row in &report.results {
-        if !previous.is_empty() && previous != row.backend {
+        if previous.is_some_and(|backend| backend != &row.backend) {
             out.push('\n');
         }
-        previous = &row.backend;
+        previous = Some(&row.backend);
         let _ = writeln!(
             out,
             "{:<13} {:>6} {:>8} {:>8} {:>8} {:>7} {:>6} {:>6} {:>8}",
@@ -96,18 +99,9 @@ pub fn to_table(report: &Report) -> String {
             let shares: Vec<String> = peak
                 .fractions
                 .iter()
-                .map(|f| {
-                    format!(
-                        "{} {:.0}%",
-                        label_of(report, &f.backend),
-                        f.fraction * 100.0
-                    )
-                })
+                .map(|f| format!("{} {:.0}%", report.label_of(&f.backend), f.fraction * 100.0))
                 .collect();
-            let device = match peak.device.strip_prefix("gpu:") {
-                Some(adapter) => gpu_label(report, adapter),
-                None => peak.device.clone(),
-            };
+            let device = report.device_label(&peak.device);
             let _ = writeln!(
                 out,
                 "  {device:<6} {:>8.2e}  {}",
@@ -118,7 +112,7 @@ pub fn to_table(report: &Report) -> String {
     }
 
     for flag in &report.flags {
-        let text = format!("! {}: {}", label_of(report, &flag.backend), flag.reason);
+        let text = format!("! {}: {}", report.label_of(&flag.backend), flag.reason);
         let _ = writeln!(out, "\n{}", wrap(&text, 80, "  "));
     }
     out
@@ -142,7 +136,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
 }
 
 /// The rows as CSV with a header line (RFC 4180 quoting).
-pub fn to_csv(report: &Report) -> String {
+pub fn to_csv(report: &BenchReport) -> String {
     let mut out = String::from(
         "backend,adapter,variant,reduction,count,runs,median_seconds,min_seconds,max_seconds,elements_per_second,\
          kernel_seconds,speedup_vs_seq,speedup_vs_cpu\n",
@@ -150,7 +144,7 @@ pub fn to_csv(report: &Report) -> String {
     let optional = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
     for row in &report.results {
         let fields = [
-            quote(&row.backend),
+            quote(&row.backend.to_string()),
             quote(row.adapter.as_deref().unwrap_or("")),
             row.variant.map(|v| v.name().to_owned()).unwrap_or_default(),
             row.reduction
@@ -178,26 +172,6 @@ fn quote(field: &str) -> String {
     } else {
         field.to_owned()
     }
-}
-
-/// The short label of a backend id (`gpu0:native` for `gpu:<adapter>:native`).
-fn label_of(report: &Report, backend: &str) -> String {
-    report
-        .results
-        .iter()
-        .find(|row| row.backend == backend)
-        .map(|row| row.label.clone())
-        .unwrap_or_else(|| backend.to_owned())
-}
-
-fn gpu_label(report: &Report, adapter: &str) -> String {
-    report
-        .machine
-        .adapters
-        .iter()
-        .position(|a| format!("{} ({})", a.name, a.backend) == adapter)
-        .map(|index| format!("gpu{index}"))
-        .unwrap_or_else(|| adapter.to_owned())
 }
 
 /// A length as 2^k when it is a power of two, else as digits or 1.0e9.

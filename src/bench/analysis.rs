@@ -1,0 +1,278 @@
+//! What the points say together: speedups, crossovers, shares of each device's peak, and flags
+//! on measurements that cannot be honest work.
+
+use super::backend::{Backend, BackendId};
+use super::report::{Crossover, Flag, Peak, PeakFraction, Row};
+use super::{BenchError, BenchOptions, Event};
+use crate::control::Control;
+use crate::gpu::adapter_label;
+use crate::peak::{GpuPeak, PeakMeasurement, Threads, cpu_peak};
+
+pub(crate) fn fill_speedups(rows: &mut [Row]) {
+    let median_of = |rows: &[Row], backend: &BackendId, count: u64| {
+        rows.iter()
+            .find(|r| &r.backend == backend && r.count == count)
+            .map(|r| r.median_seconds)
+    };
+    let speedups: Vec<(Option<f64>, Option<f64>)> = rows
+        .iter()
+        .map(|row| {
+            let over = |baseline: &BackendId| {
+                median_of(rows, baseline, row.count).map(|base| base / row.median_seconds)
+            };
+            (over(&BackendId::Seq), over(&BackendId::Cpu))
+        })
+        .collect();
+    for (row, (seq, cpu)) in rows.iter_mut().zip(speedups) {
+        row.speedup_vs_seq = seq;
+        row.speedup_vs_cpu = cpu;
+    }
+}
+
+pub(crate) fn crossovers(backends: &[Backend], rows: &[Row]) -> Vec<Crossover> {
+    backends
+        .iter()
+        .filter(|backend| matches!(backend.id, BackendId::Gpu { .. }))
+        .map(|backend| {
+            // Lengths both measured, ascending, with whether the GPU won.
+            let wins: Vec<(u64, bool)> = rows
+                .iter()
+                .filter(|row| row.backend == backend.id)
+                .filter_map(|row| row.speedup_vs_cpu.map(|speedup| (row.count, speedup > 1.0)))
+                .collect();
+            let losses_after = wins.iter().rposition(|&(_, won)| !won);
+            let count = match losses_after {
+                None => wins.first().map(|&(count, _)| count),
+                Some(last_loss) => wins.get(last_loss + 1).map(|&(count, _)| count),
+            };
+            Crossover {
+                backend: backend.id.clone(),
+                label: backend.label.clone(),
+                count,
+                largest_common_count: wins.last().map(|&(count, _)| count),
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn peaks(
+    backends: &[Backend],
+    rows: &[Row],
+    options: &BenchOptions,
+    on_event: &mut impl FnMut(Event),
+) -> Result<Vec<Peak>, BenchError> {
+    let control = Control::new();
+    let largest = |backend: &Backend| {
+        rows.iter()
+            .filter(|row| row.backend == backend.id)
+            .max_by_key(|row| row.count)
+    };
+    let fractions = |members: &[&Backend], peak: &PeakMeasurement| {
+        members
+            .iter()
+            .filter_map(|backend| largest(backend))
+            .map(|row| PeakFraction {
+                backend: row.backend.clone(),
+                count: row.count,
+                fraction: row.elements_per_second / peak.ops_per_second,
+            })
+            .collect()
+    };
+    let mut peaks = Vec::new();
+    for (position, backend) in backends.iter().enumerate() {
+        // One peak per device: the CPU paths each, an adapter on its first backend.
+        let first_on_adapter = backend.adapter_index.is_some_and(|index| {
+            !backends[..position]
+                .iter()
+                .any(|b| b.adapter_index == Some(index))
+        });
+        let (device, measurement) = match (&backend.id, backend.engine.gpu()) {
+            (BackendId::Seq, _) => {
+                on_event(Event::Peak { device: "seq" });
+                (
+                    "seq".to_owned(),
+                    cpu_peak(Threads::One, options.peak_seconds, &control)?,
+                )
+            }
+            (BackendId::Cpu, _) => {
+                on_event(Event::Peak { device: "cpu" });
+                (
+                    "cpu".to_owned(),
+                    cpu_peak(Threads::All, options.peak_seconds, &control)?,
+                )
+            }
+            (BackendId::Gpu { .. }, Some(context)) if first_on_adapter => {
+                let adapter = adapter_label(context.adapter_info());
+                on_event(Event::Peak { device: &adapter });
+                let measurement = GpuPeak::new(context)?.measure(options.peak_seconds, &control)?;
+                (format!("gpu:{adapter}"), measurement)
+            }
+            _ => continue,
+        };
+        let members: Vec<&Backend> = backends
+            .iter()
+            .filter(|b| match backend.adapter_index {
+                Some(index) => b.adapter_index == Some(index),
+                None => b.id == backend.id,
+            })
+            .collect();
+        peaks.push(Peak {
+            device,
+            fractions: fractions(&members, &measurement),
+            measurement,
+        });
+    }
+    Ok(peaks)
+}
+
+/// Flags a backend that cannot have added every element:
+/// - its throughput beats its device's add peak (each element needs at least one add);
+/// - its time stopped growing with the length where adding every element, even at the peak rate,
+///   would have taken longer. A time that is flat only because overheads dwarf the work (short
+///   ranges on any GPU) is not flagged.
+pub(crate) fn flags(rows: &[Row], peaks: &[Peak]) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    for peak in peaks {
+        for fraction in peak.fractions.iter().filter(|f| f.fraction > 1.0) {
+            flags.push(Flag {
+                backend: fraction.backend.clone(),
+                reason: format!(
+                    "{:.1e} elements/s at length {} beats the device's peak of {:.1e} adds/s: \
+                     the loop was probably folded",
+                    fraction.fraction * peak.measurement.ops_per_second,
+                    fraction.count,
+                    peak.measurement.ops_per_second
+                ),
+            });
+        }
+    }
+    let mut backends: Vec<&BackendId> = rows.iter().map(|r| &r.backend).collect();
+    backends.dedup();
+    for backend in backends {
+        let peak_rate = peaks
+            .iter()
+            .find(|peak| peak.fractions.iter().any(|f| &f.backend == backend))
+            .map(|peak| peak.measurement.ops_per_second);
+        let points: Vec<&Row> = rows.iter().filter(|r| &r.backend == backend).collect();
+        let (Some(top), Some(peak_rate)) = (points.last(), peak_rate) else {
+            continue;
+        };
+        // The largest point at most 1/16 of the top length.
+        let Some(lower) = points.iter().rev().find(|r| r.count * 16 <= top.count) else {
+            continue;
+        };
+        let honest_at_peak = top.count as f64 / peak_rate;
+        if top.median_seconds < 2.0 * lower.median_seconds
+            && honest_at_peak > 2.0 * lower.median_seconds
+        {
+            flags.push(Flag {
+                backend: backend.clone(),
+                reason: format!(
+                    "time grew only {:.2}x from length {} to {}, though adding every element at the \
+                     device's peak takes {:.1e} s: the loop was probably folded",
+                    top.median_seconds / lower.median_seconds,
+                    lower.count,
+                    top.count,
+                    honest_at_peak
+                ),
+            });
+        }
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{BackendChoice, Engine, EngineOptions};
+    use crate::kernel::ShaderVariant;
+
+    fn gpu_id() -> BackendId {
+        BackendId::Gpu {
+            adapter: "x".into(),
+            variant: ShaderVariant::Native,
+        }
+    }
+
+    fn row(backend: BackendId, count: u64, median_seconds: f64) -> Row {
+        Row {
+            label: backend.to_string(),
+            backend,
+            adapter: None,
+            variant: None,
+            reduction: None,
+            count,
+            runs: 1,
+            median_seconds,
+            min_seconds: median_seconds,
+            max_seconds: median_seconds,
+            elements_per_second: count as f64 / median_seconds,
+            kernel_seconds: None,
+            speedup_vs_seq: None,
+            speedup_vs_cpu: None,
+        }
+    }
+
+    fn peak(device: &str, ops_per_second: f64, backend: BackendId, count: u64, rate: f64) -> Peak {
+        Peak {
+            device: device.into(),
+            measurement: PeakMeasurement::new(ops_per_second as u64, 1.0),
+            fractions: vec![PeakFraction {
+                backend,
+                count,
+                fraction: rate / ops_per_second,
+            }],
+        }
+    }
+
+    #[test]
+    fn flat_times_are_flagged_only_where_honest_work_could_not_be_flat() {
+        let rows = vec![
+            // Folded: flat at 1 ms, where 2^18 adds at 1e8/s would take 2.6 ms.
+            row(BackendId::Cpu, 1 << 10, 1e-3),
+            row(BackendId::Cpu, 1 << 14, 1.1e-3),
+            row(BackendId::Cpu, 1 << 18, 1.2e-3),
+            // Honest: linear.
+            row(BackendId::Seq, 1 << 10, 1e-6),
+            row(BackendId::Seq, 1 << 14, 16e-6),
+            row(BackendId::Seq, 1 << 18, 256e-6),
+            // Overhead-bound: flat at 0.2 ms, but 2^18 adds at 1e11/s take only 2.6 us.
+            row(gpu_id(), 1 << 10, 2e-4),
+            row(gpu_id(), 1 << 14, 2e-4),
+            row(gpu_id(), 1 << 18, 2.1e-4),
+        ];
+        let peaks = [
+            peak("cpu", 1e8, BackendId::Cpu, 1 << 18, 2e8),
+            peak("seq", 1e9, BackendId::Seq, 1 << 18, 1e9),
+            peak("gpu:x", 1e11, gpu_id(), 1 << 18, 1.2e9),
+        ];
+        let flags = flags(&rows, &peaks);
+        let flagged: Vec<String> = flags.iter().map(|f| f.backend.to_string()).collect();
+        // cpu twice: above its peak, and flat where it could not be.
+        assert_eq!(flagged, ["cpu", "cpu"], "{flags:?}");
+    }
+
+    #[test]
+    fn the_crossover_is_where_the_gpu_wins_from_then_on() {
+        let mut rows = vec![
+            row(BackendId::Cpu, 1, 1.0),
+            row(BackendId::Cpu, 2, 1.0),
+            row(BackendId::Cpu, 4, 1.0),
+            row(BackendId::Cpu, 8, 1.0),
+            row(gpu_id(), 1, 0.5),
+            row(gpu_id(), 2, 2.0),
+            row(gpu_id(), 4, 0.5),
+            row(gpu_id(), 8, 0.25),
+        ];
+        fill_speedups(&mut rows);
+        let backend = Backend {
+            id: gpu_id(),
+            label: "gpu0:native".into(),
+            engine: Engine::open(&EngineOptions::new(BackendChoice::Seq)).unwrap(),
+            adapter_index: Some(0),
+        };
+        let crossover = crossovers(std::slice::from_ref(&backend), &rows);
+        assert_eq!(crossover[0].count, Some(4));
+        assert_eq!(crossover[0].largest_common_count, Some(8));
+    }
+}

@@ -1,0 +1,91 @@
+//! What a long sum shows on a terminal: a progress bar with an ETA, and Ctrl-C as a cancel.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A flag that Ctrl-C sets; the library stops at its next check.
+pub fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = Arc::clone(&flag);
+    // Without a handler Ctrl-C still ends the process; only the clean message is lost.
+    let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::Relaxed));
+    flag
+}
+
+/// A progress bar on stderr, shown only on a terminal and only once a sum has run for a while.
+pub struct Progress {
+    started: Instant,
+    bar: OnceLock<ProgressBar>,
+    enabled: bool,
+}
+
+impl Progress {
+    const SHOW_AFTER_SECONDS: f64 = 0.5;
+    const STEPS: u64 = 10_000;
+
+    pub fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            bar: OnceLock::new(),
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn update(&self, done: u128, total: u128) {
+        if !self.enabled
+            || (self.bar.get().is_none()
+                && self.started.elapsed().as_secs_f64() < Self::SHOW_AFTER_SECONDS)
+        {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = ProgressBar::new(Self::STEPS);
+            let style =
+                ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed_precise} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        bar.set_position((done * Self::STEPS as u128 / total.max(1)) as u64);
+        let rate = done as f64 / self.started.elapsed().as_secs_f64();
+        let eta = (total - done) as f64 / rate.max(1.0);
+        bar.set_message(format!(
+            "{rate:.2e} elements/s, eta {}",
+            human_duration(eta)
+        ));
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A spinner on stderr with a changing message, only on a terminal.
+pub fn spinner() -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let spinner = ProgressBar::new_spinner();
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner
+    })
+}
+
+/// Seconds as the largest sensible unit: "42 s", "3.5 h", "2.1e6 years".
+fn human_duration(seconds: f64) -> String {
+    const UNITS: [(&str, f64); 4] = [
+        ("years", 365.25 * 86400.0),
+        ("days", 86400.0),
+        ("h", 3600.0),
+        ("min", 60.0),
+    ];
+    match UNITS.iter().find(|(_, size)| seconds >= *size) {
+        Some((name, size)) if seconds / size >= 1e4 => format!("{:.1e} {name}", seconds / size),
+        Some((name, size)) => format!("{:.1} {name}", seconds / size),
+        None => format!("{seconds:.0} s"),
+    }
+}

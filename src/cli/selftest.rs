@@ -1,0 +1,161 @@
+//! `gpusum selftest`: the battery on every adapter, shown as a table (row by row, as targets
+//! finish) or as one JSON object.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use gpusum::Error;
+use gpusum::selftest::{self, SelftestOptions, SelftestReport, TargetReport};
+
+use super::args::SelftestArgs;
+use super::{Outcome, RUNTIME, out};
+
+/// Wide enough for "  emulated / subgroup" and for "cpu"; a row fits 80 columns.
+const LABEL_WIDTH: usize = 52;
+
+/// `gpusum selftest --json`, keys in alphabetical order.
+#[derive(Serialize)]
+struct SelftestJson<'a> {
+    adapters: usize,
+    passed: bool,
+    seed: u64,
+    targets: &'a [TargetReport],
+}
+
+pub fn run(args: &SelftestArgs) -> Outcome {
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    });
+    let mut options = SelftestOptions::new(seed);
+    if let Some(timeout) = args.timeout {
+        options = options.with_timeout(timeout);
+    }
+    if let Some(adapter) = &args.adapter {
+        options = options.with_adapter(adapter.clone());
+    }
+    if !args.json {
+        out::print(&format!(
+            "gpusum selftest, seed {seed} (replay with --seed {seed})\n{:<LABEL_WIDTH$} {:>9} {:>9}  result\n",
+            "target", "passed", "time"
+        ))?;
+    }
+    let mut last_adapter = None;
+    let mut write_error = None;
+    let report = selftest::run(&options, |target| {
+        if !args.json && write_error.is_none() {
+            let row = target_row(target, &mut last_adapter);
+            write_error = out::print(&row).err();
+        }
+    });
+    if let Some(error) = write_error {
+        return Err(error.into());
+    }
+    let no_adapter = report.adapters == 0;
+    if args.json {
+        let json = SelftestJson {
+            seed: report.seed,
+            adapters: report.adapters,
+            passed: report.passed() && (!no_adapter || args.allow_cpu_only),
+            targets: &report.targets,
+        };
+        // Through a Value, whose keys are sorted at every level, as they always were.
+        out::println(&serde_json::to_value(&json)?.to_string())?;
+    } else {
+        out::print(&failures(&report))?;
+    }
+    if no_adapter {
+        let hint = if args.adapter.is_some() {
+            "no adapter matches --adapter".to_owned()
+        } else {
+            Error::NoAdapter.to_string()
+        };
+        if !args.allow_cpu_only {
+            eprintln!(
+                "gpusum: selftest failed: {hint}; only the CPU was tested (pass --allow-cpu-only to accept that)"
+            );
+            return Ok(ExitCode::from(RUNTIME));
+        }
+        eprintln!("gpusum: {hint}; tested the CPU only, as --allow-cpu-only allows");
+    }
+    if !report.passed() {
+        return Ok(ExitCode::from(RUNTIME));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One row per target; a GPU's rows are indented under a line naming its adapter.
+fn target_row(target: &TargetReport, last_adapter: &mut Option<String>) -> String {
+    let mut text = String::new();
+    let label = match (&target.adapter, target.kernel()) {
+        (Some(adapter), Some(kernel)) => {
+            if last_adapter.as_ref() != Some(adapter) {
+                let _ = writeln!(text, "{adapter}");
+                *last_adapter = Some(adapter.clone());
+            }
+            format!("  {kernel}")
+        }
+        _ => target.label(),
+    };
+    let label: String = if label.chars().count() > LABEL_WIDTH {
+        label.chars().take(LABEL_WIDTH - 1).chain(['…']).collect()
+    } else {
+        label
+    };
+    let passed = format!("{}/{}", target.passed, target.run);
+    let result = match (&target.error, target.ok()) {
+        (Some(_), _) => "ERROR",
+        (None, true) => "ok",
+        (None, false) => "FAILED",
+    };
+    let _ = writeln!(
+        text,
+        "{label:<LABEL_WIDTH$} {passed:>9} {:>7.2} s  {result}",
+        target.seconds
+    );
+    text
+}
+
+/// Each failure in full, then the verdict.
+fn failures(report: &SelftestReport) -> String {
+    let mut text = String::new();
+    for target in report.targets.iter().filter(|t| !t.ok()) {
+        if let Some(error) = &target.error {
+            let _ = writeln!(text, "\n{}: could not run: {error}", target.label());
+        }
+        for failure in &target.failures {
+            let _ = writeln!(
+                text,
+                "\n{}: {} [{}, {}]\n  expected {}\n  cpu      {}\n  observed {}",
+                target.label(),
+                failure.case,
+                failure.start,
+                failure.end,
+                failure.expected,
+                failure.cpu,
+                failure.observed
+            );
+        }
+    }
+    let failed = report.targets.iter().filter(|t| !t.ok()).count();
+    let software = report.targets.iter().filter(|t| t.software).count();
+    let note = if software > 0 {
+        format!(" ({software} on software adapters, which run on the CPU)")
+    } else {
+        String::new()
+    };
+    if failed == 0 {
+        let _ = writeln!(text, "\nall {} targets passed{note}", report.targets.len());
+    } else {
+        let _ = writeln!(
+            text,
+            "\n{failed} of {} targets FAILED",
+            report.targets.len()
+        );
+    }
+    text
+}

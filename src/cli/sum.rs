@@ -1,0 +1,167 @@
+//! `gpusum START END`: one exact sum, printed bare or as JSON.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::error::ErrorKind;
+use serde::Serialize;
+
+use gpusum::control::default_timeout;
+use gpusum::{Control, Engine, EngineOptions, Error, GpuOptions, SumRange};
+
+use super::args::{DeviceArgs, SumArgs, usage_error};
+use super::progress::{Progress, cancel_on_ctrl_c};
+use super::{Failure, Outcome, RUNTIME, out};
+
+/// Test hook: `GPUSUM_INJECT_FAULT=device-lost` destroys the GPU device right after it is opened,
+/// so that the loss handling and the `--backend auto` fallback can be exercised on any machine.
+const INJECT_FAULT: &str = "GPUSUM_INJECT_FAULT";
+
+/// `gpusum --json`: one object per sum, keys in alphabetical order.
+#[derive(Serialize)]
+struct SumJson {
+    adapter: Option<String>,
+    backend: &'static str,
+    count: u128,
+    end: i64,
+    reduction: Option<&'static str>,
+    seconds: f64,
+    start: i64,
+    sum: String,
+    variant: Option<&'static str>,
+    verified: Option<bool>,
+}
+
+pub fn run(args: &SumArgs) -> Outcome {
+    let range = lower_range(args)?;
+    let engine = Engine::open(&engine_options(&args.device))?;
+    if let Some(reason) = engine.fallback() {
+        eprintln!("gpusum: no usable GPU ({reason}); summing on the CPU");
+    }
+    if args.verbose {
+        describe(&engine);
+        eprintln!("setup: {:.3} s", engine.setup().as_secs_f64());
+    }
+    if let (Ok("device-lost"), Some(context)) =
+        (std::env::var(INJECT_FAULT).as_deref(), engine.gpu())
+    {
+        context.device().destroy();
+    }
+
+    let cancel = cancel_on_ctrl_c();
+    let progress = Progress::new();
+    let report = |done, total| progress.update(done, total);
+    let timeout = args
+        .timeout
+        .unwrap_or_else(|| default_timeout(range.count()));
+    let control = Control::new()
+        .with_cancel(&cancel)
+        .with_timeout(timeout)
+        .with_progress(&report);
+    let started = Instant::now();
+    let fell_back_before = engine.fallback().is_some();
+    let sum = engine.sum(range, &control);
+    progress.finish();
+    if let (false, Some(reason)) = (fell_back_before, engine.fallback()) {
+        eprintln!("gpusum: the GPU failed ({reason}); summed again on the CPU");
+    }
+    let sum = match sum {
+        Ok(sum) => sum,
+        Err(error @ Error::Timeout) => {
+            let seconds = timeout.as_secs_f64();
+            return Err(anyhow::Error::new(error)
+                .context(format!("gave up after {seconds:.3} s (--timeout)"))
+                .into());
+        }
+        Err(error) => return Err(anyhow::Error::new(error).context("summing failed").into()),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    if args.verbose {
+        let rate = range.count() as f64 / seconds;
+        eprintln!("sum: {seconds:.6} s ({rate:.3e} elements/s)");
+    }
+
+    let expected = range.closed_form();
+    if args.json {
+        let kernel = engine.gpu().map(|context| context.kernel());
+        let json = SumJson {
+            backend: engine.place().name(),
+            adapter: engine.gpu().map(|context| context.adapter_label()),
+            variant: kernel.map(|k| k.variant.name()),
+            reduction: kernel.map(|k| k.reduction.name()),
+            start: range.start(),
+            end: range.end(),
+            count: range.count(),
+            sum: sum.to_string(),
+            seconds,
+            verified: args.verify.then_some(sum == expected),
+        };
+        out::println(&serde_json::to_string(&json).context("encoding JSON")?)?;
+    } else {
+        out::println(&sum.to_string())?;
+    }
+    if args.verify && sum != expected {
+        eprintln!("gpusum: verification failed: got {sum}, the closed form gives {expected}");
+        return Ok(ExitCode::from(RUNTIME));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The range the bounds describe; bounds in the wrong order are a usage error.
+fn lower_range(args: &SumArgs) -> Result<SumRange, Failure> {
+    let (Some(start), Some(end)) = (args.start, args.end) else {
+        return Err(Failure::Usage(usage_error(
+            ErrorKind::MissingRequiredArgument,
+            "START and END are required",
+        )));
+    };
+    if start > end {
+        return Err(Failure::Usage(usage_error(
+            ErrorKind::ValueValidation,
+            format!(
+                "START ({start}) is greater than END ({end}): the bounds look reversed; try `gpusum -- {end} {start}`"
+            ),
+        )));
+    }
+    Ok(SumRange::new(start, end))
+}
+
+/// The engine the device options ask for.
+pub fn engine_options(device: &DeviceArgs) -> EngineOptions {
+    let mut gpu = GpuOptions::new();
+    if let Some(variant) = device.shader {
+        gpu = gpu.with_variant(variant);
+    }
+    if let Some(reduction) = device.reduction {
+        gpu = gpu.with_reduction(reduction);
+    }
+    let options = EngineOptions::new(device.backend).with_gpu(gpu);
+    match &device.adapter {
+        Some(adapter) => options.with_adapter(adapter.clone()),
+        None => options,
+    }
+}
+
+fn describe(engine: &Engine) {
+    match engine.gpu() {
+        Some(context) => {
+            let shape = context.shape();
+            let kernel = context.kernel();
+            eprintln!(
+                "backend: gpu on {} [{:?}], {} shader, {} reduction, up to {} elements/invocation, {} elements/dispatch",
+                context.adapter_label(),
+                context.adapter_info().device_type,
+                kernel.variant,
+                kernel.reduction,
+                shape.per_invocation,
+                shape.elements_per_dispatch(),
+            );
+        }
+        None => eprintln!(
+            "backend: {} ({} threads)",
+            engine.place().name(),
+            rayon::current_num_threads()
+        ),
+    }
+}

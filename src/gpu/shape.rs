@@ -1,0 +1,192 @@
+//! How work is cut into dispatches, and the limits every shape is checked against before the
+//! first dispatch.
+
+use serde::Serialize;
+
+use crate::Error;
+
+/// Invocations per workgroup; the same constant as `WORKGROUP_SIZE` in every shader (a test
+/// checks that they agree).
+pub const WORKGROUP_SIZE: u32 = 256;
+
+/// Most elements one invocation adds: keeps its carry count and the shader's 128-bit partials far
+/// from overflow (each invocation's sum < 2^16 * 2^64, each workgroup's < 2^88).
+pub const MAX_PER_INVOCATION: u32 = 1 << 16;
+
+/// Most elements in one dispatch: the shaders index elements with u32 and need
+/// `count + per_invocation` and `index * per_invocation` to stay below 2^32.
+pub const MAX_DISPATCH_ELEMENTS: u64 = 1 << 31;
+
+/// Bytes of one workgroup's partial: four u32 limbs.
+pub(crate) const PARTIAL_BYTES: u64 = 16;
+
+/// How work is cut: elements per invocation, workgroups per dispatch, and dispatches per
+/// submission (one map and readback each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DispatchShape {
+    /// Elements each invocation adds in a full dispatch, 1 to [`MAX_PER_INVOCATION`]; shorter
+    /// blocks use fewer (see [`DispatchShape::layout`]).
+    pub per_invocation: u32,
+    /// Workgroups in a full dispatch, at most the adapter's `max_compute_workgroups_per_dimension`.
+    pub workgroups_per_dispatch: u32,
+    /// Dispatches recorded into one submission before the partials are read back.
+    pub dispatches_per_submit: u32,
+}
+
+impl DispatchShape {
+    /// A shape; a context checks it against the kernel's and the adapter's limits when it is
+    /// built.
+    #[must_use]
+    pub const fn new(
+        per_invocation: u32,
+        workgroups_per_dispatch: u32,
+        dispatches_per_submit: u32,
+    ) -> Self {
+        Self {
+            per_invocation,
+            workgroups_per_dispatch,
+            dispatches_per_submit,
+        }
+    }
+
+    /// The shape for this adapter, from measurements (docs/BENCHMARKS.md):
+    /// - software adapters (lavapipe, llvmpipe, WARP) run each workgroup on one CPU thread; long
+    ///   loops amortize the reduction and loop overhead best (16384 elements per invocation), and 4
+    ///   workgroups per core keep every thread busy: 2^25 elements per dispatch on 2 cores, a few
+    ///   milliseconds, so progress, Ctrl-C and deadlines are noticed quickly;
+    /// - hardware gets 8192 workgroups (several waves on the largest GPUs) of 1024 elements per
+    ///   invocation: 2^31 elements per dispatch, well under a watchdog's limit.
+    #[must_use]
+    pub fn for_adapter(info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> Self {
+        let max_workgroups = limits.max_compute_workgroups_per_dimension;
+        if info.device_type == wgpu::DeviceType::Cpu {
+            let per_invocation = 1 << 14;
+            let cores = std::thread::available_parallelism().map_or(4, |n| n.get()) as u64;
+            let fits = MAX_DISPATCH_ELEMENTS / (WORKGROUP_SIZE as u64 * per_invocation as u64);
+            Self::new(
+                per_invocation,
+                (4 * cores).min(fits).min(max_workgroups as u64) as u32,
+                8,
+            )
+        } else {
+            Self::new(1 << 10, (1 << 13).min(max_workgroups), 4)
+        }
+    }
+
+    /// Elements per invocation and workgroups for a block of `len` elements, at most a full
+    /// dispatch: spread over all of the shape's workgroups, each invocation adding as few elements
+    /// as that allows, so short ranges keep their parallelism.
+    #[must_use]
+    pub fn layout(&self, len: u64) -> (u32, u32) {
+        let invocations = WORKGROUP_SIZE as u64 * self.workgroups_per_dispatch as u64;
+        let per_invocation = len
+            .div_ceil(invocations)
+            .clamp(1, self.per_invocation as u64);
+        // per_invocation >= len / invocations, so this is at most workgroups_per_dispatch.
+        let workgroups = len.div_ceil(WORKGROUP_SIZE as u64 * per_invocation);
+        (per_invocation as u32, workgroups as u32)
+    }
+
+    /// Elements a workgroup covers in a full dispatch.
+    #[must_use]
+    pub fn elements_per_workgroup(&self) -> u64 {
+        WORKGROUP_SIZE as u64 * self.per_invocation as u64
+    }
+
+    /// Elements in a full dispatch.
+    #[must_use]
+    pub fn elements_per_dispatch(&self) -> u64 {
+        self.elements_per_workgroup() * self.workgroups_per_dispatch as u64
+    }
+
+    /// Elements in a full submission.
+    #[must_use]
+    pub fn elements_per_submission(&self) -> u64 {
+        self.elements_per_dispatch() * self.dispatches_per_submit as u64
+    }
+
+    /// Checks the shape against the kernel's bounds and the device's limits.
+    pub(crate) fn validate(&self, limits: &wgpu::Limits) -> Result<(), Error> {
+        let invalid = |reason: String| Err(Error::InvalidShape { reason });
+        if !(1..=MAX_PER_INVOCATION).contains(&self.per_invocation) {
+            return invalid(format!(
+                "elements per invocation must be 1 to {MAX_PER_INVOCATION}"
+            ));
+        }
+        let max_workgroups = limits.max_compute_workgroups_per_dimension;
+        if !(1..=max_workgroups).contains(&self.workgroups_per_dispatch) {
+            return invalid(format!(
+                "workgroups per dispatch must be 1 to {max_workgroups} on this adapter"
+            ));
+        }
+        if self.dispatches_per_submit == 0 {
+            return invalid("dispatches per submission must be at least 1".into());
+        }
+        if self.elements_per_dispatch() > MAX_DISPATCH_ELEMENTS {
+            return invalid(format!(
+                "a dispatch may hold at most 2^31 elements, not {}",
+                self.elements_per_dispatch()
+            ));
+        }
+        let partials_bytes = self.workgroups_per_dispatch as u64 * PARTIAL_BYTES;
+        if partials_bytes > limits.max_storage_buffer_binding_size {
+            return invalid(format!(
+                "{partials_bytes} bytes of partials exceed this adapter's storage binding limit"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Fails unless the device can run a workgroup of [`WORKGROUP_SIZE`] with its partials.
+pub(crate) fn check_limits(limits: &wgpu::Limits, adapter: String) -> Result<(), Error> {
+    let needs = [
+        (
+            limits.max_compute_invocations_per_workgroup,
+            WORKGROUP_SIZE,
+            "invocations per workgroup",
+        ),
+        (
+            limits.max_compute_workgroup_size_x,
+            WORKGROUP_SIZE,
+            "workgroup size x",
+        ),
+        (
+            limits.max_compute_workgroup_storage_size,
+            WORKGROUP_SIZE * PARTIAL_BYTES as u32,
+            "workgroup storage bytes",
+        ),
+    ];
+    match needs.into_iter().find(|(have, need, _)| have < need) {
+        Some((have, need, limit)) => Err(Error::AdapterUnsupported {
+            adapter,
+            limit,
+            have: have.into(),
+            need: need.into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_blocks_spread_over_every_workgroup() {
+        let shape = DispatchShape::new(1 << 14, 8, 8);
+        assert_eq!(shape.layout(1), (1, 1));
+        assert_eq!(shape.layout(256 * 8), (1, 8));
+        assert_eq!(shape.layout(256 * 8 + 1), (2, 5));
+        assert_eq!(shape.layout(1 << 16), (32, 8));
+        assert_eq!(shape.layout(shape.elements_per_dispatch()), (1 << 14, 8));
+        for len in [1u64, 255, 257, 12_345, 1 << 20, (1 << 25) - 1] {
+            let (per, workgroups) = shape.layout(len);
+            assert!(
+                per as u64 * 256 * workgroups as u64 >= len && workgroups <= 8,
+                "{len}"
+            );
+        }
+    }
+}

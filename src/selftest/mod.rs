@@ -1,0 +1,342 @@
+//! A fixed battery that tells whether a machine's GPU compute stack adds correctly.
+//!
+//! Every adapter present runs every kernel it supports, next to the `cpu` and `seq` paths. Each
+//! case is checked against the closed form and against the CPU. A workload adds its cases in
+//! `battery.rs` and its targets here.
+
+mod battery;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+pub use battery::Case;
+
+use crate::control::{Control, default_timeout};
+use crate::engine::Place;
+use crate::gpu::{self, GpuContext, GpuOptions, WORKGROUP_SIZE};
+use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
+use crate::range::SumRange;
+use crate::{Error, cpu};
+
+/// How to run the selftest.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SelftestOptions {
+    /// Seed for the random cases; the report carries it so a run can be replayed.
+    pub seed: u64,
+    /// Bound on each sum; `None` takes [`default_timeout`] for the case's length.
+    pub timeout: Option<Duration>,
+    /// Only adapters whose "name (api)" contains this text (case-insensitive).
+    pub adapter: Option<String>,
+}
+
+impl SelftestOptions {
+    /// Options with this seed, every adapter and the default timeout.
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            ..Self::default()
+        }
+    }
+
+    /// Bounds each sum.
+    #[must_use]
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self {
+            timeout: Some(timeout),
+            ..self
+        }
+    }
+
+    /// Tests only adapters whose "name (api)" contains `adapter`.
+    #[must_use]
+    pub fn with_adapter(self, adapter: impl Into<String>) -> Self {
+        Self {
+            adapter: Some(adapter.into()),
+            ..self
+        }
+    }
+}
+
+/// The outcome for one adapter and kernel, or for `cpu` or `seq`.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct TargetReport {
+    /// Where the sums ran.
+    pub backend: Place,
+    /// "name (api)" for a GPU, else null.
+    pub adapter: Option<String>,
+    /// The shader variant for a GPU, else null.
+    pub variant: Option<ShaderVariant>,
+    /// The workgroup reduction for a GPU, else null.
+    pub reduction: Option<Reduction>,
+    /// Whether the adapter is a software (CPU) adapter.
+    pub software: bool,
+    /// Cases that matched both oracles.
+    pub passed: usize,
+    /// Cases run.
+    pub run: usize,
+    /// Time spent summing (the CPU reference and context creation excluded).
+    pub seconds: f64,
+    /// Every case that did not match, or failed.
+    pub failures: Vec<Failure>,
+    /// Set when the target could not be used at all (no device, say).
+    pub error: Option<String>,
+}
+
+impl TargetReport {
+    fn new(backend: Place, adapter: Option<String>, kernel: Option<KernelChoice>) -> Self {
+        Self {
+            backend,
+            adapter,
+            variant: kernel.map(|k| k.variant),
+            reduction: kernel.map(|k| k.reduction),
+            software: false,
+            passed: 0,
+            run: 0,
+            seconds: 0.0,
+            failures: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Whether every case passed and the target could be used.
+    #[must_use]
+    pub fn ok(&self) -> bool {
+        self.error.is_none() && self.passed == self.run
+    }
+
+    /// The GPU kernel this target ran, if it is a GPU target.
+    #[must_use]
+    pub fn kernel(&self) -> Option<KernelChoice> {
+        Some(KernelChoice::new(self.variant?, self.reduction?))
+    }
+
+    /// "cpu", "seq", or "adapter name (api) / variant / reduction".
+    #[must_use]
+    pub fn label(&self) -> String {
+        match (&self.adapter, self.kernel()) {
+            (Some(adapter), Some(kernel)) => format!("{adapter} / {kernel}"),
+            (Some(adapter), None) => adapter.clone(),
+            _ => self.backend.name().to_owned(),
+        }
+    }
+}
+
+/// A case that went wrong.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Failure {
+    /// The case's name.
+    pub case: String,
+    /// First element.
+    pub start: i64,
+    /// Last element.
+    pub end: i64,
+    /// The closed form, exact, as a string.
+    pub expected: String,
+    /// The CPU path's sum, as a string.
+    pub cpu: String,
+    /// What the target returned, or "error: ..." when it failed.
+    pub observed: String,
+}
+
+/// The whole run.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct SelftestReport {
+    /// The seed of the random cases.
+    pub seed: u64,
+    /// GPU adapters found (after the name filter).
+    pub adapters: usize,
+    /// One row per target.
+    pub targets: Vec<TargetReport>,
+}
+
+impl SelftestReport {
+    /// Whether every target passed every case.
+    pub fn passed(&self) -> bool {
+        self.targets.iter().all(TargetReport::ok)
+    }
+}
+
+/// Runs the battery on every adapter and kernel, then on `cpu` and `seq`. `on_target` is called
+/// as each target finishes, so a caller can show progress.
+pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) -> SelftestReport {
+    let instance = gpu::instance();
+    let adapters: Vec<wgpu::Adapter> = gpu::compute_adapters(&instance)
+        .into_iter()
+        .filter(|adapter| match &options.adapter {
+            Some(wanted) => gpu::name_matches(&gpu::adapter_label(&adapter.get_info()), wanted),
+            None => true,
+        })
+        .collect();
+    let mut reference = Reference::default();
+    let mut targets = Vec::new();
+    let mut finish = |report: TargetReport| {
+        on_target(&report);
+        targets.push(report);
+    };
+
+    for adapter in &adapters {
+        let info = adapter.get_info();
+        let label = gpu::adapter_label(&info);
+        // One device per adapter (the first context that builds); each kernel gets its own
+        // context on it.
+        let mut on_device: Option<GpuContext> = None;
+        for kernel in KernelChoice::all_supported(adapter.features()) {
+            let mut report = TargetReport::new(Place::Gpu, Some(label.clone()), Some(kernel));
+            report.software = info.device_type == wgpu::DeviceType::Cpu;
+            let gpu_options = GpuOptions::new().with_kernel(kernel);
+            let context = match &on_device {
+                Some(context) => context.with_options(&gpu_options),
+                None => GpuContext::new(adapter, &gpu_options),
+            };
+            match context {
+                Ok(context) => {
+                    let shape = context.shape();
+                    let sizes = [
+                        ("workgroup size", WORKGROUP_SIZE as u64),
+                        ("elements per workgroup", shape.elements_per_workgroup()),
+                        ("elements per dispatch", shape.elements_per_dispatch()),
+                        ("elements per submission", shape.elements_per_submission()),
+                    ];
+                    let cases = battery::battery(&sizes, options.seed);
+                    run_cases(
+                        &mut report,
+                        &cases,
+                        options,
+                        &mut reference,
+                        |range, control| context.sum(range, control),
+                    );
+                    on_device.get_or_insert(context);
+                }
+                Err(error) => report.error = Some(error.to_string()),
+            }
+            finish(report);
+        }
+    }
+
+    let cpu_sizes = [
+        ("lane count", 8),
+        ("rayon chunk", cpu::CHUNK_ELEMENTS),
+        ("block", cpu::BLOCK_ELEMENTS),
+    ];
+    let cases = battery::battery(&cpu_sizes, options.seed);
+    type CpuSum = fn(SumRange, &Control) -> Result<i128, Error>;
+    let cpu_paths: [(Place, CpuSum); 2] = [
+        (Place::Cpu, cpu::sum_parallel),
+        (Place::Seq, cpu::sum_sequential),
+    ];
+    for (place, sum) in cpu_paths {
+        let mut report = TargetReport::new(place, None, None);
+        run_cases(&mut report, &cases, options, &mut reference, sum);
+        finish(report);
+    }
+
+    SelftestReport {
+        seed: options.seed,
+        adapters: adapters.len(),
+        targets,
+    }
+}
+
+fn run_cases(
+    report: &mut TargetReport,
+    cases: &[Case],
+    options: &SelftestOptions,
+    reference: &mut Reference,
+    sum: impl Fn(SumRange, &Control) -> Result<i128, Error>,
+) {
+    for case in cases {
+        let expected = case.range.closed_form();
+        let cpu_sum = reference.cpu_sum(case.range);
+        let timeout = options
+            .timeout
+            .unwrap_or_else(|| default_timeout(case.range.count()));
+        let control = Control::new().with_timeout(timeout);
+        let started = Instant::now();
+        let observed = sum(case.range, &control);
+        report.seconds += started.elapsed().as_secs_f64();
+        report.run += 1;
+        let observed = match observed {
+            Ok(sum) if sum == expected && cpu_sum.as_ref() == Ok(&expected) => {
+                report.passed += 1;
+                continue;
+            }
+            Ok(sum) => sum.to_string(),
+            Err(error) => format!("error: {error}"),
+        };
+        report.failures.push(Failure {
+            case: case.name.clone(),
+            start: case.range.start(),
+            end: case.range.end(),
+            expected: expected.to_string(),
+            cpu: match &cpu_sum {
+                Ok(sum) => sum.to_string(),
+                Err(error) => format!("error: {error}"),
+            },
+            observed,
+        });
+    }
+}
+
+/// The CPU's answer for each range, computed once however many targets ask.
+#[derive(Default)]
+struct Reference {
+    sums: HashMap<SumRange, Result<i128, String>>,
+}
+
+impl Reference {
+    fn cpu_sum(&mut self, range: SumRange) -> Result<i128, String> {
+        self.sums
+            .entry(range)
+            .or_insert_with(|| cpu::sum_parallel(range, &Control::new()).map_err(|e| e.to_string()))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_or_failing_adder_is_reported_case_by_case() {
+        let cases = battery::battery(&[("size", 100)], 3);
+        let options = SelftestOptions::default();
+        let kernel = Some(KernelChoice::PORTABLE);
+        let mut report = TargetReport::new(Place::Gpu, Some("broken (test)".into()), kernel);
+        // Off by one on ranges longer than 150; an error on empty ranges.
+        run_cases(
+            &mut report,
+            &cases,
+            &options,
+            &mut Reference::default(),
+            |range, _| match range.count() {
+                0 => Err(Error::Timeout),
+                n if n > 150 => Ok(range.closed_form() + 1),
+                _ => Ok(range.closed_form()),
+            },
+        );
+        assert!(!report.ok());
+        assert_eq!(report.run, cases.len());
+        assert_eq!(report.passed + report.failures.len(), report.run);
+        let empty = report
+            .failures
+            .iter()
+            .find(|f| f.case == "empty")
+            .expect("the empty case failed");
+        assert!(empty.observed.starts_with("error: timed out"), "{empty:?}");
+        let long = report
+            .failures
+            .iter()
+            .find(|f| f.case == "around 2^32")
+            .expect("a long case failed");
+        let expected: i128 = long.expected.parse().unwrap();
+        assert_eq!(long.observed, (expected + 1).to_string());
+        assert_eq!(long.cpu, long.expected);
+    }
+}
