@@ -7,6 +7,7 @@ mod cli;
 use std::process::ExitCode;
 
 use cli::args::{self, Command};
+use cli::out::{self, WriteError, say};
 use cli::{Failure, INTERRUPTED, RUNTIME, USAGE};
 
 fn main() -> ExitCode {
@@ -24,15 +25,31 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(Failure::Usage(error)) => usage(&error),
         Err(Failure::Runtime(error)) => {
-            eprintln!("gpusum: {error:#}");
+            if let Some(write) = error.downcast_ref::<WriteError>()
+                && write.is_broken_pipe()
+            {
+                return ExitCode::from(out::BROKEN_PIPE);
+            }
+            say!("gpusum: {error:#}");
             let cancelled = matches!(error.downcast_ref(), Some(gpusum::Error::Cancelled));
             ExitCode::from(if cancelled { INTERRUPTED } else { RUNTIME })
         }
     }
 }
 
-/// Prints a clap error (or help, or the version) and picks its exit code.
+/// Prints a clap error to stderr (exit 2), or help or the version to stdout (exit 0, checked
+/// like every other write to stdout).
 fn usage(error: &clap::Error) -> ExitCode {
-    let _ = error.print();
-    ExitCode::from(if error.use_stderr() { USAGE } else { 0 })
+    if error.use_stderr() {
+        let _ = error.print();
+        return ExitCode::from(USAGE);
+    }
+    match out::print(&error.render().to_string()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(write) if write.is_broken_pipe() => ExitCode::from(out::BROKEN_PIPE),
+        Err(write) => {
+            say!("gpusum: {write}");
+            ExitCode::from(RUNTIME)
+        }
+    }
 }

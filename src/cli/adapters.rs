@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use gpusum::Error;
 use gpusum::gpu::{self, AdapterReport};
 
+use super::out::say;
 use super::{Outcome, RUNTIME, out};
 
 pub fn run(json: bool) -> Outcome {
@@ -18,7 +19,7 @@ pub fn run(json: bool) -> Outcome {
         out::println(&serde_json::to_string_pretty(&reports)?)?;
     }
     if reports.is_empty() {
-        eprintln!("gpusum: {}", Error::NoAdapter);
+        say!("gpusum: {}", Error::NoAdapter);
         return Ok(ExitCode::from(RUNTIME));
     }
     if !json {

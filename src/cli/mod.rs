@@ -5,7 +5,7 @@ pub mod adapters;
 pub mod args;
 pub mod bench;
 mod bench_table;
-mod out;
+pub mod out;
 mod plot;
 mod progress;
 pub mod selftest;

@@ -10,6 +10,7 @@ use gpusum::Error;
 use gpusum::selftest::{self, SelftestOptions, SelftestReport, TargetReport};
 
 use super::args::SelftestArgs;
+use super::out::say;
 use super::{Outcome, RUNTIME, out};
 
 /// Wide enough for "  emulated / subgroup" and for "cpu"; a row fits 80 columns.
@@ -75,12 +76,12 @@ pub fn run(args: &SelftestArgs) -> Outcome {
             Error::NoAdapter.to_string()
         };
         if !args.allow_cpu_only {
-            eprintln!(
+            say!(
                 "gpusum: selftest failed: {hint}; only the CPU was tested (pass --allow-cpu-only to accept that)"
             );
             return Ok(ExitCode::from(RUNTIME));
         }
-        eprintln!("gpusum: {hint}; tested the CPU only, as --allow-cpu-only allows");
+        say!("gpusum: {hint}; tested the CPU only, as --allow-cpu-only allows");
     }
     if !report.passed() {
         return Ok(ExitCode::from(RUNTIME));

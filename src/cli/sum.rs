@@ -12,6 +12,7 @@ use gpusum::{Control, Engine, EngineOptions, Error, GpuOptions, SumRange};
 
 use super::args::{DeviceArgs, SumArgs, usage_error};
 use super::progress::{Progress, cancel_on_ctrl_c};
+use super::out::say;
 use super::{Failure, Outcome, RUNTIME, out};
 
 /// Test hook: `GPUSUM_INJECT_FAULT=device-lost` destroys the GPU device right after it is opened,
@@ -37,11 +38,11 @@ pub fn run(args: &SumArgs) -> Outcome {
     let range = lower_range(args)?;
     let engine = Engine::open(&engine_options(&args.device))?;
     if let Some(reason) = engine.fallback() {
-        eprintln!("gpusum: no usable GPU ({reason}); summing on the CPU");
+        say!("gpusum: no usable GPU ({reason}); summing on the CPU");
     }
     if args.verbose {
         describe(&engine);
-        eprintln!("setup: {:.3} s", engine.setup().as_secs_f64());
+        say!("setup: {:.3} s", engine.setup().as_secs_f64());
     }
     if let (Ok("device-lost"), Some(context)) =
         (std::env::var(INJECT_FAULT).as_deref(), engine.gpu())
@@ -64,7 +65,7 @@ pub fn run(args: &SumArgs) -> Outcome {
     let sum = engine.sum(range, &control);
     progress.finish();
     if let (false, Some(reason)) = (fell_back_before, engine.fallback()) {
-        eprintln!("gpusum: the GPU failed ({reason}); summed again on the CPU");
+        say!("gpusum: the GPU failed ({reason}); summed again on the CPU");
     }
     let sum = match sum {
         Ok(sum) => sum,
@@ -79,7 +80,7 @@ pub fn run(args: &SumArgs) -> Outcome {
     let seconds = started.elapsed().as_secs_f64();
     if args.verbose {
         let rate = range.count() as f64 / seconds;
-        eprintln!("sum: {seconds:.6} s ({rate:.3e} elements/s)");
+        say!("sum: {seconds:.6} s ({rate:.3e} elements/s)");
     }
 
     let expected = range.closed_form();
@@ -102,7 +103,7 @@ pub fn run(args: &SumArgs) -> Outcome {
         out::println(&sum.to_string())?;
     }
     if args.verify && sum != expected {
-        eprintln!("gpusum: verification failed: got {sum}, the closed form gives {expected}");
+        say!("gpusum: verification failed: got {sum}, the closed form gives {expected}");
         return Ok(ExitCode::from(RUNTIME));
     }
     Ok(ExitCode::SUCCESS)
@@ -148,7 +149,7 @@ fn describe(engine: &Engine) {
         Some(context) => {
             let shape = context.shape();
             let kernel = context.kernel();
-            eprintln!(
+            say!(
                 "backend: gpu on {} [{:?}], {} shader, {} reduction, up to {} elements/invocation, {} elements/dispatch",
                 context.adapter_label(),
                 context.adapter_info().device_type,
@@ -158,7 +159,7 @@ fn describe(engine: &Engine) {
                 shape.elements_per_dispatch(),
             );
         }
-        None => eprintln!(
+        None => say!(
             "backend: {} ({} threads)",
             engine.place().name(),
             rayon::current_num_threads()
