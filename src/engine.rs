@@ -173,6 +173,11 @@ impl Engine {
     /// the adapter lacks, an invalid shape); a machine without a usable GPU falls back instead.
     pub fn open(options: &EngineOptions) -> Result<Engine, Error> {
         let started = Instant::now();
+        // What the caller asked for is checked before looking for a GPU, so that a machine
+        // without one cannot hide the mistake behind the fallback.
+        if let (true, Some(shape)) = (options.backend.may_use_gpu(), options.gpu.shape) {
+            shape.check_kernel_bounds()?;
+        }
         let (gpu, fallback) = match options.backend {
             BackendChoice::Cpu | BackendChoice::Seq => (None, None),
             BackendChoice::Gpu => (Some(open_gpu(options)?), None),

@@ -19,8 +19,12 @@ pub enum ParseError {
     /// A length of zero or past i64.
     #[error("length {0:?} must be 1 to 2^63 - 1")]
     LengthOutOfRange(String),
-    /// Not a positive, finite number of seconds.
-    #[error("{0:?} is not a positive number of seconds")]
+    /// Not a number of seconds in the range gpusum takes.
+    #[error(
+        "{0:?} is not a number of seconds from {min} to {max:e}",
+        min = MIN_SECONDS,
+        max = MAX_SECONDS
+    )]
     NotSeconds(String),
 }
 
@@ -84,13 +88,25 @@ pub fn length(text: &str) -> Result<u64, ParseError> {
     }
 }
 
-/// A positive, finite number of seconds, fractions allowed.
+/// The shortest duration [`seconds`] takes: a millisecond. Anything shorter is over before the
+/// first check, like zero.
+pub const MIN_SECONDS: f64 = 0.001;
+/// The longest duration [`seconds`] takes: about 31 years, far beyond any sum, well within what
+/// a deadline can represent.
+pub const MAX_SECONDS: f64 = 1e9;
+
+/// A number of seconds from [`MIN_SECONDS`] to [`MAX_SECONDS`], fractions allowed.
+///
+/// ```
+/// assert_eq!(gpusum::parse::seconds("0.5").unwrap().as_millis(), 500);
+/// assert!(gpusum::parse::seconds("1e-300").is_err());
+/// ```
 ///
 /// # Errors
 /// [`ParseError::NotSeconds`].
 pub fn seconds(text: &str) -> Result<Duration, ParseError> {
-    match text.parse::<f64>() {
-        Ok(seconds) if seconds > 0.0 && seconds.is_finite() && seconds < 1e15 => {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if (MIN_SECONDS..=MAX_SECONDS).contains(&seconds) => {
             Ok(Duration::from_secs_f64(seconds))
         }
         _ => Err(ParseError::NotSeconds(text.to_owned())),
@@ -125,6 +141,28 @@ mod tests {
             bound("-99999999999999999999999999999999999999999"),
             Err(ParseError::OutsideI64(_))
         ));
+    }
+
+    #[test]
+    fn seconds_take_one_range_and_say_it() {
+        for bad in [
+            "0",
+            "-1",
+            "abc",
+            "inf",
+            "NaN",
+            "1e-300",
+            "0.0009",
+            "1e300",
+            "1000000001",
+        ] {
+            assert_eq!(
+                seconds(bad).unwrap_err().to_string(),
+                format!("{bad:?} is not a number of seconds from 0.001 to 1e9"),
+            );
+        }
+        assert_eq!(seconds("0.001"), Ok(Duration::from_millis(1)));
+        assert_eq!(seconds("1e9"), Ok(Duration::from_secs(1_000_000_000)));
     }
 
     #[test]

@@ -269,12 +269,44 @@ fn a_tiny_timeout_against_a_long_range_is_a_clear_error() {
             started.elapsed()
         );
     }
-    for bad in ["0", "-1", "abc", "inf"] {
+    for bad in ["0", "-1", "abc", "inf", "1e-300", "1e300"] {
         gpusum()
             .args(["--timeout", bad, "1", "2"])
             .assert()
             .code(2)
-            .stderr(contains("not a positive number of seconds"));
+            .stderr(contains("is not a number of seconds from 0.001 to 1e9"));
+    }
+}
+
+#[test]
+fn options_that_cannot_apply_are_usage_errors() {
+    for backend in ["cpu", "seq"] {
+        for (option, value) in [
+            ("--shader", "native"),
+            ("--reduction", "tree"),
+            ("--adapter", "vulkan"),
+        ] {
+            gpusum()
+                .args(["--backend", backend, option, value, "1", "20"])
+                .assert()
+                .code(2)
+                .stdout("")
+                .stderr(contains(format!(
+                    "{option} chooses how a GPU sums, but --backend {backend} sums on the CPU"
+                )));
+        }
+    }
+    for args in [
+        &["--adapter", "", "1", "20"][..],
+        &["selftest", "--adapter", " "],
+    ] {
+        gpusum()
+            .args(args)
+            .env("WGPU_ADAPTER_NAME", "no-such-adapter")
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains("--adapter needs text to look for"));
     }
 }
 

@@ -90,6 +90,24 @@ fn shapes_beyond_the_kernel_or_the_adapter_are_refused_before_dispatch() {
 }
 
 #[test]
+fn an_invalid_shape_is_an_error_under_auto_even_without_a_gpu() {
+    use gpusum::{BackendChoice, Engine, EngineOptions};
+    for backend in [BackendChoice::Auto, BackendChoice::Gpu] {
+        let options = EngineOptions::new(backend)
+            .with_gpu(GpuOptions::new().with_shape(DispatchShape::new(0, 1, 1)));
+        let result = Engine::open(&options);
+        assert!(
+            matches!(result, Err(Error::InvalidShape { .. })),
+            "{backend:?}: {result:?}"
+        );
+    }
+    // The CPU runs no shape, so none is checked.
+    let cpu = EngineOptions::new(BackendChoice::Cpu)
+        .with_gpu(GpuOptions::new().with_shape(DispatchShape::new(0, 1, 1)));
+    assert!(Engine::open(&cpu).is_ok());
+}
+
+#[test]
 fn a_passed_deadline_is_a_timeout_and_the_context_still_works_after() {
     for target in common::targets() {
         let control = Control::new().with_timeout(Duration::from_millis(30));

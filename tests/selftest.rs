@@ -125,6 +125,6 @@ fn selftest_usage_errors_exit_2() {
         .args(["selftest", "--timeout", "0"])
         .assert()
         .code(2)
-        .stderr(contains("not a positive number of seconds"));
+        .stderr(contains("is not a number of seconds from 0.001 to 1e9"));
     gpusum().args(["selftest", "extra"]).assert().code(2);
 }

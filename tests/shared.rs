@@ -29,21 +29,24 @@ fn waiting_for_a_busy_context_honours_each_callers_deadline_and_cancel() {
             let deadline = scope.spawn(|| {
                 let started = Instant::now();
                 let control = Control::new().with_timeout(Duration::from_millis(100));
-                (engine.sum(SumRange::new(1, 20), &control), started.elapsed())
+                (
+                    engine.sum(SumRange::new(1, 20), &control),
+                    started.elapsed(),
+                )
             });
             let cancelled = scope.spawn(|| {
                 let started = Instant::now();
                 let control = Control::new().with_cancel(&cancel);
-                (engine.sum(SumRange::new(1, 20), &control), started.elapsed())
+                (
+                    engine.sum(SumRange::new(1, 20), &control),
+                    started.elapsed(),
+                )
             });
             std::thread::sleep(Duration::from_millis(50));
             cancel.store(true, Ordering::Relaxed);
 
             let (result, waited) = deadline.join().unwrap();
-            assert!(
-                matches!(result, Err(Error::Timeout)),
-                "{label}: {result:?}"
-            );
+            assert!(matches!(result, Err(Error::Timeout)), "{label}: {result:?}");
             assert!(
                 waited < Duration::from_millis(700),
                 "{label}: the 100 ms deadline returned after {waited:?}"

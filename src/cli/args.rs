@@ -206,3 +206,17 @@ pub fn parse() -> Result<Cli, clap::Error> {
 pub fn usage_error(kind: clap::error::ErrorKind, message: impl std::fmt::Display) -> clap::Error {
     <Cli as clap::CommandFactory>::command().error(kind, message)
 }
+
+/// A usage error of one subcommand, with that subcommand's usage line.
+pub fn subcommand_usage_error(
+    name: &str,
+    kind: clap::error::ErrorKind,
+    message: impl std::fmt::Display,
+) -> clap::Error {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    command.build();
+    match command.find_subcommand_mut(name) {
+        Some(subcommand) => subcommand.error(kind, message),
+        None => command.error(kind, message),
+    }
+}

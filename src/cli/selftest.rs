@@ -26,6 +26,7 @@ struct SelftestJson<'a> {
 }
 
 pub fn run(args: &SelftestArgs) -> Outcome {
+    super::sum::check_adapter_text(Some("selftest"), args.adapter.as_deref())?;
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -10,9 +10,9 @@ use serde::Serialize;
 use gpusum::control::default_timeout;
 use gpusum::{Control, Engine, EngineOptions, Error, GpuOptions, SumRange};
 
-use super::args::{DeviceArgs, SumArgs, usage_error};
-use super::progress::{Progress, cancel_on_ctrl_c};
+use super::args::{DeviceArgs, SumArgs, subcommand_usage_error, usage_error};
 use super::out::say;
+use super::progress::{Progress, cancel_on_ctrl_c};
 use super::{Failure, Outcome, RUNTIME, out};
 
 /// Test hook: `GPUSUM_INJECT_FAULT=device-lost` destroys the GPU device right after it is opened,
@@ -36,7 +36,7 @@ struct SumJson {
 
 pub fn run(args: &SumArgs) -> Outcome {
     let range = lower_range(args)?;
-    let engine = Engine::open(&engine_options(&args.device))?;
+    let engine = Engine::open(&engine_options(&args.device)?)?;
     if let Some(reason) = engine.fallback() {
         say!("gpusum: no usable GPU ({reason}); summing on the CPU");
     }
@@ -128,8 +128,27 @@ fn lower_range(args: &SumArgs) -> Result<SumRange, Failure> {
     Ok(SumRange::new(start, end))
 }
 
-/// The engine the device options ask for.
-pub fn engine_options(device: &DeviceArgs) -> EngineOptions {
+/// The engine the device options ask for. GPU options with a CPU backend, and an empty adapter
+/// name, are usage errors rather than options silently ignored.
+pub fn engine_options(device: &DeviceArgs) -> Result<EngineOptions, Failure> {
+    let gpu_only = [
+        ("--adapter", device.adapter.is_some()),
+        ("--shader", device.shader.is_some()),
+        ("--reduction", device.reduction.is_some()),
+    ];
+    if let (false, Some((option, _))) = (
+        device.backend.may_use_gpu(),
+        gpu_only.iter().find(|(_, given)| *given),
+    ) {
+        return Err(Failure::Usage(usage_error(
+            ErrorKind::ArgumentConflict,
+            format!(
+                "{option} chooses how a GPU sums, but --backend {} sums on the CPU; drop one of them",
+                device.backend.name()
+            ),
+        )));
+    }
+    check_adapter_text(None, device.adapter.as_deref())?;
     let mut gpu = GpuOptions::new();
     if let Some(variant) = device.shader {
         gpu = gpu.with_variant(variant);
@@ -138,9 +157,21 @@ pub fn engine_options(device: &DeviceArgs) -> EngineOptions {
         gpu = gpu.with_reduction(reduction);
     }
     let options = EngineOptions::new(device.backend).with_gpu(gpu);
-    match &device.adapter {
+    Ok(match &device.adapter {
         Some(adapter) => options.with_adapter(adapter.clone()),
         None => options,
+    })
+}
+
+/// `--adapter ""` would match every adapter and override `WGPU_ADAPTER_NAME`: refuse it.
+pub fn check_adapter_text(subcommand: Option<&str>, adapter: Option<&str>) -> Result<(), Failure> {
+    match adapter {
+        Some(text) if text.trim().is_empty() => Err(Failure::Usage(subcommand_usage_error(
+            subcommand.unwrap_or_default(),
+            ErrorKind::InvalidValue,
+            "--adapter needs text to look for in an adapter's \"name (api)\", e.g. `gl` or `nvidia` (see `gpusum adapters`)",
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -106,19 +106,19 @@ impl DispatchShape {
         self.elements_per_dispatch() * self.dispatches_per_submit as u64
     }
 
-    /// Checks the shape against the kernel's bounds and the device's limits.
-    pub(crate) fn validate(&self, limits: &wgpu::Limits) -> Result<(), Error> {
+    /// Checks the shape against the kernel's own bounds, which hold on every adapter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`], saying which bound it breaks.
+    pub fn check_kernel_bounds(&self) -> Result<(), Error> {
         let invalid = |reason: String| Err(Error::InvalidShape { reason });
         if !(1..=MAX_PER_INVOCATION).contains(&self.per_invocation) {
             return invalid(format!(
                 "elements per invocation must be 1 to {MAX_PER_INVOCATION}"
             ));
         }
-        let max_workgroups = limits.max_compute_workgroups_per_dimension;
-        if !(1..=max_workgroups).contains(&self.workgroups_per_dispatch) {
-            return invalid(format!(
-                "workgroups per dispatch must be 1 to {max_workgroups} on this adapter"
-            ));
+        if self.workgroups_per_dispatch == 0 {
+            return invalid("workgroups per dispatch must be at least 1".into());
         }
         if self.dispatches_per_submit == 0 {
             return invalid("dispatches per submission must be at least 1".into());
@@ -127,6 +127,19 @@ impl DispatchShape {
             return invalid(format!(
                 "a dispatch may hold at most 2^31 elements, not {}",
                 self.elements_per_dispatch()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the shape against the kernel's bounds and the device's limits.
+    pub(crate) fn validate(&self, limits: &wgpu::Limits) -> Result<(), Error> {
+        self.check_kernel_bounds()?;
+        let invalid = |reason: String| Err(Error::InvalidShape { reason });
+        let max_workgroups = limits.max_compute_workgroups_per_dimension;
+        if self.workgroups_per_dispatch > max_workgroups {
+            return invalid(format!(
+                "workgroups per dispatch must be 1 to {max_workgroups} on this adapter"
             ));
         }
         let partials_bytes = self.workgroups_per_dispatch as u64 * PARTIAL_BYTES;
