@@ -150,3 +150,43 @@ fn bad_bench_options_are_usage_errors() {
         .stderr(contains("is not a length"));
     gpusum().args(["bench", "--json", "--csv"]).assert().code(2);
 }
+
+#[test]
+fn sizes_are_measured_in_ascending_order_and_within_the_budget() {
+    let started = std::time::Instant::now();
+    let output = gpusum()
+        .args([
+            "bench", "--json", "--sizes", "2^62,2^14,2^10", "--backends", "seq", "--budget", "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "took {:?}",
+        started.elapsed()
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let counts: Vec<u64> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [1 << 10, 1 << 14]);
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["count"].as_u64(), Some(1 << 62));
+    assert!(skipped[0]["predicted_seconds"].as_f64().unwrap() > 1.0);
+
+    let table = gpusum()
+        .args(["bench", "--sizes", "2^62,2^10", "--backends", "seq", "--budget", "1"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table.contains("length 2^62 not measured"), "{table}");
+}

@@ -3,37 +3,50 @@
 use std::time::Instant;
 
 use super::backend::{Backend, BackendId};
-use super::report::Row;
+use super::report::{Row, Skipped};
 use super::{BenchError, BenchOptions, Event};
-use crate::control::Control;
+use crate::control::{Control, default_timeout};
 use crate::range::SumRange;
 
-/// Measures one backend over the requested lengths, or over powers of two until the budget is
-/// spent.
+/// Measures one backend over the requested lengths (ascending), or over powers of two, while
+/// the budget lasts. A requested length whose predicted time would overrun the budget is not
+/// measured but returned as skipped, with its prediction, and so is every longer one.
 pub(crate) fn sweep(
     backend: &Backend,
     options: &BenchOptions,
     on_event: &mut impl FnMut(Event),
-) -> Result<Vec<Row>, BenchError> {
-    let lengths: Box<dyn Iterator<Item = u64>> = match &options.sizes {
-        Some(sizes) => Box::new(sizes.clone().into_iter()),
-        None => Box::new(
-            std::iter::successors(Some(1u64 << 10), |&n| n.checked_mul(options.growth.max(2)))
-                .take_while(|&n| n <= 1 << 62),
-        ),
+) -> Result<(Vec<Row>, Vec<Skipped>), BenchError> {
+    let lengths: Vec<u64> = match &options.sizes {
+        Some(sizes) => {
+            let mut sizes = sizes.clone();
+            sizes.sort_unstable();
+            sizes.dedup();
+            sizes
+        }
+        None => std::iter::successors(Some(1u64 << 10), |&n| n.checked_mul(options.growth.max(2)))
+            .take_while(|&n| n <= 1 << 62)
+            .collect(),
     };
     let mut rows = Vec::new();
+    let mut skipped = Vec::new();
     let mut spent = 0.0;
-    let mut last_point_seconds: Option<(u64, f64)> = None;
+    let mut last_sum: Option<(u64, f64)> = None;
     for count in lengths {
-        if options.sizes.is_none()
-            && let Some((last_count, last_seconds)) = last_point_seconds
-        {
-            // Time grows at most linearly with the length once overheads are paid.
-            let predicted = last_seconds * count as f64 / last_count as f64;
-            if spent + predicted > options.budget_seconds {
+        let predicted = if skipped.is_empty() {
+            point_seconds(backend, count, last_sum, options)?
+        } else {
+            0.0
+        };
+        if !skipped.is_empty() || spent + predicted > options.budget_seconds {
+            if options.sizes.is_none() {
                 break;
             }
+            skipped.push(Skipped {
+                backend: backend.id.clone(),
+                count,
+                predicted_seconds: predicted,
+            });
+            continue;
         }
         on_event(Event::Measuring {
             label: &backend.label,
@@ -41,12 +54,32 @@ pub(crate) fn sweep(
         });
         let started = Instant::now();
         let row = measure(backend, count, options)?;
-        let point_seconds = started.elapsed().as_secs_f64();
-        spent += point_seconds;
-        last_point_seconds = Some((count, point_seconds));
+        spent += started.elapsed().as_secs_f64();
+        last_sum = Some((count, row.median_seconds));
         rows.push(row);
     }
-    Ok(rows)
+    Ok((rows, skipped))
+}
+
+/// Predicts how long measuring a point at `count` takes, from one sum's time scaled linearly.
+/// That is honest once a sum takes long enough for the fixed costs to be paid (10 ms); until
+/// then, sums of 16 times the last length (at most `count`) are timed to find one that does.
+fn point_seconds(
+    backend: &Backend,
+    count: u64,
+    last_sum: Option<(u64, f64)>,
+    options: &BenchOptions,
+) -> Result<f64, BenchError> {
+    const LONG_ENOUGH: f64 = 0.01;
+    let (mut length, mut seconds) = last_sum.unwrap_or((0, 0.0));
+    while seconds < LONG_ENOUGH && length < count {
+        length = length.saturating_mul(16).max(1 << 16).min(count);
+        seconds = timed_sum(backend, SumRange::new(1, length as i64))?.0;
+    }
+    let one = seconds * count as f64 / length.max(1) as f64;
+    // A warm-up and the timed runs, which go on until they add up to the minimum.
+    let runs = (options.repeats.max(1) + 1) as f64;
+    Ok((one * runs).max(options.min_point_seconds + one))
 }
 
 /// A warm-up, then at least `repeats` timed runs, more until they add up to
@@ -88,10 +121,11 @@ fn measure(backend: &Backend, count: u64, options: &BenchOptions) -> Result<Row,
     })
 }
 
-/// One checked, timed sum; returns (seconds, kernel seconds).
+/// One checked, timed sum, bounded like any other sum; returns (seconds, kernel seconds).
 fn timed_sum(backend: &Backend, range: SumRange) -> Result<(f64, Option<f64>), BenchError> {
+    let control = Control::new().with_timeout(default_timeout(range.count()));
     let started = Instant::now();
-    let outcome = backend.engine.sum_outcome(range, &Control::new())?;
+    let outcome = backend.engine.sum_outcome(range, &control)?;
     let seconds = started.elapsed().as_secs_f64();
     let expected = range.closed_form();
     if outcome.sum != expected {

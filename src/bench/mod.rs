@@ -16,7 +16,7 @@ mod report;
 
 pub use backend::{BackendId, BackendSelector};
 pub use report::{
-    BenchReport, Crossover, Flag, Machine, Peak, PeakFraction, Row, Startup, Unavailable,
+    BenchReport, Crossover, Flag, Machine, Peak, PeakFraction, Row, Skipped, Startup, Unavailable,
 };
 
 use crate::Error;
@@ -25,9 +25,10 @@ use crate::Error;
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BenchOptions {
-    /// Lengths to measure; `None` sweeps powers of two from 2^10 until `budget_seconds` runs out.
+    /// Lengths to measure, in any order; `None` sweeps powers of two from 2^10. Either way a
+    /// length whose predicted time would overrun `budget_seconds` is not measured.
     pub sizes: Option<Vec<u64>>,
-    /// Time budget per backend for the default sweep.
+    /// Time budget per backend.
     pub budget_seconds: f64,
     /// Step of the default sweep: 2 measures every power of two, 4 every other one.
     pub growth: u64,
@@ -169,8 +170,11 @@ pub fn run(
     }
 
     let mut results = Vec::new();
+    let mut skipped = Vec::new();
     for backend in &opened.backends {
-        results.extend(measure::sweep(backend, options, &mut on_event)?);
+        let (rows, over_budget) = measure::sweep(backend, options, &mut on_event)?;
+        results.extend(rows);
+        skipped.extend(over_budget);
     }
     analysis::fill_speedups(&mut results);
     let crossover = analysis::crossovers(&opened.backends, &results);
@@ -185,5 +189,6 @@ pub fn run(
         peak,
         flags,
         unavailable: opened.unavailable,
+        skipped,
     })
 }

@@ -25,6 +25,8 @@ pub struct BenchReport {
     pub flags: Vec<Flag>,
     /// Adapters found but not measured, because no device could be opened on them.
     pub unavailable: Vec<Unavailable>,
+    /// Requested lengths not measured because they would have overrun the budget.
+    pub skipped: Vec<Skipped>,
 }
 
 /// The machine the bench ran on.
@@ -154,6 +156,18 @@ pub struct Flag {
     pub backend: BackendId,
     /// What looks wrong.
     pub reason: String,
+}
+
+/// A requested length the budget did not allow.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Skipped {
+    /// The backend.
+    pub backend: BackendId,
+    /// The length.
+    pub count: u64,
+    /// How long measuring it was predicted to take, from the points before it (or a probe).
+    pub predicted_seconds: f64,
 }
 
 /// An adapter the bench found but could not measure.

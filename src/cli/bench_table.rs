@@ -111,6 +111,15 @@ pub fn to_table(report: &BenchReport) -> String {
         }
     }
 
+    for skipped in &report.skipped {
+        let text = format!(
+            "! {}: length {} not measured: it would take about {}, past the budget (--budget)",
+            report.label_of(&skipped.backend),
+            length(skipped.count),
+            seconds(skipped.predicted_seconds),
+        );
+        let _ = writeln!(out, "\n{}", wrap(&text, 80, "  "));
+    }
     for flag in &report.flags {
         let text = format!("! {}: {}", report.label_of(&flag.backend), flag.reason);
         let _ = writeln!(out, "\n{}", wrap(&text, 80, "  "));
