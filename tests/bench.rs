@@ -156,7 +156,14 @@ fn sizes_are_measured_in_ascending_order_and_within_the_budget() {
     let started = std::time::Instant::now();
     let output = gpusum()
         .args([
-            "bench", "--json", "--sizes", "2^62,2^14,2^10", "--backends", "seq", "--budget", "1",
+            "bench",
+            "--json",
+            "--sizes",
+            "2^62,2^14,2^10",
+            "--backends",
+            "seq",
+            "--budget",
+            "1",
         ])
         .output()
         .unwrap();
@@ -184,7 +191,15 @@ fn sizes_are_measured_in_ascending_order_and_within_the_budget() {
     assert!(skipped[0]["predicted_seconds"].as_f64().unwrap() > 1.0);
 
     let table = gpusum()
-        .args(["bench", "--sizes", "2^62,2^10", "--backends", "seq", "--budget", "1"])
+        .args([
+            "bench",
+            "--sizes",
+            "2^62,2^10",
+            "--backends",
+            "seq",
+            "--budget",
+            "1",
+        ])
         .output()
         .unwrap();
     let table = String::from_utf8(table.stdout).unwrap();

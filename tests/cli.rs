@@ -240,7 +240,7 @@ fn verbose_goes_to_stderr_only() {
         .assert()
         .success()
         .stdout("210\n")
-        .stderr(contains("backend: seq"));
+        .stderr(contains("backend: seq (1 thread)\n"));
 }
 
 #[test]
@@ -335,4 +335,25 @@ fn a_lost_device_fails_gpu_and_falls_back_under_auto() {
             .stdout("-9223372036854775308500\n")
             .stderr(contains("the GPU failed").and(contains("summed again on the CPU")));
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_a_long_sum_with_exit_130() {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gpusum"))
+        .args(["--backend", "cpu", "1", "1_000_000_000_000_000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("gpusum: summing failed: cancelled"));
 }

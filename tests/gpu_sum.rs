@@ -129,3 +129,40 @@ fn harness_reports_what_it_found() {
         eprintln!("GPU target: {}", target.label);
     }
 }
+
+/// Without an adapter the GPU tests fail, so a green run always tested a GPU, unless the run was
+/// told that none is fine. Runs one test of this binary again with no adapter reachable.
+#[test]
+fn without_an_adapter_the_gpu_tests_fail_unless_allowed() {
+    if std::env::var_os("GPUSUM_HARNESS_CHILD").is_some() {
+        return;
+    }
+    let run = |allow: Option<&str>| {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args([
+                "--exact",
+                "classic_empty_and_single_elements",
+                "--test-threads",
+                "1",
+            ])
+            .env("WGPU_BACKEND", "none")
+            .env("GPUSUM_HARNESS_CHILD", "1")
+            .env_remove("GPUSUM_REQUIRE_GPU")
+            .env_remove("GPUSUM_REQUIRE_BACKENDS")
+            .env_remove("GPUSUM_ALLOW_NO_GPU");
+        if let Some(value) = allow {
+            command.env("GPUSUM_ALLOW_NO_GPU", value);
+        }
+        command.output().unwrap()
+    };
+    let refused = run(None);
+    assert!(!refused.status.success(), "a run with no adapter passed");
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("GPUSUM_ALLOW_NO_GPU=1"));
+    let allowed = run(Some("1"));
+    assert!(
+        allowed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&allowed.stdout)
+    );
+}

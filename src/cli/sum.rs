@@ -190,10 +190,16 @@ fn describe(engine: &Engine) {
                 shape.elements_per_dispatch(),
             );
         }
-        None => say!(
-            "backend: {} ({} threads)",
-            engine.place().name(),
-            rayon::current_num_threads()
-        ),
+        None => {
+            let threads = match engine.place() {
+                gpusum::Place::Seq => 1,
+                _ => rayon::current_num_threads(),
+            };
+            let plural = if threads == 1 { "" } else { "s" };
+            say!(
+                "backend: {} ({threads} thread{plural})",
+                engine.place().name()
+            );
+        }
     }
 }
