@@ -3,7 +3,7 @@
 // `a += b; b += a` is a Fibonacci-like recurrence, not an affine one, so no compiler can fold
 // the loop into a formula; every add depends on the one before it in its lane.
 
-const WORKGROUP_SIZE: u32 = 256u;
+// The host prepends `const WORKGROUP_SIZE: u32`, as for the sum kernels.
 // vec4 adds per loop iteration; the host counts ADDS_PER_ITERATION * 4 ops per iteration.
 const ADDS_PER_ITERATION: u32 = 8u;
 

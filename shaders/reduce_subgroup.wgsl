@@ -1,14 +1,16 @@
 // Entry point and workgroup reduction with subgroup operations (needs SUBGROUP; naga gates them
-// by that capability and takes no `enable` directive): subgroupAdd
-// first, then one partial per subgroup. The subgroup size is read, never assumed (WARP has 4,
-// lavapipe 8, NVIDIA 32, others up to 128). Same contract as reduce_tree.wgsl.
-
-const WORKGROUP_SIZE: u32 = 256u;
+// by that capability and takes no `enable` directive, Tint needs `enable subgroups;`, which the
+// host prepends for it): subgroupAdd first, then one partial per subgroup. The subgroup size is
+// read, never assumed (WARP has 4, lavapipe 8, NVIDIA 32, others up to 128). Same contract as
+// reduce_tree.wgsl, and the host prepends `const WORKGROUP_SIZE: u32` the same way.
 
 @group(0) @binding(1) var<storage, read_write> partials: array<vec4<u32>>;
 
-// One partial per subgroup: at most WORKGROUP_SIZE of them.
+// One partial per subgroup: at most WORKGROUP_SIZE of them (subgroups of one invocation).
 var<workgroup> scratch: array<vec4<u32>, WORKGROUP_SIZE>;
+// Subgroups that have stored their partial; each takes the next slot. Workgroup memory starts
+// zeroed (WGSL guarantees it).
+var<workgroup> filled: atomic<u32>;
 
 // The exact sum of `value` over the subgroup. Limbs are added as 16-bit halves: a subgroup has at
 // most 128 invocations, so each half's sum stays below 128 * 2^16 = 2^23 and cannot wrap.
@@ -32,20 +34,22 @@ fn main(
     @builtin(local_invocation_index) local_index: u32,
     @builtin(workgroup_id) group_id: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32,
-    @builtin(subgroup_id) subgroup: u32,
-    @builtin(num_subgroups) subgroups: u32,
 ) {
     // Every invocation reaches this call: control flow is uniform up to here.
     let total = subgroup_sum128(invocation_sum(global_id.x));
+    // A slot from a counter, not from the driver's numbering of subgroups, which is not
+    // guaranteed everywhere (naga derives it on D3D12 from the lane count), and two subgroups
+    // sharing a slot would lose a partial without a trace.
     if lane == 0u {
-        scratch[subgroup] = total;
+        scratch[atomicAdd(&filled, 1u)] = total;
     }
     workgroupBarrier();
-    // At most 64 subgroup partials (subgroups of 4); together they are the workgroup's sum,
-    // below 2^88.
+    // Together the subgroups' partials are the workgroup's sum, below 2^80 * WORKGROUP_SIZE <=
+    // 2^88; their count is at most WORKGROUP_SIZE.
     if local_index == 0u {
-        var sum = scratch[0];
-        for (var i = 1u; i < subgroups; i += 1u) {
+        let count = atomicLoad(&filled);
+        var sum = vec4<u32>(0u);
+        for (var i = 0u; i < count; i += 1u) {
             sum = add128(sum, scratch[i]);
         }
         partials[group_id.x] = sum;

@@ -33,19 +33,6 @@ pub enum Error {
         missing: &'static str,
     },
 
-    /// The adapter's limits are below what the kernel needs.
-    #[error("{adapter} cannot run gpusum's kernel: it allows {have} {limit}, gpusum needs {need}")]
-    AdapterUnsupported {
-        /// The adapter, as "name (api)".
-        adapter: String,
-        /// Which limit falls short, e.g. "invocations per workgroup".
-        limit: &'static str,
-        /// The adapter's value.
-        have: u64,
-        /// What the kernel needs.
-        need: u64,
-    },
-
     /// A dispatch shape that the kernel or the adapter cannot take.
     #[error("invalid dispatch shape: {reason}")]
     InvalidShape {
@@ -124,16 +111,13 @@ impl Error {
         )
     }
 
-    /// Whether this machine offers no usable GPU: none found, none that opens, none that meets
-    /// the kernel's limits, or one that failed. `BackendChoice::Auto` sums on the CPU for these
+    /// Whether this machine offers no usable GPU: none found, none that opens, or one that
+    /// failed. `BackendChoice::Auto` sums on the CPU for these
     /// and for nothing else: what the caller asked for (an adapter name, a kernel part, a shape)
     /// stays an error.
     #[must_use]
     pub fn means_no_usable_gpu(&self) -> bool {
-        matches!(
-            self,
-            Error::NoAdapter | Error::RequestDevice { .. } | Error::AdapterUnsupported { .. }
-        ) || self.is_gpu_failure()
+        matches!(self, Error::NoAdapter | Error::RequestDevice { .. }) || self.is_gpu_failure()
     }
 }
 

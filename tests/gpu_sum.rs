@@ -4,7 +4,6 @@ mod common;
 
 use common::{MEDIUM_SHAPE, SMALL_SHAPE, assert_exact, targets};
 use gpusum::SumRange;
-use gpusum::gpu::WORKGROUP_SIZE;
 
 /// Ranges starting at `start` with each of the lengths, clamped at i64::MAX.
 fn lengths_from(start: i64, lengths: &[u64]) -> Vec<SumRange> {
@@ -16,8 +15,10 @@ fn lengths_from(start: i64, lengths: &[u64]) -> Vec<SumRange> {
 }
 
 fn awkward_lengths() -> Vec<u64> {
-    let wg = WORKGROUP_SIZE as u64;
-    let mut lengths = vec![1, 2, 3, 7, 8, 9, 15, 16, 17, wg - 1, wg, wg + 1];
+    let mut lengths = vec![1, 2, 3, 7, 8, 9, 15, 16, 17];
+    for workgroup in [64, 128, 256] {
+        lengths.extend([workgroup - 1, workgroup, workgroup + 1]);
+    }
     for shape in [SMALL_SHAPE, MEDIUM_SHAPE] {
         let group = shape.elements_per_workgroup();
         let dispatch = shape.elements_per_dispatch();

@@ -52,6 +52,14 @@ fn table(reports: &[AdapterReport]) -> String {
         let _ = writeln!(text, "    timestamps:  {}", yes_no(report.timestamps));
         let _ = writeln!(
             text,
+            "    workgroup:   {} invocations",
+            report.workgroup_size
+        );
+        if let Some(compiler) = &report.dx12_shader_compiler {
+            let _ = writeln!(text, "    compiler:    {compiler}");
+        }
+        let _ = writeln!(
+            text,
             "    shaders:     {}; reductions: {}",
             names(report.variants.iter().map(|v| v.name()).collect()),
             names(report.reductions.iter().map(|r| r.name()).collect()),

@@ -94,6 +94,11 @@ pub struct SelftestArgs {
     #[arg(long)]
     pub allow_cpu_only: bool,
 
+    /// Force this workgroup size (a power of two up to 256) on every adapter, e.g. 128 or 64 as
+    /// devices with low limits get [default: each adapter's largest allowed].
+    #[arg(long, value_name = "N", value_parser = parse_workgroup_size)]
+    pub workgroup_size: Option<u32>,
+
     /// Bound on each sum, in seconds [default: 10 s plus 1 s per 5e7 elements].
     #[arg(long, value_name = "SECONDS", value_parser = parse::seconds)]
     pub timeout: Option<Duration>,
@@ -181,6 +186,14 @@ fn reduction_parser() -> impl TypedValueParser<Value = Reduction> {
             .map(|reduction| PossibleValue::new(reduction.name()).help(reduction.summary())),
     )
     .try_map(|name| name.parse::<Reduction>())
+}
+
+fn parse_workgroup_size(text: &str) -> Result<u32, String> {
+    let max = gpusum::gpu::MAX_WORKGROUP_SIZE;
+    match text.parse::<u32>() {
+        Ok(size) if size.is_power_of_two() && size <= max => Ok(size),
+        _ => Err(format!("{text:?} is not a power of two from 1 to {max}")),
+    }
 }
 
 fn parse_selector(text: &str) -> Result<BackendSelector, String> {

@@ -40,6 +40,9 @@ pub fn run(args: &SelftestArgs) -> Outcome {
     if let Some(adapter) = &args.adapter {
         options = options.with_adapter(adapter.clone());
     }
+    if let Some(size) = args.workgroup_size {
+        options = options.with_workgroup_size(size);
+    }
     if !args.json {
         out::print(&format!(
             "gpusum selftest, seed {seed} (replay with --seed {seed})\n{:<LABEL_WIDTH$} {:>9} {:>9}  result\n",
@@ -99,7 +102,10 @@ fn target_row(target: &TargetReport, last_adapter: &mut Option<String>) -> Strin
                 let _ = writeln!(text, "{adapter}");
                 *last_adapter = Some(adapter.clone());
             }
-            format!("  {kernel}")
+            match target.workgroup_size {
+                Some(size) => format!("  {kernel}, workgroups of {size}"),
+                None => format!("  {kernel}"),
+            }
         }
         _ => target.label(),
     };

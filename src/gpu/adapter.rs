@@ -2,13 +2,19 @@
 
 use serde::Serialize;
 
+use super::DispatchShape;
+use super::dx12::Dx12ShaderCompiler;
 use crate::Error;
 use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
 
-/// A wgpu instance configured from the environment (`WGPU_BACKEND` and wgpu's other variables).
+/// A wgpu instance configured from the environment (`WGPU_BACKEND` and wgpu's other variables),
+/// with the DX12 shader compiler [`Dx12ShaderCompiler::for_this_process`] picks.
 #[must_use]
 pub fn instance() -> wgpu::Instance {
-    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    descriptor.backend_options.dx12.shader_compiler =
+        Dx12ShaderCompiler::for_this_process().to_wgpu();
+    wgpu::Instance::new(descriptor)
 }
 
 /// Every adapter the instance reaches that can run compute shaders, best first (see
@@ -123,6 +129,12 @@ pub struct AdapterReport {
     pub variants: Vec<ShaderVariant>,
     /// Workgroup reductions this adapter can run.
     pub reductions: Vec<Reduction>,
+    /// Invocations per workgroup gpusum uses here: 256, or the largest power of two the adapter
+    /// allows.
+    pub workgroup_size: u32,
+    /// On DX12, the shader compiler gpusum configured (FXC limits it to the portable kernel);
+    /// null elsewhere.
+    pub dx12_shader_compiler: Option<String>,
     /// Most workgroups in one dispatch dimension.
     pub max_workgroups_per_dimension: u32,
     /// Most invocations in one workgroup.
@@ -167,6 +179,9 @@ impl AdapterReport {
                 .into_iter()
                 .filter(|&r| supported.iter().any(|k| k.reduction == r))
                 .collect(),
+            workgroup_size: DispatchShape::workgroup_size_for(&limits),
+            dx12_shader_compiler: (info.backend == wgpu::Backend::Dx12)
+                .then(|| Dx12ShaderCompiler::for_this_process().to_string()),
             max_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
             max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
             max_workgroup_storage_bytes: limits.max_compute_workgroup_storage_size,

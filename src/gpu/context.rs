@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::device::{Device, lock, open_device};
 use super::range::RangeKernel;
-use super::shape::{DispatchShape, check_limits};
+use super::shape::DispatchShape;
 use crate::Error;
 use crate::control::Control;
 use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
@@ -29,6 +29,9 @@ pub struct GpuOptions {
     pub reduction: Option<Reduction>,
     /// Override the dispatch shape; `None` takes [`DispatchShape::for_adapter`].
     pub shape: Option<DispatchShape>,
+    /// Force the workgroup size (a power of two the device allows), in the shape given or the
+    /// adapter's; `None` keeps the shape's.
+    pub workgroup_size: Option<u32>,
     /// Measure each submission's kernel time with GPU timestamps (where the device has them).
     /// Off by default: writing and reading them back costs every call.
     pub kernel_timing: bool,
@@ -71,6 +74,15 @@ impl GpuOptions {
     pub fn with_shape(self, shape: DispatchShape) -> Self {
         Self {
             shape: Some(shape),
+            ..self
+        }
+    }
+
+    /// Forces the workgroup size.
+    #[must_use]
+    pub fn with_workgroup_size(self, workgroup_size: u32) -> Self {
+        Self {
+            workgroup_size: Some(workgroup_size),
             ..self
         }
     }
@@ -156,8 +168,11 @@ impl GpuContext {
         let shape = options
             .shape
             .unwrap_or_else(|| DispatchShape::for_adapter(device.info(), &limits));
+        let shape = match options.workgroup_size {
+            Some(size) => shape.with_workgroup_size(size),
+            None => shape,
+        };
         shape.validate(&limits)?;
-        check_limits(&limits, device.label())?;
         let range = RangeKernel::new(&device, kernel, shape, options.kernel_timing)?;
         Ok(Self {
             device,

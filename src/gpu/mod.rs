@@ -8,6 +8,7 @@
 mod adapter;
 mod context;
 pub(crate) mod device;
+mod dx12;
 mod kernel;
 mod range;
 mod readback;
@@ -17,5 +18,6 @@ pub(crate) use adapter::name_matches;
 pub use adapter::{AdapterReport, adapter_label, compute_adapters, instance, select_adapter};
 pub use context::{GpuContext, GpuOptions, GpuOutcome};
 pub use device::{USEFUL_FEATURES, open_device};
-pub use kernel::{Workload, kernel_wgsl, peak_wgsl};
-pub use shape::{DispatchShape, MAX_DISPATCH_ELEMENTS, MAX_PER_INVOCATION, WORKGROUP_SIZE};
+pub use dx12::Dx12ShaderCompiler;
+pub use kernel::{WgslCompiler, Workload, kernel_wgsl, peak_wgsl};
+pub use shape::{DispatchShape, MAX_DISPATCH_ELEMENTS, MAX_PER_INVOCATION, MAX_WORKGROUP_SIZE};

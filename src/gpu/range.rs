@@ -5,7 +5,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::GpuOutcome;
 use super::device::Device;
-use super::kernel::{Workload, kernel_wgsl};
+use super::kernel::{WgslCompiler, Workload, kernel_wgsl};
 use super::readback::{Batches, Dispatch, limbs_to_u128};
 use super::shape::DispatchShape;
 use crate::Error;
@@ -42,7 +42,13 @@ impl RangeKernel {
         let (pipeline, bind_group) = device.scoped(|| {
             let wgpu_device = device.wgpu();
             let label = format!("range sum, {choice}");
-            let module = device.trusted_module(&label, &kernel_wgsl(Workload::Range, choice));
+            let source = kernel_wgsl(
+                Workload::Range,
+                choice,
+                shape.workgroup_size,
+                WgslCompiler::for_this_target(),
+            );
+            let module = device.trusted_module(&label, &source);
             let layout = wgpu_device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some(&label),
                 entries: &Batches::layout_entries(),

@@ -5,12 +5,14 @@ use serde::Serialize;
 
 use crate::Error;
 
-/// Invocations per workgroup; the same constant as `WORKGROUP_SIZE` in every shader (a test
-/// checks that they agree).
-pub const WORKGROUP_SIZE: u32 = 256;
+/// Invocations per workgroup where the device allows it; elsewhere the largest power of two it
+/// allows. The kernels take the same value as their `WORKGROUP_SIZE` (see
+/// [`kernel_wgsl`](super::kernel_wgsl)).
+pub const MAX_WORKGROUP_SIZE: u32 = 256;
 
 /// Most elements one invocation adds: keeps its carry count and the shader's 128-bit partials far
-/// from overflow (each invocation's sum < 2^16 * 2^64, each workgroup's < 2^88).
+/// from overflow (each invocation's sum < 2^16 * 2^64 = 2^80, each workgroup's below
+/// 2^80 * workgroup size <= 2^88).
 pub const MAX_PER_INVOCATION: u32 = 1 << 16;
 
 /// Most elements in one dispatch: the shaders index elements with u32 and need
@@ -20,11 +22,14 @@ pub const MAX_DISPATCH_ELEMENTS: u64 = 1 << 31;
 /// Bytes of one workgroup's partial: four u32 limbs.
 pub(crate) const PARTIAL_BYTES: u64 = 16;
 
-/// How work is cut: elements per invocation, workgroups per dispatch, and dispatches per
-/// submission (one map and readback each).
+/// How work is cut: invocations per workgroup, elements per invocation, workgroups per dispatch,
+/// and dispatches per submission (one map and readback each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct DispatchShape {
+    /// Invocations per workgroup: a power of two, at most [`MAX_WORKGROUP_SIZE`] and what the
+    /// device allows.
+    pub workgroup_size: u32,
     /// Elements each invocation adds in a full dispatch, 1 to [`MAX_PER_INVOCATION`]; shorter
     /// blocks use fewer (see [`DispatchShape::layout`]).
     pub per_invocation: u32,
@@ -35,8 +40,8 @@ pub struct DispatchShape {
 }
 
 impl DispatchShape {
-    /// A shape; a context checks it against the kernel's and the adapter's limits when it is
-    /// built.
+    /// A shape with workgroups of [`MAX_WORKGROUP_SIZE`]; a context checks it against the
+    /// kernel's and the adapter's limits when it is built.
     #[must_use]
     pub const fn new(
         per_invocation: u32,
@@ -44,10 +49,33 @@ impl DispatchShape {
         dispatches_per_submit: u32,
     ) -> Self {
         Self {
+            workgroup_size: MAX_WORKGROUP_SIZE,
             per_invocation,
             workgroups_per_dispatch,
             dispatches_per_submit,
         }
+    }
+
+    /// The same shape with `workgroup_size` invocations per workgroup.
+    #[must_use]
+    pub const fn with_workgroup_size(self, workgroup_size: u32) -> Self {
+        Self {
+            workgroup_size,
+            ..self
+        }
+    }
+
+    /// The largest workgroup size the device allows, up to [`MAX_WORKGROUP_SIZE`]: 256 where
+    /// allowed (WebGPU's default), 128 on devices that guarantee only Vulkan's or GLES 3.1's
+    /// minimum (and WebGPU's compatibility mode), less where even that is not allowed.
+    #[must_use]
+    pub fn workgroup_size_for(limits: &wgpu::Limits) -> u32 {
+        let allowed = limits
+            .max_compute_invocations_per_workgroup
+            .min(limits.max_compute_workgroup_size_x)
+            .min(limits.max_compute_workgroup_storage_size / PARTIAL_BYTES as u32)
+            .clamp(1, MAX_WORKGROUP_SIZE);
+        1 << allowed.ilog2()
     }
 
     /// The shape for this adapter, from measurements (docs/BENCHMARKS.md):
@@ -60,10 +88,11 @@ impl DispatchShape {
     #[must_use]
     pub fn for_adapter(info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> Self {
         let max_workgroups = limits.max_compute_workgroups_per_dimension;
-        if info.device_type == wgpu::DeviceType::Cpu {
+        let workgroup_size = Self::workgroup_size_for(limits);
+        let shape = if info.device_type == wgpu::DeviceType::Cpu {
             let per_invocation = 1 << 14;
             let cores = std::thread::available_parallelism().map_or(4, |n| n.get()) as u64;
-            let fits = MAX_DISPATCH_ELEMENTS / (WORKGROUP_SIZE as u64 * per_invocation as u64);
+            let fits = MAX_DISPATCH_ELEMENTS / (workgroup_size as u64 * per_invocation as u64);
             Self::new(
                 per_invocation,
                 (4 * cores).min(fits).min(max_workgroups as u64) as u32,
@@ -71,7 +100,8 @@ impl DispatchShape {
             )
         } else {
             Self::new(1 << 10, (1 << 13).min(max_workgroups), 4)
-        }
+        };
+        shape.with_workgroup_size(workgroup_size)
     }
 
     /// Elements per invocation and workgroups for a block of `len` elements, at most a full
@@ -79,19 +109,19 @@ impl DispatchShape {
     /// as that allows, so short ranges keep their parallelism.
     #[must_use]
     pub fn layout(&self, len: u64) -> (u32, u32) {
-        let invocations = WORKGROUP_SIZE as u64 * self.workgroups_per_dispatch as u64;
+        let invocations = self.workgroup_size as u64 * self.workgroups_per_dispatch as u64;
         let per_invocation = len
             .div_ceil(invocations)
             .clamp(1, self.per_invocation as u64);
         // per_invocation >= len / invocations, so this is at most workgroups_per_dispatch.
-        let workgroups = len.div_ceil(WORKGROUP_SIZE as u64 * per_invocation);
+        let workgroups = len.div_ceil(self.workgroup_size as u64 * per_invocation);
         (per_invocation as u32, workgroups as u32)
     }
 
     /// Elements a workgroup covers in a full dispatch.
     #[must_use]
     pub fn elements_per_workgroup(&self) -> u64 {
-        WORKGROUP_SIZE as u64 * self.per_invocation as u64
+        self.workgroup_size as u64 * self.per_invocation as u64
     }
 
     /// Elements in a full dispatch.
@@ -112,6 +142,12 @@ impl DispatchShape {
     /// [`Error::InvalidShape`], saying which bound it breaks.
     pub fn check_kernel_bounds(&self) -> Result<(), Error> {
         let invalid = |reason: String| Err(Error::InvalidShape { reason });
+        if !self.workgroup_size.is_power_of_two() || self.workgroup_size > MAX_WORKGROUP_SIZE {
+            return invalid(format!(
+                "the workgroup size must be a power of two from 1 to {MAX_WORKGROUP_SIZE}, not {}",
+                self.workgroup_size
+            ));
+        }
         if !(1..=MAX_PER_INVOCATION).contains(&self.per_invocation) {
             return invalid(format!(
                 "elements per invocation must be 1 to {MAX_PER_INVOCATION}"
@@ -136,6 +172,13 @@ impl DispatchShape {
     pub(crate) fn validate(&self, limits: &wgpu::Limits) -> Result<(), Error> {
         self.check_kernel_bounds()?;
         let invalid = |reason: String| Err(Error::InvalidShape { reason });
+        let allowed = Self::workgroup_size_for(limits);
+        if self.workgroup_size > allowed {
+            return invalid(format!(
+                "this adapter allows workgroups of at most {allowed} invocations, not {}",
+                self.workgroup_size
+            ));
+        }
         let max_workgroups = limits.max_compute_workgroups_per_dimension;
         if self.workgroups_per_dispatch > max_workgroups {
             return invalid(format!(
@@ -149,36 +192,6 @@ impl DispatchShape {
             ));
         }
         Ok(())
-    }
-}
-
-/// Fails unless the device can run a workgroup of [`WORKGROUP_SIZE`] with its partials.
-pub(crate) fn check_limits(limits: &wgpu::Limits, adapter: String) -> Result<(), Error> {
-    let needs = [
-        (
-            limits.max_compute_invocations_per_workgroup,
-            WORKGROUP_SIZE,
-            "invocations per workgroup",
-        ),
-        (
-            limits.max_compute_workgroup_size_x,
-            WORKGROUP_SIZE,
-            "workgroup size x",
-        ),
-        (
-            limits.max_compute_workgroup_storage_size,
-            WORKGROUP_SIZE * PARTIAL_BYTES as u32,
-            "workgroup storage bytes",
-        ),
-    ];
-    match needs.into_iter().find(|(have, need, _)| have < need) {
-        Some((have, need, limit)) => Err(Error::AdapterUnsupported {
-            adapter,
-            limit,
-            have: have.into(),
-            need: need.into(),
-        }),
-        None => Ok(()),
     }
 }
 
@@ -201,5 +214,35 @@ mod tests {
                 "{len}"
             );
         }
+        let small = shape.with_workgroup_size(64);
+        assert_eq!(small.layout(64 * 8), (1, 8));
+        assert_eq!(small.elements_per_dispatch(), 64 * (1 << 14) * 8);
+    }
+
+    #[test]
+    fn the_workgroup_size_is_the_largest_power_of_two_allowed() {
+        let limits = |invocations, x, storage| wgpu::Limits {
+            max_compute_invocations_per_workgroup: invocations,
+            max_compute_workgroup_size_x: x,
+            max_compute_workgroup_storage_size: storage,
+            ..wgpu::Limits::default()
+        };
+        assert_eq!(
+            DispatchShape::workgroup_size_for(&limits(1024, 1024, 32768)),
+            256
+        );
+        assert_eq!(
+            DispatchShape::workgroup_size_for(&limits(128, 1024, 32768)),
+            128
+        );
+        assert_eq!(
+            DispatchShape::workgroup_size_for(&limits(256, 96, 32768)),
+            64
+        );
+        assert_eq!(
+            DispatchShape::workgroup_size_for(&limits(256, 256, 1024)),
+            64
+        );
+        assert_eq!(DispatchShape::workgroup_size_for(&limits(0, 0, 0)), 1);
     }
 }

@@ -8,7 +8,7 @@ use super::{PeakMeasurement, grow_until, timed};
 use crate::Error;
 use crate::control::Control;
 use crate::gpu::device::Device;
-use crate::gpu::{GpuContext, WORKGROUP_SIZE, peak_wgsl};
+use crate::gpu::{GpuContext, peak_wgsl};
 
 /// Ops per invocation per loop iteration: 8 vec4 adds (`ADDS_PER_ITERATION` in the shader).
 const OPS_PER_ITERATION: u64 = 8 * 4;
@@ -28,6 +28,7 @@ pub struct GpuPeak<'a> {
     bind_group: wgpu::BindGroup,
     params: wgpu::Buffer,
     workgroups: u32,
+    workgroup_size: u32,
 }
 
 impl<'a> GpuPeak<'a> {
@@ -40,6 +41,7 @@ impl<'a> GpuPeak<'a> {
         let device = context.shared_device();
         let software = device.info().device_type == wgpu::DeviceType::Cpu;
         let workgroups = if software { 1 << 6 } else { 1 << 12 };
+        let workgroup_size = context.shape().workgroup_size;
         use wgpu::BufferUsages as U;
         let params = device.buffer(
             "peak params",
@@ -48,12 +50,12 @@ impl<'a> GpuPeak<'a> {
         );
         let sink = device.buffer(
             "peak sink",
-            workgroups as u64 * WORKGROUP_SIZE as u64 * 4,
+            workgroups as u64 * workgroup_size as u64 * 4,
             U::STORAGE,
         );
         let (pipeline, bind_group) = device.scoped(|| {
             // Built like the sum kernels, so both are compared on the same terms.
-            let module = device.trusted_module("peak_add", peak_wgsl());
+            let module = device.trusted_module("peak_add", &peak_wgsl(workgroup_size));
             let pipeline =
                 device
                     .wgpu()
@@ -87,6 +89,7 @@ impl<'a> GpuPeak<'a> {
             bind_group,
             params,
             workgroups,
+            workgroup_size,
         })
     }
 
@@ -95,7 +98,7 @@ impl<'a> GpuPeak<'a> {
     /// # Errors
     /// [`Error::Timeout`] or [`Error::Cancelled`] from `control`, and the device's failures.
     pub fn measure(&self, min_seconds: f64, control: &Control) -> Result<PeakMeasurement, Error> {
-        let invocations = self.workgroups as u64 * WORKGROUP_SIZE as u64;
+        let invocations = self.workgroups as u64 * self.workgroup_size as u64;
         grow_until(
             min_seconds,
             (64, 1 << 24),

@@ -15,7 +15,7 @@ pub use battery::Case;
 
 use crate::control::{Control, default_timeout};
 use crate::engine::Place;
-use crate::gpu::{self, GpuContext, GpuOptions, WORKGROUP_SIZE};
+use crate::gpu::{self, GpuContext, GpuOptions};
 use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
 use crate::range::SumRange;
 use crate::{Error, cpu};
@@ -30,6 +30,9 @@ pub struct SelftestOptions {
     pub timeout: Option<Duration>,
     /// Only adapters whose "name (api)" contains this text (case-insensitive).
     pub adapter: Option<String>,
+    /// Force this workgroup size on every adapter (an adapter that does not allow it fails);
+    /// `None` takes each adapter's.
+    pub workgroup_size: Option<u32>,
 }
 
 impl SelftestOptions {
@@ -47,6 +50,15 @@ impl SelftestOptions {
     pub fn with_timeout(self, timeout: Duration) -> Self {
         Self {
             timeout: Some(timeout),
+            ..self
+        }
+    }
+
+    /// Forces the workgroup size on every adapter.
+    #[must_use]
+    pub fn with_workgroup_size(self, workgroup_size: u32) -> Self {
+        Self {
+            workgroup_size: Some(workgroup_size),
             ..self
         }
     }
@@ -73,6 +85,8 @@ pub struct TargetReport {
     pub variant: Option<ShaderVariant>,
     /// The workgroup reduction for a GPU, else null.
     pub reduction: Option<Reduction>,
+    /// Invocations per workgroup for a GPU, else null.
+    pub workgroup_size: Option<u32>,
     /// Whether the adapter is a software (CPU) adapter.
     pub software: bool,
     /// Cases that matched both oracles.
@@ -94,6 +108,7 @@ impl TargetReport {
             adapter,
             variant: kernel.map(|k| k.variant),
             reduction: kernel.map(|k| k.reduction),
+            workgroup_size: None,
             software: false,
             passed: 0,
             run: 0,
@@ -190,7 +205,10 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
         for kernel in KernelChoice::all_supported(adapter.features()) {
             let mut report = TargetReport::new(Place::Gpu, Some(label.clone()), Some(kernel));
             report.software = info.device_type == wgpu::DeviceType::Cpu;
-            let gpu_options = GpuOptions::new().with_kernel(kernel);
+            let mut gpu_options = GpuOptions::new().with_kernel(kernel);
+            if let Some(size) = options.workgroup_size {
+                gpu_options = gpu_options.with_workgroup_size(size);
+            }
             let context = match &on_device {
                 Some(context) => context.with_options(&gpu_options),
                 None => GpuContext::new(adapter, &gpu_options),
@@ -198,8 +216,9 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
             match context {
                 Ok(context) => {
                     let shape = context.shape();
+                    report.workgroup_size = Some(shape.workgroup_size);
                     let sizes = [
-                        ("workgroup size", WORKGROUP_SIZE as u64),
+                        ("workgroup size", shape.workgroup_size as u64),
                         ("elements per workgroup", shape.elements_per_workgroup()),
                         ("elements per dispatch", shape.elements_per_dispatch()),
                         ("elements per submission", shape.elements_per_submission()),

@@ -6,9 +6,13 @@ use std::path::Path;
 
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
-use super::{SHADERS, Workload, kernel_wgsl, peak_wgsl};
-use crate::gpu::WORKGROUP_SIZE;
+use super::{SHADERS, WgslCompiler, Workload, kernel_wgsl, peak_wgsl};
+use crate::gpu::MAX_WORKGROUP_SIZE;
 use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
+
+fn naga_wgsl(choice: KernelChoice, workgroup_size: u32) -> String {
+    kernel_wgsl(Workload::Range, choice, workgroup_size, WgslCompiler::Naga)
+}
 
 fn shader_files() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
@@ -54,25 +58,47 @@ fn workgroup_size(label: &str, module: &naga::Module) -> u32 {
 fn compositions() -> Vec<(String, String)> {
     KernelChoice::all_supported(wgpu::Features::all())
         .into_iter()
-        .map(|choice| (choice.to_string(), kernel_wgsl(Workload::Range, choice)))
+        .map(|choice| (choice.to_string(), naga_wgsl(choice, MAX_WORKGROUP_SIZE)))
         .collect()
 }
 
 #[test]
-fn every_kernel_validates_and_agrees_on_the_workgroup_size() {
+fn every_kernel_validates_at_every_workgroup_size_the_host_asked_for() {
     assert_eq!(compositions().len(), 4);
-    for (label, source) in compositions() {
-        let module = parse(&label, &source);
-        validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
-        assert_eq!(
-            workgroup_size(&label, &module),
-            WORKGROUP_SIZE,
-            "{label}: differs from the host"
-        );
+    for choice in KernelChoice::all_supported(wgpu::Features::all()) {
+        for size in [256, 128, 64, 32, 2, 1] {
+            let label = format!("{choice} / workgroup {size}");
+            let module = parse(&label, &naga_wgsl(choice, size));
+            validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
+            assert_eq!(workgroup_size(&label, &module), size, "{label}");
+        }
     }
-    let peak = parse("peak_add.wgsl", peak_wgsl());
-    validate(&peak, Capabilities::all()).expect("peak_add.wgsl validates");
-    assert_eq!(workgroup_size("peak_add.wgsl", &peak), WORKGROUP_SIZE);
+    for size in [256, 64] {
+        let peak = parse("peak_add.wgsl", &peak_wgsl(size));
+        validate(&peak, Capabilities::all()).expect("peak_add.wgsl validates");
+        assert_eq!(workgroup_size("peak_add.wgsl", &peak), size);
+    }
+}
+
+#[test]
+fn the_subgroup_reduction_does_not_trust_the_drivers_subgroup_numbering() {
+    let source = naga_wgsl(
+        KernelChoice::new(ShaderVariant::Emulated, Reduction::Subgroup),
+        MAX_WORKGROUP_SIZE,
+    );
+    assert!(!source.contains("subgroup_id") && !source.contains("num_subgroups"));
+}
+
+#[test]
+fn tint_gets_the_enable_directive_and_otherwise_the_same_text() {
+    for choice in KernelChoice::all_supported(wgpu::Features::all()) {
+        let naga = naga_wgsl(choice, 128);
+        let tint = kernel_wgsl(Workload::Range, choice, 128, WgslCompiler::Tint);
+        match choice.reduction {
+            Reduction::Subgroup => assert_eq!(tint, format!("enable subgroups;\n{naga}")),
+            _ => assert_eq!(tint, naga),
+        }
+    }
 }
 
 #[test]
@@ -92,7 +118,8 @@ fn every_shader_file_is_embedded_as_on_disk_and_used() {
         )
         .unwrap();
         assert_eq!(source, on_disk, "{file} is not embedded as it is on disk");
-        let used = source == peak_wgsl() || kernels.iter().any(|kernel| kernel.contains(source));
+        let used = peak_wgsl(MAX_WORKGROUP_SIZE).contains(source)
+            || kernels.iter().any(|k| k.contains(source));
         assert!(used, "{file} is in no kernel");
     }
 }
@@ -101,8 +128,7 @@ fn every_shader_file_is_embedded_as_on_disk_and_used() {
 fn optional_capabilities_are_needed_only_where_promised() {
     let optional = Capabilities::SHADER_INT64 | Capabilities::SUBGROUP;
     let core = Capabilities::all() - optional;
-    let source =
-        |variant, reduction| kernel_wgsl(Workload::Range, KernelChoice::new(variant, reduction));
+    let source = |variant, reduction| naga_wgsl(KernelChoice::new(variant, reduction), 256);
     validate(
         &parse(
             "emulated / tree",
