@@ -1,0 +1,26 @@
+//! Writes every kernel a browser can run, as the browser's WGSL compiler (Tint) reads it, into a
+//! folder: one file per kernel and workgroup size. `web/tint-check.mjs` compiles them in Chromium.
+//!
+//! ```sh
+//! cargo run --example dump_wgsl -- DIR
+//! ```
+
+use gpusum::gpu::{WgslCompiler, Workload, kernel_wgsl};
+use gpusum::{KernelChoice, wgpu};
+
+fn main() -> std::io::Result<()> {
+    let Some(dir) = std::env::args().nth(1) else {
+        eprintln!("usage: dump_wgsl DIR");
+        std::process::exit(2);
+    };
+    std::fs::create_dir_all(&dir)?;
+    // Browsers have no 64-bit integers; subgroups where they offer them.
+    for choice in KernelChoice::all_supported(wgpu::Features::SUBGROUP) {
+        for size in [256, 128, 64] {
+            let name = format!("range_{}_{}_{size}.wgsl", choice.variant, choice.reduction);
+            let source = kernel_wgsl(Workload::Range, choice, size, WgslCompiler::Tint);
+            std::fs::write(std::path::Path::new(&dir).join(name), source)?;
+        }
+    }
+    Ok(())
+}
