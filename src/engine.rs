@@ -298,8 +298,7 @@ impl Engine {
 }
 
 fn open_gpu(options: &EngineOptions) -> Result<Box<GpuContext>, Error> {
-    let instance = gpu::instance();
-    let adapter = gpu::select_adapter(&instance, options.adapter.as_deref())?;
+    let adapter = gpu::find_adapter(options.adapter.as_deref())?;
     Ok(Box::new(GpuContext::new(&adapter, &options.gpu)?))
 }
 

@@ -172,7 +172,10 @@ impl KernelChoice {
             .collect()
     }
 
-    /// The fastest kernel `features` allow.
+    /// The fastest kernel `features` allow: the emulated arithmetic everywhere (it measured
+    /// faster than native 64-bit integers on every adapter measured: 30% on an NVIDIA H100, 80%
+    /// on lavapipe; GPUs emulate 64-bit adds anyway), with the subgroup reduction where there is
+    /// one (3.5x the tree's speed on short ranges).
     #[must_use]
     pub fn best(features: wgpu::Features) -> KernelChoice {
         Self::resolve(None, None, features).unwrap_or(Self::PORTABLE)
@@ -187,9 +190,10 @@ impl KernelChoice {
         reduction: Option<Reduction>,
         features: wgpu::Features,
     ) -> Result<KernelChoice, (KernelPart, &'static str)> {
+        // The emulated arithmetic is the default even where native 64-bit integers exist.
         let variant = pick(
             variant,
-            [ShaderVariant::Native, ShaderVariant::Emulated],
+            [ShaderVariant::Emulated; 2],
             KernelPart::Variant,
             features,
         )?;
@@ -307,7 +311,7 @@ mod tests {
         );
         assert_eq!(KernelChoice::best(F::empty()), KernelChoice::PORTABLE);
         assert_eq!(
-            KernelChoice::best(F::SUBGROUP),
+            KernelChoice::best(F::SUBGROUP | F::SHADER_INT64),
             KernelChoice::new(ShaderVariant::Emulated, Reduction::Subgroup)
         );
     }

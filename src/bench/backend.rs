@@ -8,11 +8,13 @@ use std::time::Instant;
 use serde::{Serialize, Serializer};
 
 use super::BenchError;
+use super::measure::median;
 use super::report::{Startup, Unavailable};
 use crate::control::Control;
 use crate::engine::{BackendChoice, Engine, EngineOptions};
 use crate::gpu::{self, AdapterReport, GpuContext, GpuOptions};
 use crate::kernel::{KernelChoice, ShaderVariant};
+use crate::peak::RoundTrip;
 use crate::range::SumRange;
 
 /// One measured backend: `seq`, `cpu`, or an adapter with a shader variant (and the best
@@ -143,7 +145,10 @@ impl FromStr for BackendSelector {
 pub(crate) struct Backend {
     pub(crate) id: BackendId,
     pub(crate) label: String,
+    /// Sums the timed runs, without timestamps.
     pub(crate) engine: Engine,
+    /// The same kernel on the same device with timestamps, for kernel times; GPUs only.
+    pub(crate) timing: Option<GpuContext>,
     /// Index into the machine's adapter list, for peaks.
     pub(crate) adapter_index: Option<usize>,
 }
@@ -191,6 +196,7 @@ pub(crate) fn open(selectors: Option<&[BackendSelector]>) -> Result<Opened, Benc
                 label: id.to_string(),
                 id,
                 engine: Engine::open(&EngineOptions::new(choice))?,
+                timing: None,
                 adapter_index: None,
             });
         }
@@ -236,9 +242,7 @@ pub(crate) fn open(selectors: Option<&[BackendSelector]>) -> Result<Opened, Benc
         let mut first_on_device: Option<usize> = None;
         for variant in variants {
             let started = Instant::now();
-            let options = GpuOptions::new()
-                .with_variant(variant)
-                .with_kernel_timing(true);
+            let options = GpuOptions::new().with_variant(variant);
             let sibling = first_on_device.and_then(|i| opened.backends[i].engine.gpu());
             let context = match sibling {
                 Some(context) => context.with_options(&options)?,
@@ -250,18 +254,11 @@ pub(crate) fn open(selectors: Option<&[BackendSelector]>) -> Result<Opened, Benc
                 )?,
             };
             let pipeline_seconds = started.elapsed().as_secs_f64();
+            // Timestamps cost every call, so the timed runs go without; a twin with them
+            // gives the kernel times.
+            let timing = context.with_options(&options.with_kernel_timing(true))?;
             let engine = Engine::from_context(context);
-            let started = Instant::now();
-            engine.sum(SumRange::new(1, 1024), &Control::new())?;
-            let first_dispatch_seconds = started.elapsed().as_secs_f64();
-            let mut one_element: Vec<f64> = (0..20)
-                .map(|_| {
-                    let started = Instant::now();
-                    engine
-                        .sum(SumRange::new(7, 7), &Control::new())
-                        .map(|_| started.elapsed().as_secs_f64())
-                })
-                .collect::<Result<_, _>>()?;
+            let calls = time_calls(&engine)?;
             let id = BackendId::Gpu {
                 adapter: label.clone(),
                 variant,
@@ -271,19 +268,53 @@ pub(crate) fn open(selectors: Option<&[BackendSelector]>) -> Result<Opened, Benc
                 instance_seconds,
                 device_seconds,
                 pipeline_seconds,
-                first_dispatch_seconds,
-                one_element_seconds: super::measure::median(&mut one_element),
+                first_dispatch_seconds: calls.first,
+                one_element_seconds: calls.one_element,
+                round_trip_seconds: calls.round_trip,
             });
             first_on_device.get_or_insert(opened.backends.len());
             opened.backends.push(Backend {
                 id,
                 label: format!("gpu{index}:{variant}"),
                 engine,
+                timing: Some(timing),
                 adapter_index: Some(index),
             });
         }
     }
     Ok(opened)
+}
+
+/// The first call, and the medians of a warm one-element sum and of a minimal dispatch plus
+/// readback on the same device, taken in turns so that both see the same load.
+struct Calls {
+    first: f64,
+    one_element: f64,
+    round_trip: Option<f64>,
+}
+
+fn time_calls(engine: &Engine) -> Result<Calls, BenchError> {
+    let control = Control::new();
+    let timed_sum = |range| {
+        let started = Instant::now();
+        engine
+            .sum(range, &control)
+            .map(|_| started.elapsed().as_secs_f64())
+    };
+    let first = timed_sum(SumRange::new(1, 1024))?;
+    let round_trip = engine.gpu().map(RoundTrip::new).transpose()?;
+    let (mut one_element, mut round_trips) = (Vec::new(), Vec::new());
+    for _ in 0..21 {
+        one_element.push(timed_sum(SumRange::new(7, 7))?);
+        if let Some(round_trip) = &round_trip {
+            round_trips.push(round_trip.measure_once(&control)?);
+        }
+    }
+    Ok(Calls {
+        first,
+        one_element: median(&mut one_element),
+        round_trip: (!round_trips.is_empty()).then(|| median(&mut round_trips)),
+    })
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ fn point_seconds(
     let (mut length, mut seconds) = last_sum.unwrap_or((0, 0.0));
     while seconds < LONG_ENOUGH && length < count {
         length = length.saturating_mul(16).max(1 << 16).min(count);
-        seconds = timed_sum(backend, SumRange::new(1, length as i64))?.0;
+        seconds = timed_sum(backend, SumRange::new(1, length as i64))?;
     }
     let one = seconds * count as f64 / length.max(1) as f64;
     // A warm-up and the timed runs, which go on until they add up to the minimum.
@@ -88,17 +88,16 @@ fn measure(backend: &Backend, count: u64, options: &BenchOptions) -> Result<Row,
     let range = SumRange::new(1, count as i64);
     timed_sum(backend, range)?;
     let mut times = Vec::new();
-    let mut kernels = Vec::new();
     let mut total = 0.0;
     while times.len() < options.repeats.max(1)
         || (total < options.min_point_seconds && times.len() < 1000)
     {
-        let (seconds, kernel) = timed_sum(backend, range)?;
+        let seconds = timed_sum(backend, range)?;
         total += seconds;
         times.push(seconds);
-        kernels.extend(kernel);
     }
     let median_seconds = median(&mut times);
+    let mut kernels = kernel_times(backend, range)?;
     let kernel = backend.kernel();
     Ok(Row {
         backend: backend.id.clone(),
@@ -121,23 +120,43 @@ fn measure(backend: &Backend, count: u64, options: &BenchOptions) -> Result<Row,
     })
 }
 
-/// One checked, timed sum, bounded like any other sum; returns (seconds, kernel seconds).
-fn timed_sum(backend: &Backend, range: SumRange) -> Result<(f64, Option<f64>), BenchError> {
+/// One checked, timed sum, bounded like any other sum; returns its seconds.
+fn timed_sum(backend: &Backend, range: SumRange) -> Result<f64, BenchError> {
     let control = Control::new().with_timeout(default_timeout(range.count()));
     let started = Instant::now();
-    let outcome = backend.engine.sum_outcome(range, &control)?;
+    let sum = backend.engine.sum(range, &control)?;
     let seconds = started.elapsed().as_secs_f64();
-    let expected = range.closed_form();
-    if outcome.sum != expected {
-        return Err(BenchError::WrongSum {
-            backend: backend.id.clone(),
-            start: range.start(),
-            end: range.end(),
-            expected,
-            observed: outcome.sum,
-        });
+    check(backend, range, sum)?;
+    Ok(seconds)
+}
+
+/// Kernel times of three checked sums on the backend's twin with timestamps; none without one.
+fn kernel_times(backend: &Backend, range: SumRange) -> Result<Vec<f64>, BenchError> {
+    let Some(timing) = backend.timing.as_ref().filter(|t| t.has_timestamps()) else {
+        return Ok(Vec::new());
+    };
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let control = Control::new().with_timeout(default_timeout(range.count()));
+        let outcome = timing.sum_outcome(range, &control)?;
+        check(backend, range, outcome.sum)?;
+        times.extend(outcome.kernel_seconds);
     }
-    Ok((seconds, outcome.kernel_seconds))
+    Ok(times)
+}
+
+fn check(backend: &Backend, range: SumRange, sum: i128) -> Result<(), BenchError> {
+    let expected = range.closed_form();
+    if sum == expected {
+        return Ok(());
+    }
+    Err(BenchError::WrongSum {
+        backend: backend.id.clone(),
+        start: range.start(),
+        end: range.end(),
+        expected,
+        observed: sum,
+    })
 }
 
 /// Sorts `values` and returns their median.

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::backend::BackendId;
+use crate::cpu::Isa;
 use crate::gpu::AdapterReport;
 use crate::kernel::{Reduction, ShaderVariant};
 use crate::peak::PeakMeasurement;
@@ -37,6 +38,8 @@ pub struct Machine {
     pub cpu: String,
     /// rayon threads (the `cpu` backend's parallelism).
     pub threads: usize,
+    /// The instruction set the CPU twins and the CPU peak ran with.
+    pub cpu_isa: Isa,
     /// OS and architecture.
     pub os: String,
     /// Every adapter measured.
@@ -49,6 +52,7 @@ impl Machine {
         Self {
             cpu: cpu_model(),
             threads: rayon::current_num_threads(),
+            cpu_isa: Isa::best(),
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             adapters,
         }
@@ -69,9 +73,12 @@ pub struct Startup {
     pub pipeline_seconds: f64,
     /// The first sum (driver-side compilation and first submission), of 1..=1024.
     pub first_dispatch_seconds: f64,
-    /// A warm one-element sum, median of 20: one dispatch plus readback, the floor of any call.
+    /// A warm one-element sum, median of 21: what the smallest call costs.
     #[serde(rename = "empty_dispatch_seconds")]
     pub one_element_seconds: f64,
+    /// A minimal dispatch plus readback on the same device, median of 21: the floor under any
+    /// call, which the one-element sum is measured against.
+    pub round_trip_seconds: Option<f64>,
 }
 
 /// One measured point.
@@ -144,8 +151,14 @@ pub struct PeakFraction {
     pub backend: BackendId,
     /// The length it was measured at (its largest).
     pub count: u64,
-    /// Elements per second over peak adds per second.
+    /// Elements per second over peak adds per second: the raw share of the peak.
     pub fraction: f64,
+    /// u32 operations one element costs in this backend's algorithm (docs/BENCHMARKS.md counts
+    /// them): its achievable ceiling is the peak over this.
+    pub ops_per_element: f64,
+    /// Elements per second over that ceiling. A share above 1 means the algorithm's other
+    /// operations issue where adds cannot (some CPUs compare on more ports than they add).
+    pub ceiling_fraction: f64,
 }
 
 /// A measurement that does not look like honest work.

@@ -32,18 +32,27 @@ pub fn to_table(report: &BenchReport) -> String {
     if !report.startup.is_empty() {
         let _ = writeln!(
             out,
-            "\nstart-up, not in the timings   instance    device  pipeline  1st sum  1 elem"
+            "\nstart-up, not in the timings: instance, device, pipeline, first sum, then warm\n\
+             one-element sums against a minimal dispatch plus readback on the same device:"
+        );
+        let _ = writeln!(
+            out,
+            "{:<14} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6}",
+            "", "instance", "device", "pipeline", "1st sum", "1 elem", "minimal", "ratio"
         );
         for startup in &report.startup {
+            let minimal = startup.round_trip_seconds;
             let _ = writeln!(
                 out,
-                "{:<30} {:>9} {:>9} {:>9} {:>8} {:>7}",
+                "{:<14} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6}",
                 report.label_of(&startup.backend),
                 seconds(startup.instance_seconds),
                 seconds(startup.device_seconds),
                 seconds(startup.pipeline_seconds),
                 seconds(startup.first_dispatch_seconds),
                 seconds(startup.one_element_seconds),
+                minimal.map(seconds).unwrap_or_else(|| "-".into()),
+                ratio(minimal.map(|m| startup.one_element_seconds / m)),
             );
         }
     }
@@ -93,21 +102,38 @@ pub fn to_table(report: &BenchReport) -> String {
     if !report.peak.is_empty() {
         let _ = writeln!(
             out,
-            "\npeak (dependent u32 adds/s) and the range sum's share of it:"
+            "\npeak (u32 adds/s, median of {} runs); each sum's share of its ceiling (the\n\
+             peak over its ops per element), its raw share of the peak in brackets:",
+            report.peak[0].measurement.runs
         );
         for peak in &report.peak {
             let shares: Vec<String> = peak
                 .fractions
                 .iter()
-                .map(|f| format!("{} {:.0}%", report.label_of(&f.backend), f.fraction * 100.0))
+                .map(|f| {
+                    format!(
+                        "{} {:.0}% ({:.0}%)",
+                        report.label_of(&f.backend),
+                        f.ceiling_fraction * 100.0,
+                        f.fraction * 100.0
+                    )
+                })
                 .collect();
-            let device = report.device_label(&peak.device);
-            let _ = writeln!(
-                out,
-                "  {device:<6} {:>8.2e}  {}",
+            let device = match peak.measurement.isa {
+                Some(isa) => format!("{} {isa}", report.device_label(&peak.device)),
+                None => report.device_label(&peak.device),
+            };
+            let line = format!(
+                "  {device:<10} {:>8.2e}  {}",
                 peak.measurement.ops_per_second,
                 shares.join(", ")
             );
+            let line = if line.chars().count() > 80 {
+                wrap(&line, 80, &" ".repeat(22))
+            } else {
+                line
+            };
+            let _ = writeln!(out, "{line}");
         }
     }
 

@@ -7,6 +7,8 @@
 mod range;
 pub(crate) mod simd;
 
+pub use simd::Isa;
+
 use rayon::prelude::*;
 
 use crate::Error;
@@ -19,11 +21,27 @@ pub(crate) const CHUNK_ELEMENTS: u64 = 1 << 16;
 /// Elements between two checks of cancellation, deadline and progress.
 pub(crate) const BLOCK_ELEMENTS: u64 = 1 << 26;
 
-/// Sums `range` on the rayon pool, every element added.
+/// Sums `range` on the rayon pool, every element added, with the best instruction set.
 ///
 /// # Errors
 /// [`Error::Cancelled`] or [`Error::Timeout`], from `control`.
 pub fn sum_parallel(range: SumRange, control: &Control) -> Result<i128, Error> {
+    sum_parallel_with(Isa::best(), range, control)
+}
+
+/// Sums `range` on the calling thread, every element added: the baseline for speedups.
+///
+/// # Errors
+/// [`Error::Cancelled`] or [`Error::Timeout`], from `control`.
+pub fn sum_sequential(range: SumRange, control: &Control) -> Result<i128, Error> {
+    sum_sequential_with(Isa::best(), range, control)
+}
+
+/// [`sum_parallel`] built for `isa` (a set this CPU lacks runs the portable build).
+///
+/// # Errors
+/// As for [`sum_parallel`].
+pub fn sum_parallel_with(isa: Isa, range: SumRange, control: &Control) -> Result<i128, Error> {
     sum_blocks(range, control, |block| {
         let chunks = block.len.div_ceil(CHUNK_ELEMENTS);
         (0..chunks)
@@ -32,19 +50,19 @@ pub fn sum_parallel(range: SumRange, control: &Control) -> Result<i128, Error> {
                 let offset = index * CHUNK_ELEMENTS;
                 let len = CHUNK_ELEMENTS.min(block.len - offset);
                 // Consecutive biased values never wrap inside a range.
-                range::biased_sum(block.first_biased + offset, len)
+                range::biased_sum(isa, block.first_biased + offset, len)
             })
             .sum()
     })
 }
 
-/// Sums `range` on the calling thread, every element added: the baseline for speedups.
+/// [`sum_sequential`] built for `isa` (a set this CPU lacks runs the portable build).
 ///
 /// # Errors
-/// [`Error::Cancelled`] or [`Error::Timeout`], from `control`.
-pub fn sum_sequential(range: SumRange, control: &Control) -> Result<i128, Error> {
+/// As for [`sum_sequential`].
+pub fn sum_sequential_with(isa: Isa, range: SumRange, control: &Control) -> Result<i128, Error> {
     sum_blocks(range, control, |block| {
-        range::biased_sum(block.first_biased, block.len)
+        range::biased_sum(isa, block.first_biased, block.len)
     })
 }
 
@@ -72,8 +90,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_paths_match_the_closed_form() {
+    fn both_paths_match_the_closed_form_on_every_isa_here() {
         let control = Control::default();
+        for isa in Isa::available() {
+            for (start, end) in [
+                (1, 20),
+                (-5, 5),
+                (i64::MAX - 100, i64::MAX),
+                (i64::MIN, i64::MIN + 70_000),
+                (-(1 << 32) - 300_000, 1 << 20),
+            ] {
+                let range = SumRange::new(start, end);
+                assert_eq!(
+                    sum_parallel_with(isa, range, &control).unwrap(),
+                    range.closed_form(),
+                    "{isa}: {range:?}"
+                );
+                assert_eq!(
+                    sum_sequential_with(isa, range, &control).unwrap(),
+                    range.closed_form(),
+                    "{isa}: {range:?}"
+                );
+            }
+        }
         for (start, end) in [
             (1, 20),
             (-5, 5),

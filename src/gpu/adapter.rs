@@ -11,10 +11,37 @@ use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
 /// with the DX12 shader compiler [`Dx12ShaderCompiler::for_this_process`] picks.
 #[must_use]
 pub fn instance() -> wgpu::Instance {
+    instance_on(None)
+}
+
+/// An instance like [`instance`]'s, on `backends` where given (`WGPU_BACKEND` still wins).
+fn instance_on(backends: Option<wgpu::Backends>) -> wgpu::Instance {
     let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    if let (Some(backends), None) = (backends, std::env::var_os("WGPU_BACKEND")) {
+        descriptor.backends = backends;
+    }
     descriptor.backend_options.dx12.shader_compiler =
         Dx12ShaderCompiler::for_this_process().to_wgpu();
     wgpu::Instance::new(descriptor)
+}
+
+/// The adapter [`select_adapter`] picks, starting only the drivers it needs: the native APIs
+/// (Vulkan, Metal, DX12) first, OpenGL only when none of them has a match. Starting EGL costs
+/// start-up time and prints warnings on some systems.
+///
+/// # Errors
+/// As for [`select_adapter`]; an adapter name that matches nothing lists every adapter.
+pub fn find_adapter(name: Option<&str>) -> Result<wgpu::Adapter, Error> {
+    if std::env::var_os("WGPU_BACKEND").is_none() {
+        for backends in [wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY] {
+            match select_adapter(&instance_on(Some(backends)), name) {
+                Ok(adapter) => return Ok(adapter),
+                Err(Error::NoAdapter | Error::AdapterNotFound { .. }) => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    select_adapter(&instance(), name)
 }
 
 /// Every adapter the instance reaches that can run compute shaders, best first (see
@@ -129,8 +156,8 @@ pub struct AdapterReport {
     pub variants: Vec<ShaderVariant>,
     /// Workgroup reductions this adapter can run.
     pub reductions: Vec<Reduction>,
-    /// Invocations per workgroup gpusum uses here: 256, or the largest power of two the adapter
-    /// allows.
+    /// Invocations per workgroup gpusum uses here: 32 on software adapters, else 256 or the
+    /// largest power of two the adapter allows.
     pub workgroup_size: u32,
     /// On DX12, the shader compiler gpusum configured (FXC limits it to the portable kernel);
     /// null elsewhere.
@@ -179,7 +206,7 @@ impl AdapterReport {
                 .into_iter()
                 .filter(|&r| supported.iter().any(|k| k.reduction == r))
                 .collect(),
-            workgroup_size: DispatchShape::workgroup_size_for(&limits),
+            workgroup_size: DispatchShape::for_adapter(&info, &limits).workgroup_size,
             dx12_shader_compiler: (info.backend == wgpu::Backend::Dx12)
                 .then(|| Dx12ShaderCompiler::for_this_process().to_string()),
             max_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,

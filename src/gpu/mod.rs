@@ -15,7 +15,9 @@ mod readback;
 mod shape;
 
 pub(crate) use adapter::name_matches;
-pub use adapter::{AdapterReport, adapter_label, compute_adapters, instance, select_adapter};
+pub use adapter::{
+    AdapterReport, adapter_label, compute_adapters, find_adapter, instance, select_adapter,
+};
 pub use context::{GpuContext, GpuOptions, GpuOutcome};
 pub use device::{USEFUL_FEATURES, open_device};
 pub use dx12::Dx12ShaderCompiler;

@@ -4,14 +4,14 @@ use std::fmt;
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{PeakMeasurement, grow_until, timed};
+use super::{PeakMeasurement, measure_runs, timed};
 use crate::Error;
 use crate::control::Control;
 use crate::gpu::device::Device;
 use crate::gpu::{GpuContext, peak_wgsl};
 
-/// Ops per invocation per loop iteration: 8 vec4 adds (`ADDS_PER_ITERATION` in the shader).
-const OPS_PER_ITERATION: u64 = 8 * 4;
+/// Ops per invocation per loop iteration: 32 vec4 adds (`ADDS_PER_ITERATION` in the shader).
+const OPS_PER_ITERATION: u64 = 32 * 4;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -99,7 +99,7 @@ impl<'a> GpuPeak<'a> {
     /// [`Error::Timeout`] or [`Error::Cancelled`] from `control`, and the device's failures.
     pub fn measure(&self, min_seconds: f64, control: &Control) -> Result<PeakMeasurement, Error> {
         let invocations = self.workgroups as u64 * self.workgroup_size as u64;
-        grow_until(
+        measure_runs(
             min_seconds,
             (64, 1 << 24),
             invocations * OPS_PER_ITERATION,

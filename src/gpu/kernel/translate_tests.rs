@@ -204,3 +204,26 @@ fn msl_and_hlsl_generate_at_the_versions_wgpu_uses() {
         }
     }
 }
+
+/// Writes each kernel's SPIR-V to `GPUSUM_DUMP_SPIRV` (a folder) when that is set, for counting
+/// the inner loop's instructions (docs/BENCHMARKS.md).
+#[test]
+fn spirv_can_be_dumped_for_op_counts() {
+    let Ok(dir) = std::env::var("GPUSUM_DUMP_SPIRV") else {
+        return;
+    };
+    for kernel in kernels()
+        .iter()
+        .filter(|k| k.label.ends_with("workgroup 256"))
+    {
+        let options = naga::back::spv::Options {
+            lang_version: (1, 3),
+            ..Default::default()
+        };
+        let words =
+            naga::back::spv::write_vec(&kernel.module, &kernel.info, &options, None).unwrap();
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let name = format!("{}_{}.spv", kernel.choice.variant, kernel.choice.reduction);
+        std::fs::write(Path::new(&dir).join(name), bytes).unwrap();
+    }
+}
