@@ -142,7 +142,11 @@ impl Batches {
         let last = dispatches.len() - 1;
         let partials_bytes =
             last as u64 * self.partials_stride + dispatches[last].workgroups as u64 * PARTIAL_BYTES;
-        let timestamp_offset = self.readback.size() - TIMESTAMP_BYTES;
+        // The readback holds the timestamps first, then the partials: a call maps only the bytes
+        // it wrote, which mattered for small sums (the whole buffer is slots x 128 KiB on
+        // hardware).
+        let partials_offset = TIMESTAMP_BYTES;
+        let mapped_bytes = partials_offset + partials_bytes;
 
         // No error scopes here: pushing and popping them cost every call a few percent of a small
         // sum, and anything wgpu reports reaches the uncaptured-error handler, which the wait
@@ -171,22 +175,22 @@ impl Batches {
                     pass.dispatch_workgroups(dispatch.workgroups, 1, 1);
                 }
             }
-            encoder.copy_buffer_to_buffer(&self.partials, 0, &self.readback, 0, partials_bytes);
+            encoder.copy_buffer_to_buffer(
+                &self.partials,
+                0,
+                &self.readback,
+                partials_offset,
+                partials_bytes,
+            );
             if let Some(t) = &self.timestamps {
                 encoder.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
-                encoder.copy_buffer_to_buffer(
-                    &t.resolve,
-                    0,
-                    &self.readback,
-                    timestamp_offset,
-                    TIMESTAMP_BYTES,
-                );
+                encoder.copy_buffer_to_buffer(&t.resolve, 0, &self.readback, 0, TIMESTAMP_BYTES);
             }
             device.queue().submit([encoder.finish()])
         };
 
         let (sender, receiver) = futures_intrusive::channel::shared::oneshot_channel();
-        let slice = self.readback.slice(..);
+        let slice = self.readback.slice(..mapped_bytes);
         slice.map_async(wgpu::MapMode::Read, move |result| {
             sender.send(result).ok();
         });
@@ -210,14 +214,14 @@ impl Batches {
                 .iter()
                 .enumerate()
                 .map(|(slot, dispatch)| {
-                    let start = slot * self.partials_stride as usize;
+                    let start = (partials_offset + slot as u64 * self.partials_stride) as usize;
                     let end = start + (dispatch.workgroups as u64 * PARTIAL_BYTES) as usize;
                     decode(&view[start..end])
                 })
                 .collect();
             let kernel_seconds = self.timestamps.as_ref().and_then(|t| {
                 let at = |i: usize| {
-                    let offset = timestamp_offset as usize + 8 * i;
+                    let offset = 8 * i;
                     let mut bytes = [0u8; 8];
                     bytes.copy_from_slice(&view[offset..offset + 8]);
                     u64::from_le_bytes(bytes)
