@@ -110,8 +110,12 @@ fn every_example_in_the_readme_prints_what_it_shows() {
     let same_machine = labels == readme_labels;
     let mut compared = 0;
     for example in &examples {
-        // stdout and stderr through one pipe, in the order a terminal shows them.
+        // stdout and stderr through one pipe, in the order a terminal shows them. Mesa's EGL
+        // complains on stderr without XDG_RUNTIME_DIR, which the README's machine has.
+        let runtime_dir =
+            std::env::var_os("XDG_RUNTIME_DIR").unwrap_or_else(|| std::env::temp_dir().into());
         let output = Command::new("sh")
+            .env("XDG_RUNTIME_DIR", runtime_dir)
             .arg("-c")
             .arg("exec \"$0\" \"$@\" 2>&1")
             .arg(GPUSUM)
