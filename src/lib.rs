@@ -53,6 +53,7 @@
 //! - [`selftest`]: the battery behind `gpusum selftest`.
 //! - [`bench`](mod@bench): the sweep, analysis and report behind `gpusum bench`.
 //! - [`parse`]: the parsers for bounds, lengths and durations that the CLI uses.
+//! - [`json`]: the conventions of every JSON report (exact integers as strings, a schema).
 //! - `shaders/` (next to `src/`): the WGSL that [`gpu::kernel_wgsl`] composes.
 //!
 //! A workload (ranges today) is a seam: its WGSL in `shaders/`, its GPU module in `src/gpu/`, its
@@ -71,6 +72,7 @@ pub mod cpu;
 pub mod engine;
 mod error;
 pub mod gpu;
+pub mod json;
 pub mod kernel;
 pub mod parse;
 pub mod peak;

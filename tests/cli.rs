@@ -85,11 +85,13 @@ fn json_output_has_the_documented_keys() {
     assert!(output.status.success());
     let value: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    assert_eq!(value["schema"], 1);
+    assert_eq!(value["gpusum_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(value["backend"], "cpu");
     assert_eq!(value["adapter"], serde_json::Value::Null);
-    assert_eq!(value["start"], 1);
-    assert_eq!(value["end"], 20);
-    assert_eq!(value["count"], 20);
+    assert_eq!(value["start"], "1");
+    assert_eq!(value["end"], "20");
+    assert_eq!(value["count"], "20");
     assert_eq!(value["sum"], "210");
     assert_eq!(value["verified"], true);
     assert!(value["seconds"].as_f64().is_some());
@@ -226,9 +228,11 @@ fn adapters_lists_what_is_present() {
         );
     }
     let json = gpusum().args(["adapters", "--json"]).output().unwrap();
-    let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(document["schema"], 1);
     assert!(
-        list.as_array()
+        document["adapters"]
+            .as_array()
             .is_some_and(|a| !a.is_empty() && a[0]["variants"].is_array())
     );
 }
@@ -356,4 +360,81 @@ fn ctrl_c_cancels_a_long_sum_with_exit_130() {
     assert_eq!(output.status.code(), Some(130));
     assert!(output.stdout.is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("gpusum: summing failed: cancelled"));
+}
+
+/// Fails if `value` holds an integer that a parser reading numbers as doubles would round.
+pub fn assert_exact_for_doubles(value: &serde_json::Value, context: &str) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(integer) = number.as_u64() {
+                assert!(integer <= 1 << 53, "{context}: {integer} would be rounded");
+            }
+            if let Some(integer) = number.as_i64() {
+                assert!(
+                    integer.unsigned_abs() <= 1 << 53,
+                    "{context}: {integer} would be rounded"
+                );
+            }
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .for_each(|v| assert_exact_for_doubles(v, context)),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .for_each(|(key, v)| assert_exact_for_doubles(v, &format!("{context}.{key}"))),
+        _ => {}
+    }
+}
+
+#[test]
+fn json_survives_a_parser_that_reads_numbers_as_doubles() {
+    let args = [
+        "--json",
+        "--backend",
+        "cpu",
+        "9223372036854775000",
+        "9223372036854775807",
+    ];
+    let output = gpusum().args(args).output().unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["end"], "9223372036854775807");
+    assert_eq!(value["sum"], "7452484605778658526028");
+    for command in [
+        &args[..],
+        &["adapters", "--json"],
+        &[
+            "selftest",
+            "--json",
+            "--seed",
+            "18446744073709551615",
+            "--allow-cpu-only",
+        ],
+        &[
+            "bench",
+            "--json",
+            "--sizes",
+            "2^10",
+            "--backends",
+            "seq,gpu",
+        ],
+    ] {
+        let output = gpusum().args(command).output().unwrap();
+        let value: serde_json::Value =
+            serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{command:?}: {e}"));
+        assert_eq!(value["schema"], 1, "{command:?}");
+        assert_exact_for_doubles(&value, &format!("{command:?}"));
+    }
+    // JavaScript's JSON.parse is such a parser; node is on CI's machine.
+    let script =
+        "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).end))";
+    let node = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"$0\" {} | node -e \"{script}\"", args.join(" ")))
+        .arg(env!("CARGO_BIN_EXE_gpusum"))
+        .output()
+        .expect("node runs");
+    assert_eq!(
+        String::from_utf8_lossy(&node.stdout).trim(),
+        "9223372036854775807"
+    );
 }

@@ -65,7 +65,8 @@ fn selftest_json_lists_each_adapter_and_variant_per_backend() {
         );
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(report["passed"], true);
-        assert_eq!(report["seed"], 11);
+        assert_eq!(report["seed"], "11");
+        assert_eq!(report["schema"], 1);
         let targets = report["targets"].as_array().unwrap();
         let gpu_rows: Vec<_> = targets.iter().filter(|t| t["backend"] == "gpu").collect();
         assert!(!gpu_rows.is_empty());
@@ -76,8 +77,9 @@ fn selftest_json_lists_each_adapter_and_variant_per_backend() {
                     .unwrap()
                     .ends_with(&format!("({backend})"))
             );
-            assert_eq!(row["passed"], row["run"]);
-            assert!(row["run"].as_u64().unwrap() >= 30);
+            assert_eq!(row["cases_passed"], row["cases_run"]);
+            assert!(row["cases_run"].as_u64().unwrap() >= 30);
+            assert!(row["driver"].is_string());
         }
         if backend == "vulkan" {
             // lavapipe has int64 and subgroups: every variant and reduction must have run.

@@ -96,6 +96,7 @@ pub struct Row {
     /// Workgroup reduction for a GPU (the best the adapter has), else null.
     pub reduction: Option<Reduction>,
     /// Elements summed (the range 1..=count).
+    #[serde(serialize_with = "crate::json::string")]
     pub count: u64,
     /// Timed runs.
     pub runs: usize,
@@ -125,8 +126,10 @@ pub struct Crossover {
     pub label: String,
     /// The smallest length from which it beat `cpu` at every length both measured; null if it
     /// never did.
+    #[serde(serialize_with = "crate::json::option_string")]
     pub count: Option<u64>,
     /// The largest length both measured.
+    #[serde(serialize_with = "crate::json::option_string")]
     pub largest_common_count: Option<u64>,
 }
 
@@ -150,6 +153,7 @@ pub struct PeakFraction {
     /// The backend.
     pub backend: BackendId,
     /// The length it was measured at (its largest).
+    #[serde(serialize_with = "crate::json::string")]
     pub count: u64,
     /// Elements per second over peak adds per second: the raw share of the peak.
     pub fraction: f64,
@@ -178,6 +182,7 @@ pub struct Skipped {
     /// The backend.
     pub backend: BackendId,
     /// The length.
+    #[serde(serialize_with = "crate::json::string")]
     pub count: u64,
     /// How long measuring it was predicted to take, from the points before it (or a probe).
     pub predicted_seconds: f64,

@@ -16,7 +16,12 @@ pub fn run(json: bool) -> Outcome {
         .map(AdapterReport::of)
         .collect();
     if json {
-        out::println(&serde_json::to_string_pretty(&reports)?)?;
+        #[derive(serde::Serialize)]
+        struct AdaptersJson<'a> {
+            adapters: &'a [AdapterReport],
+        }
+        let body = AdaptersJson { adapters: &reports };
+        out::println(&super::json::document(&body, true)?)?;
     }
     if reports.is_empty() {
         say!("gpusum: {}", Error::NoAdapter);

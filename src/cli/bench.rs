@@ -54,7 +54,7 @@ pub fn run(args: &BenchArgs) -> Outcome {
         }
     };
     if args.json {
-        out::println(&serde_json::to_string_pretty(&report)?)?;
+        out::println(&super::json::document(&report, true)?)?;
     } else if args.csv {
         out::print(&bench_table::to_csv(&report))?;
     } else {

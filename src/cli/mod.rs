@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod args;
 pub mod bench;
 mod bench_table;
+mod json;
 pub mod out;
 mod plot;
 mod progress;

@@ -16,13 +16,18 @@ use super::{Outcome, RUNTIME, out};
 /// Wide enough for "  emulated / subgroup" and for "cpu"; a row fits 80 columns.
 const LABEL_WIDTH: usize = 52;
 
-/// `gpusum selftest --json`, keys in alphabetical order.
+/// `gpusum selftest --json`.
 #[derive(Serialize)]
 struct SelftestJson<'a> {
+    #[serde(serialize_with = "string")]
+    seed: u64,
     adapters: usize,
     passed: bool,
-    seed: u64,
     targets: &'a [TargetReport],
+}
+
+fn string<S: serde::Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }
 
 pub fn run(args: &SelftestArgs) -> Outcome {
@@ -68,8 +73,7 @@ pub fn run(args: &SelftestArgs) -> Outcome {
             passed: report.passed() && (!no_adapter || args.allow_cpu_only),
             targets: &report.targets,
         };
-        // Through a Value, whose keys are sorted at every level, as they always were.
-        out::println(&serde_json::to_value(&json)?.to_string())?;
+        out::println(&super::json::document(&json, false)?)?;
     } else {
         out::print(&failures(&report))?;
     }
@@ -114,7 +118,7 @@ fn target_row(target: &TargetReport, last_adapter: &mut Option<String>) -> Strin
     } else {
         label
     };
-    let passed = format!("{}/{}", target.passed, target.run);
+    let passed = format!("{}/{}", target.cases_passed, target.cases_run);
     let result = match (&target.error, target.ok()) {
         (Some(_), _) => "ERROR",
         (None, true) => "ok",

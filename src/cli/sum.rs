@@ -19,18 +19,18 @@ use super::{Failure, Outcome, RUNTIME, out};
 /// so that the loss handling and the `--backend auto` fallback can be exercised on any machine.
 const INJECT_FAULT: &str = "GPUSUM_INJECT_FAULT";
 
-/// `gpusum --json`: one object per sum, keys in alphabetical order.
+/// `gpusum --json`: one object per sum; the integers are strings, exact for any parser.
 #[derive(Serialize)]
 struct SumJson {
-    adapter: Option<String>,
     backend: &'static str,
-    count: u128,
-    end: i64,
-    reduction: Option<&'static str>,
-    seconds: f64,
-    start: i64,
-    sum: String,
+    adapter: Option<String>,
     variant: Option<&'static str>,
+    reduction: Option<&'static str>,
+    start: String,
+    end: String,
+    count: String,
+    sum: String,
+    seconds: f64,
     verified: Option<bool>,
 }
 
@@ -91,14 +91,14 @@ pub fn run(args: &SumArgs) -> Outcome {
             adapter: engine.gpu().map(|context| context.adapter_label()),
             variant: kernel.map(|k| k.variant.name()),
             reduction: kernel.map(|k| k.reduction.name()),
-            start: range.start(),
-            end: range.end(),
-            count: range.count(),
+            start: range.start().to_string(),
+            end: range.end().to_string(),
+            count: range.count().to_string(),
             sum: sum.to_string(),
             seconds,
             verified: args.verify.then_some(sum == expected),
         };
-        out::println(&serde_json::to_string(&json).context("encoding JSON")?)?;
+        out::println(&super::json::document(&json, false).context("encoding JSON")?)?;
     } else {
         out::println(&sum.to_string())?;
     }

@@ -169,8 +169,10 @@ pub struct AdapterReport {
     /// Most bytes of workgroup memory.
     pub max_workgroup_storage_bytes: u32,
     /// Largest storage buffer binding, in bytes.
+    #[serde(serialize_with = "crate::json::string")]
     pub max_storage_binding_bytes: u64,
     /// Largest buffer, in bytes.
+    #[serde(serialize_with = "crate::json::string")]
     pub max_buffer_bytes: u64,
 }
 

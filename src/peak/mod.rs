@@ -25,6 +25,7 @@ pub struct PeakMeasurement {
     /// u32 adds per second (lane-adds on a CPU), the median run's.
     pub ops_per_second: f64,
     /// Adds in one run.
+    #[serde(serialize_with = "crate::json::string")]
     pub ops: u64,
     /// Seconds of the median run.
     pub seconds: f64,

@@ -15,7 +15,7 @@ pub use battery::Case;
 
 use crate::control::{Control, default_timeout};
 use crate::engine::Place;
-use crate::gpu::{self, GpuContext, GpuOptions};
+use crate::gpu::{self, AdapterReport, GpuContext, GpuOptions};
 use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
 use crate::range::SumRange;
 use crate::{Error, cpu};
@@ -89,10 +89,12 @@ pub struct TargetReport {
     pub workgroup_size: Option<u32>,
     /// Whether the adapter is a software (CPU) adapter.
     pub software: bool,
+    /// The adapter's driver, as it names itself, for a GPU; else null.
+    pub driver: Option<String>,
     /// Cases that matched both oracles.
-    pub passed: usize,
+    pub cases_passed: usize,
     /// Cases run.
-    pub run: usize,
+    pub cases_run: usize,
     /// Time spent summing (the CPU reference and context creation excluded).
     pub seconds: f64,
     /// Every case that did not match, or failed.
@@ -110,8 +112,9 @@ impl TargetReport {
             reduction: kernel.map(|k| k.reduction),
             workgroup_size: None,
             software: false,
-            passed: 0,
-            run: 0,
+            driver: None,
+            cases_passed: 0,
+            cases_run: 0,
             seconds: 0.0,
             failures: Vec::new(),
             error: None,
@@ -121,7 +124,7 @@ impl TargetReport {
     /// Whether every case passed and the target could be used.
     #[must_use]
     pub fn ok(&self) -> bool {
-        self.error.is_none() && self.passed == self.run
+        self.error.is_none() && self.cases_passed == self.cases_run
     }
 
     /// The GPU kernel this target ran, if it is a GPU target.
@@ -148,8 +151,10 @@ pub struct Failure {
     /// The case's name.
     pub case: String,
     /// First element.
+    #[serde(serialize_with = "crate::json::string")]
     pub start: i64,
     /// Last element.
+    #[serde(serialize_with = "crate::json::string")]
     pub end: i64,
     /// The closed form, exact, as a string.
     pub expected: String,
@@ -164,6 +169,7 @@ pub struct Failure {
 #[non_exhaustive]
 pub struct SelftestReport {
     /// The seed of the random cases.
+    #[serde(serialize_with = "crate::json::string")]
     pub seed: u64,
     /// GPU adapters found (after the name filter).
     pub adapters: usize,
@@ -205,6 +211,7 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
         for kernel in KernelChoice::all_supported(adapter.features()) {
             let mut report = TargetReport::new(Place::Gpu, Some(label.clone()), Some(kernel));
             report.software = info.device_type == wgpu::DeviceType::Cpu;
+            report.driver = Some(AdapterReport::of(adapter).driver);
             let mut gpu_options = GpuOptions::new().with_kernel(kernel);
             if let Some(size) = options.workgroup_size {
                 gpu_options = gpu_options.with_workgroup_size(size);
@@ -280,10 +287,10 @@ fn run_cases(
         let started = Instant::now();
         let observed = sum(case.range, &control);
         report.seconds += started.elapsed().as_secs_f64();
-        report.run += 1;
+        report.cases_run += 1;
         let observed = match observed {
             Ok(sum) if sum == expected && cpu_sum.as_ref() == Ok(&expected) => {
-                report.passed += 1;
+                report.cases_passed += 1;
                 continue;
             }
             Ok(sum) => sum.to_string(),
@@ -341,8 +348,11 @@ mod tests {
             },
         );
         assert!(!report.ok());
-        assert_eq!(report.run, cases.len());
-        assert_eq!(report.passed + report.failures.len(), report.run);
+        assert_eq!(report.cases_run, cases.len());
+        assert_eq!(
+            report.cases_passed + report.failures.len(),
+            report.cases_run
+        );
         let empty = report
             .failures
             .iter()
