@@ -8,10 +8,15 @@ use crate::kernel::KernelPart;
 pub enum Error {
     /// No adapter that can run compute shaders was found.
     #[error(
-        "no GPU adapter with compute shaders found (on Linux without a GPU, install a software adapter: \
-         apt-get install mesa-vulkan-drivers libvulkan1)"
+        "no GPU adapter with compute shaders found{}; on Linux without a GPU, install a software \
+         adapter: apt-get install mesa-vulkan-drivers libvulkan1",
+        with_settings(.settings)
     )]
-    NoAdapter,
+    NoAdapter {
+        /// The environment variables that shaped the search, as `NAME=value`: `WGPU_BACKEND`
+        /// (which graphics APIs were tried), `WGPU_ADAPTER_NAME`, and the Vulkan loader's.
+        settings: Vec<String>,
+    },
 
     /// No adapter's name contains the requested text.
     #[error("no adapter matches {wanted:?}; available: {}", list_or_none(.available))]
@@ -117,7 +122,35 @@ impl Error {
     /// stays an error.
     #[must_use]
     pub fn means_no_usable_gpu(&self) -> bool {
-        matches!(self, Error::NoAdapter | Error::RequestDevice { .. }) || self.is_gpu_failure()
+        matches!(self, Error::NoAdapter { .. } | Error::RequestDevice { .. })
+            || self.is_gpu_failure()
+    }
+}
+
+impl Error {
+    /// [`Error::NoAdapter`], naming the environment variables that shaped the search.
+    #[must_use]
+    pub fn no_adapter() -> Self {
+        const VARIABLES: [&str; 5] = [
+            "WGPU_BACKEND",
+            "WGPU_ADAPTER_NAME",
+            "VK_DRIVER_FILES",
+            "VK_ICD_FILENAMES",
+            "VK_ADD_DRIVER_FILES",
+        ];
+        let settings = VARIABLES
+            .iter()
+            .filter_map(|name| Some(format!("{name}={}", std::env::var(name).ok()?)))
+            .collect();
+        Error::NoAdapter { settings }
+    }
+}
+
+fn with_settings(settings: &[String]) -> String {
+    if settings.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", settings.join(", "))
     }
 }
 

@@ -15,11 +15,24 @@ fn main() -> ExitCode {
         Ok(parsed) => parsed,
         Err(error) => return usage(&error),
     };
+    if let (Some(_), Some(start)) = (&parsed.command, parsed.sum.start) {
+        return usage(&args::usage_error(
+            clap::error::ErrorKind::UnknownArgument,
+            format!("unexpected argument '{start}': a subcommand takes no bounds"),
+        ));
+    }
+    let talk = cli::Talk {
+        verbose: parsed.verbose,
+        quiet: parsed.quiet,
+    };
+    cli::start_logging(talk);
     let result = match parsed.command {
         Some(Command::Adapters { json }) => cli::adapters::run(json),
-        Some(Command::Selftest(args)) => cli::selftest::run(&args),
-        Some(Command::Bench(args)) => cli::bench::run(&args),
-        None => cli::sum::run(&parsed.sum),
+        Some(Command::Selftest(args)) => cli::selftest::run(&args, talk),
+        Some(Command::Bench(args)) => cli::bench::run(&args, talk),
+        Some(Command::Completions { shell }) => cli::completions(shell),
+        Some(Command::Man) => cli::man(),
+        None => cli::sum::run(&parsed.sum, talk),
     };
     match result {
         Ok(code) => code,

@@ -24,7 +24,7 @@ pub fn run(json: bool) -> Outcome {
         out::println(&super::json::document(&body, true)?)?;
     }
     if reports.is_empty() {
-        say!("gpusum: {}", Error::NoAdapter);
+        say!("gpusum: {}", Error::no_adapter());
         return Ok(ExitCode::from(RUNTIME));
     }
     if !json {

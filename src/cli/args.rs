@@ -17,7 +17,8 @@ use gpusum::{BackendChoice, Reduction, ShaderVariant, parse};
     long_about = "Sum every integer of an inclusive range [START, END] exactly, in parallel, on any GPU \
                   wgpu reaches (Vulkan, Metal, DX12, OpenGL), or on the CPU with rayon.\n\n\
                   Bounds are i64 (negatives and `_` separators allowed); the sum is an exact integer.",
-    args_conflicts_with_subcommands = true,
+    after_long_help = LONG_HELP,
+    override_usage = "gpusum [OPTIONS] <START> <END>\n       gpusum [OPTIONS] <COMMAND>",
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -26,7 +27,40 @@ pub struct Cli {
 
     #[command(flatten)]
     pub sum: SumArgs,
+
+    /// Say more on stderr: the backend, adapter and timings of a sum, and wgpu's and gpusum's
+    /// informational messages.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Say less on stderr: no notices (a CPU fallback, say) and no progress; errors still print.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
+
+const LONG_HELP: &str = "\
+Examples:
+  gpusum 1 20                         210
+  gpusum -- -5 5                      negative bounds after --
+  gpusum --json --verify 1 1_000_000_000
+  gpusum --backend cpu 1 1_000_000    on all cores, no GPU
+  gpusum adapters                     what wgpu finds here
+  gpusum selftest --junit out.xml     check every adapter, with a report for CI
+  gpusum bench --quick --plot b.svg   GPU against CPU, with a plot
+
+Exit codes: 0 success, 1 runtime failure (no adapter where one was required, a GPU error, a
+timeout, a failed --verify, stdout that cannot be written), 2 usage error, 130 Ctrl-C, 141 the
+reader of stdout went away.
+
+Environment:
+  WGPU_BACKEND        graphics APIs to try: vulkan, metal, dx12, gl (comma-separated)
+  WGPU_ADAPTER_NAME   an adapter by name, as --adapter does
+  WGPU_POWER_PREF     low prefers integrated GPUs
+  WGPU_DX12_COMPILER  fxc, dxc or static-dxc
+  WGPU_VALIDATION     1 turns wgpu's validation on (see RUST_LOG)
+  GPUSUM_CPU_ISA      a narrower instruction set for the CPU path: avx2, sse2, ...
+  RUST_LOG            log filter, e.g. warn or wgpu=info (default: warn)
+  XDG_RUNTIME_DIR     Mesa's EGL complains on stderr when it is unset";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -41,6 +75,13 @@ pub enum Command {
     /// Exits 0 only when every case passed on every adapter and kernel, 1 when any failed, and 1
     /// when no adapter was found (unless --allow-cpu-only).
     Selftest(SelftestArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `gpusum man > gpusum.1`.
+    Man,
     /// Measure every backend side by side: seq, cpu, and each GPU adapter and shader variant.
     ///
     /// Sums 1..=N for a sweep of lengths N (powers of two from 2^10 until a time budget per backend
@@ -67,6 +108,15 @@ pub struct BenchArgs {
     #[arg(long, value_name = "SECONDS", value_parser = parse::seconds)]
     pub budget: Option<Duration>,
 
+    /// Untimed runs before each point's timed ones [default: 1].
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
+
+    /// Exactly N timed runs per point [default: at least 5 (3 with --quick), more until they add
+    /// up to 0.2 s (0.03 s)].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: Option<u32>,
+
     /// Print one JSON object instead of the table.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -74,6 +124,26 @@ pub struct BenchArgs {
     /// Print the rows as CSV instead of the table.
     #[arg(long)]
     pub csv: bool,
+
+    /// Write the run as JSON to FILE, to compare a later run with (--baseline).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+
+    /// Compare each point with the same backend and length in a saved run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+
+    /// Also write the rows as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<PathBuf>,
+
+    /// Also write the machine and the rows as a Markdown table to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_md: Option<PathBuf>,
 
     /// Also draw throughput against length (log-log, SVG) to this file.
     #[arg(long, value_name = "FILE.svg")]
@@ -106,6 +176,14 @@ pub struct SelftestArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Also write the run as JUnit XML to this file (one test case per target and case).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Fail unless each of these graphics APIs has an adapter that was tested, e.g. vulkan,gl.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub require_backends: Option<Vec<String>>,
 }
 
 #[derive(Args, Debug)]
@@ -133,10 +211,6 @@ pub struct SumArgs {
     /// [default: 10 s plus 1 s per 5e7 elements].
     #[arg(long, value_name = "SECONDS", value_parser = parse::seconds)]
     pub timeout: Option<Duration>,
-
-    /// Print the chosen backend, adapter and timings to stderr.
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
 /// Where to run, shared by every command that runs sums.
@@ -200,24 +274,33 @@ fn parse_selector(text: &str) -> Result<BackendSelector, String> {
     text.parse().map_err(|error| format!("{error}"))
 }
 
+/// The command line's grammar, with the version naming wgpu's too.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command().version(super::version::long())
+}
+
 /// Parses the command line. An extra word after the bounds reads to clap as a subcommand in
 /// conflict with them; it is reported as the unexpected argument it is.
 pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
     use clap::error::{ContextKind, ContextValue, ErrorKind};
-    Cli::try_parse().map_err(|error| {
-        match (error.kind(), error.get(ContextKind::InvalidSubcommand)) {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    parsed.map_err(
+        |error| match (error.kind(), error.get(ContextKind::InvalidSubcommand)) {
             (ErrorKind::ArgumentConflict, Some(ContextValue::String(extra))) => usage_error(
                 ErrorKind::UnknownArgument,
                 format!("unexpected argument '{extra}': gpusum takes two bounds, START and END"),
             ),
             _ => error,
-        }
-    })
+        },
+    )
 }
 
 /// A usage error in clap's words and format (exit code 2).
 pub fn usage_error(kind: clap::error::ErrorKind, message: impl std::fmt::Display) -> clap::Error {
-    <Cli as clap::CommandFactory>::command().error(kind, message)
+    command().error(kind, message)
 }
 
 /// A usage error of one subcommand, with that subcommand's usage line.
@@ -226,7 +309,7 @@ pub fn subcommand_usage_error(
     kind: clap::error::ErrorKind,
     message: impl std::fmt::Display,
 ) -> clap::Error {
-    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut command = command();
     command.build();
     match command.find_subcommand_mut(name) {
         Some(subcommand) => subcommand.error(kind, message),

@@ -4,13 +4,57 @@
 pub mod adapters;
 pub mod args;
 pub mod bench;
+mod bench_compare;
+mod bench_export;
 mod bench_table;
 mod json;
+mod junit;
 pub mod out;
 mod plot;
 mod progress;
 pub mod selftest;
 pub mod sum;
+pub mod version;
+
+/// How much to say on stderr, from `-v` and `-q`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Talk {
+    /// `-v`: the backend, adapter and timings, and informational logs.
+    pub verbose: bool,
+    /// `-q`: no notices and no progress.
+    pub quiet: bool,
+}
+
+/// Logs through `RUST_LOG` (default: warnings, wgpu's included; `-v` adds information, `-q`
+/// keeps errors only). wgpu's EGL probing logs an error for each display it tries before the one
+/// that works, on every machine without a display; that module is quiet unless `RUST_LOG` says
+/// otherwise.
+pub fn start_logging(talk: Talk) {
+    let default = match (talk.verbose, talk.quiet) {
+        (true, _) => "info,wgpu_hal::gles::egl=off",
+        (_, true) => "error,wgpu_hal::gles::egl=off",
+        _ => "warn,wgpu_hal::gles::egl=off",
+    };
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+        .format_timestamp(None)
+        .try_init();
+}
+
+/// `gpusum completions SHELL`.
+pub fn completions(shell: clap_complete::Shell) -> Outcome {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut args::command(), "gpusum", &mut script);
+    out::print(&String::from_utf8_lossy(&script))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gpusum man`.
+pub fn man() -> Outcome {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(args::command()).render(&mut page)?;
+    out::print(&String::from_utf8_lossy(&page))?;
+    Ok(ExitCode::SUCCESS)
+}
 
 use std::process::ExitCode;
 

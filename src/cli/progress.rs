@@ -17,8 +17,10 @@ pub fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
 }
 
 /// A progress bar on stderr, shown only on a terminal and only once a sum has run for a while.
+/// Its ETA says so when the deadline will stop the sum first.
 pub struct Progress {
     started: Instant,
+    deadline: Option<Instant>,
     bar: OnceLock<ProgressBar>,
     enabled: bool,
 }
@@ -27,11 +29,12 @@ impl Progress {
     const SHOW_AFTER_SECONDS: f64 = 0.5;
     const STEPS: u64 = 10_000;
 
-    pub fn new() -> Self {
+    pub fn new(deadline: Option<Instant>, wanted: bool) -> Self {
         Self {
             started: Instant::now(),
+            deadline,
             bar: OnceLock::new(),
-            enabled: std::io::stderr().is_terminal(),
+            enabled: wanted && std::io::stderr().is_terminal(),
         }
     }
 
@@ -53,9 +56,10 @@ impl Progress {
         bar.set_position((done * Self::STEPS as u128 / total.max(1)) as u64);
         let rate = done as f64 / self.started.elapsed().as_secs_f64();
         let eta = (total - done) as f64 / rate.max(1.0);
-        bar.set_message(format!(
-            "{rate:.2e} elements/s, eta {}",
-            human_duration(eta)
+        bar.set_message(eta_message(
+            rate,
+            eta,
+            self.deadline.map(|d| d - Instant::now()),
         ));
     }
 
@@ -75,6 +79,18 @@ pub fn spinner() -> Option<ProgressBar> {
     })
 }
 
+/// "1.2e9 elements/s, eta 42 s", or, when the deadline comes first, what stops the sum then.
+fn eta_message(rate: f64, eta: f64, left: Option<std::time::Duration>) -> String {
+    match left {
+        Some(left) if left.as_secs_f64() < eta => format!(
+            "{rate:.2e} elements/s, eta {}, but --timeout stops it in {}",
+            human_duration(eta),
+            human_duration(left.as_secs_f64())
+        ),
+        _ => format!("{rate:.2e} elements/s, eta {}", human_duration(eta)),
+    }
+}
+
 /// Seconds as the largest sensible unit: "42 s", "3.5 h", "2.1e6 years".
 fn human_duration(seconds: f64) -> String {
     const UNITS: [(&str, f64); 4] = [
@@ -87,5 +103,24 @@ fn human_duration(seconds: f64) -> String {
         Some((name, size)) if seconds / size >= 1e4 => format!("{:.1e} {name}", seconds / size),
         Some((name, size)) => format!("{:.1} {name}", seconds / size),
         None => format!("{seconds:.0} s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_eta_says_when_the_timeout_comes_first() {
+        let left = std::time::Duration::from_secs(30);
+        assert_eq!(
+            eta_message(1e9, 330.0, Some(left)),
+            "1.00e9 elements/s, eta 5.5 min, but --timeout stops it in 30 s"
+        );
+        assert_eq!(
+            eta_message(1e9, 20.0, Some(left)),
+            "1.00e9 elements/s, eta 20 s"
+        );
+        assert_eq!(eta_message(1e9, 20.0, None), "1.00e9 elements/s, eta 20 s");
     }
 }

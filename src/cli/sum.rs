@@ -13,7 +13,7 @@ use gpusum::{Control, Engine, EngineOptions, Error, GpuOptions, SumRange};
 use super::args::{DeviceArgs, SumArgs, subcommand_usage_error, usage_error};
 use super::out::say;
 use super::progress::{Progress, cancel_on_ctrl_c};
-use super::{Failure, Outcome, RUNTIME, out};
+use super::{Failure, Outcome, RUNTIME, Talk, out};
 
 /// Test hook: `GPUSUM_INJECT_FAULT=device-lost` destroys the GPU device right after it is opened,
 /// so that the loss handling and the `--backend auto` fallback can be exercised on any machine.
@@ -34,13 +34,13 @@ struct SumJson {
     verified: Option<bool>,
 }
 
-pub fn run(args: &SumArgs) -> Outcome {
+pub fn run(args: &SumArgs, talk: Talk) -> Outcome {
     let range = lower_range(args)?;
     let engine = Engine::open(&engine_options(&args.device)?)?;
-    if let Some(reason) = engine.fallback() {
-        say!("gpusum: no usable GPU ({reason}); summing on the CPU");
+    if let (Some(reason), false) = (engine.fallback(), talk.quiet) {
+        say!("gpusum: no usable GPU, so summing on the CPU: {reason}");
     }
-    if args.verbose {
+    if talk.verbose {
         describe(&engine);
         say!("setup: {:.3} s", engine.setup().as_secs_f64());
     }
@@ -51,21 +51,19 @@ pub fn run(args: &SumArgs) -> Outcome {
     }
 
     let cancel = cancel_on_ctrl_c();
-    let progress = Progress::new();
-    let report = |done, total| progress.update(done, total);
     let timeout = args
         .timeout
         .unwrap_or_else(|| default_timeout(range.count()));
-    let control = Control::new()
-        .with_cancel(&cancel)
-        .with_timeout(timeout)
-        .with_progress(&report);
+    let control = Control::new().with_cancel(&cancel).with_timeout(timeout);
+    let progress = Progress::new(control.deadline(), !talk.quiet);
+    let report = |done, total| progress.update(done, total);
+    let control = control.with_progress(&report);
     let started = Instant::now();
     let fell_back_before = engine.fallback().is_some();
     let sum = engine.sum(range, &control);
     progress.finish();
-    if let (false, Some(reason)) = (fell_back_before, engine.fallback()) {
-        say!("gpusum: the GPU failed ({reason}); summed again on the CPU");
+    if let (false, Some(reason), false) = (fell_back_before, engine.fallback(), talk.quiet) {
+        say!("gpusum: the GPU failed, so summed again on the CPU: {reason}");
     }
     let sum = match sum {
         Ok(sum) => sum,
@@ -78,7 +76,7 @@ pub fn run(args: &SumArgs) -> Outcome {
         Err(error) => return Err(anyhow::Error::new(error).context("summing failed").into()),
     };
     let seconds = started.elapsed().as_secs_f64();
-    if args.verbose {
+    if talk.verbose {
         let rate = range.count() as f64 / seconds;
         say!("sum: {seconds:.6} s ({rate:.3e} elements/s)");
     }

@@ -36,7 +36,7 @@ pub fn find_adapter(name: Option<&str>) -> Result<wgpu::Adapter, Error> {
         for backends in [wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY] {
             match select_adapter(&instance_on(Some(backends)), name) {
                 Ok(adapter) => return Ok(adapter),
-                Err(Error::NoAdapter | Error::AdapterNotFound { .. }) => continue,
+                Err(Error::NoAdapter { .. } | Error::AdapterNotFound { .. }) => continue,
                 Err(error) => return Err(error),
             }
         }
@@ -105,7 +105,7 @@ pub fn select_adapter(
         let best = |backends| adapters_on(instance, backends).into_iter().next();
         return best(wgpu::Backends::PRIMARY)
             .or_else(|| best(wgpu::Backends::SECONDARY))
-            .ok_or(Error::NoAdapter);
+            .ok_or_else(Error::no_adapter);
     };
     let adapters = compute_adapters(instance);
     let available: Vec<String> = adapters
