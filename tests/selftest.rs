@@ -107,6 +107,7 @@ fn without_an_adapter_selftest_fails_unless_cpu_only_is_allowed() {
         .args(["selftest", "--seed", "1"])
         .assert()
         .code(1)
+        .stdout(contains("no GPU adapter was tested").and(contains("all 2 targets passed").not()))
         .stderr(contains("no GPU adapter").and(contains("--allow-cpu-only")));
     gpusum()
         .env("WGPU_BACKEND", "none")
@@ -129,4 +130,80 @@ fn selftest_usage_errors_exit_2() {
         .code(2)
         .stderr(contains("is not a number of seconds from 0.001 to 1e9"));
     gpusum().args(["selftest", "extra"]).assert().code(2);
+}
+
+#[test]
+fn junit_reports_read_as_junit_and_required_backends_are_enforced() {
+    let dir = std::env::temp_dir().join(format!("gpusum-junit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("selftest.xml");
+    let backends = common::adapter_backends();
+    let mut command = gpusum();
+    command
+        .args(["selftest", "--seed", "4", "--allow-cpu-only", "--junit"])
+        .arg(&path);
+    if !backends.is_empty() {
+        command.args(["--require-backends", &backends.join(",")]);
+    }
+    command.assert().success();
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let document = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(
+        suites.len(),
+        2 + 4 * backends.contains(&"vulkan".to_owned()) as usize
+            + backends.contains(&"gl".to_owned()) as usize
+    );
+    let cases: usize = suites
+        .iter()
+        .map(|suite| {
+            suite
+                .children()
+                .filter(|n| n.has_tag_name("testcase"))
+                .count()
+        })
+        .sum();
+    assert_eq!(root.attribute("tests"), Some(cases.to_string().as_str()));
+    assert_eq!(root.attribute("failures"), Some("0"));
+    let properties: Vec<(&str, &str)> = suites[0]
+        .descendants()
+        .filter(|n| n.has_tag_name("property"))
+        .map(|n| (n.attribute("name").unwrap(), n.attribute("value").unwrap()))
+        .collect();
+    assert!(properties.contains(&("gpusum_version", env!("CARGO_PKG_VERSION"))));
+    assert!(
+        properties
+            .iter()
+            .any(|(k, v)| *k == "wgpu_version" && v.starts_with("30."))
+    );
+    if !backends.is_empty() {
+        assert!(
+            properties.iter().any(|(k, _)| *k == "driver"),
+            "{properties:?}"
+        );
+    }
+    // An output path that cannot be written fails before the run.
+    gpusum()
+        .args(["selftest", "--junit", "/no/such/dir/out.xml"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("cannot write /no/such/dir/out.xml"));
+    gpusum()
+        .args([
+            "selftest",
+            "--seed",
+            "4",
+            "--require-backends",
+            "metal,vulkan",
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("--require-backends asks for metal"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use serde::Serialize;
 
 use gpusum::Error;
@@ -11,7 +12,7 @@ use gpusum::selftest::{self, SelftestOptions, SelftestReport, TargetReport};
 
 use super::args::SelftestArgs;
 use super::out::say;
-use super::{Outcome, RUNTIME, out};
+use super::{Outcome, RUNTIME, Talk, out};
 
 /// Wide enough for "  emulated / subgroup" and for "cpu"; a row fits 80 columns.
 const LABEL_WIDTH: usize = 52;
@@ -30,7 +31,7 @@ fn string<S: serde::Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::
     serializer.collect_str(value)
 }
 
-pub fn run(args: &SelftestArgs) -> Outcome {
+pub fn run(args: &SelftestArgs, _talk: Talk) -> Outcome {
     super::sum::check_adapter_text(Some("selftest"), args.adapter.as_deref())?;
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -48,6 +49,14 @@ pub fn run(args: &SelftestArgs) -> Outcome {
     if let Some(size) = args.workgroup_size {
         options = options.with_workgroup_size(size);
     }
+    // An output file that cannot be written fails now, not after the run.
+    let junit_file = match &args.junit {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        ),
+        None => None,
+    };
     if !args.json {
         out::print(&format!(
             "gpusum selftest, seed {seed} (replay with --seed {seed})\n{:<LABEL_WIDTH$} {:>9} {:>9}  result\n",
@@ -75,13 +84,13 @@ pub fn run(args: &SelftestArgs) -> Outcome {
         };
         out::println(&super::json::document(&json, false)?)?;
     } else {
-        out::print(&failures(&report))?;
+        out::print(&failures(&report, no_adapter && !args.allow_cpu_only))?;
     }
     if no_adapter {
         let hint = if args.adapter.is_some() {
             "no adapter matches --adapter".to_owned()
         } else {
-            Error::NoAdapter.to_string()
+            Error::no_adapter().to_string()
         };
         if !args.allow_cpu_only {
             say!(
@@ -90,6 +99,34 @@ pub fn run(args: &SelftestArgs) -> Outcome {
             return Ok(ExitCode::from(RUNTIME));
         }
         say!("gpusum: {hint}; tested the CPU only, as --allow-cpu-only allows");
+    }
+    if let (Some(mut file), Some(path)) = (junit_file, &args.junit) {
+        use std::io::Write as _;
+        file.write_all(super::junit::render(&report, super::version::wgpu()).as_bytes())
+            .and_then(|()| file.flush())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let missing: Vec<&String> = args
+        .require_backends
+        .iter()
+        .flatten()
+        .filter(|api| {
+            !report.targets.iter().any(|t| {
+                t.ok()
+                    && t.adapter.as_deref().is_some_and(|a| {
+                        a.to_lowercase()
+                            .ends_with(&format!("({})", api.to_lowercase()))
+                    })
+            })
+        })
+        .collect();
+    if !missing.is_empty() {
+        let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+        say!(
+            "gpusum: selftest failed: --require-backends asks for {}, but no such adapter passed here",
+            list.join(", ")
+        );
+        return Ok(ExitCode::from(RUNTIME));
     }
     if !report.passed() {
         return Ok(ExitCode::from(RUNTIME));
@@ -132,8 +169,8 @@ fn target_row(target: &TargetReport, last_adapter: &mut Option<String>) -> Strin
     text
 }
 
-/// Each failure in full, then the verdict.
-fn failures(report: &SelftestReport) -> String {
+/// Each failure in full, then the verdict (which a run without the adapter it needed fails).
+fn failures(report: &SelftestReport, no_adapter_fails: bool) -> String {
     let mut text = String::new();
     for target in report.targets.iter().filter(|t| !t.ok()) {
         if let Some(error) = &target.error {
@@ -160,7 +197,13 @@ fn failures(report: &SelftestReport) -> String {
     } else {
         String::new()
     };
-    if failed == 0 {
+    if no_adapter_fails {
+        let _ = writeln!(
+            text,
+            "\nno GPU adapter was tested; the {} CPU targets passed",
+            report.targets.len() - failed
+        );
+    } else if failed == 0 {
         let _ = writeln!(text, "\nall {} targets passed{note}", report.targets.len());
     } else {
         let _ = writeln!(

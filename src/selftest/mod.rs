@@ -99,6 +99,9 @@ pub struct TargetReport {
     pub seconds: f64,
     /// Every case that did not match, or failed.
     pub failures: Vec<Failure>,
+    /// Every case run, in order, with the seconds its sum took (for JUnit reports; not in JSON).
+    #[serde(skip)]
+    pub case_seconds: Vec<(String, f64)>,
     /// Set when the target could not be used at all (no device, say).
     pub error: Option<String>,
 }
@@ -117,6 +120,7 @@ impl TargetReport {
             cases_run: 0,
             seconds: 0.0,
             failures: Vec::new(),
+            case_seconds: Vec::new(),
             error: None,
         }
     }
@@ -286,7 +290,9 @@ fn run_cases(
         let control = Control::new().with_timeout(timeout);
         let started = Instant::now();
         let observed = sum(case.range, &control);
-        report.seconds += started.elapsed().as_secs_f64();
+        let seconds = started.elapsed().as_secs_f64();
+        report.seconds += seconds;
+        report.case_seconds.push((case.name.clone(), seconds));
         report.cases_run += 1;
         let observed = match observed {
             Ok(sum) if sum == expected && cpu_sum.as_ref() == Ok(&expected) => {
