@@ -133,10 +133,11 @@ fn bad_bench_options_are_usage_errors() {
         .assert()
         .code(2)
         .stderr(contains("unknown backend \"tpu\""));
+    // A backend this machine lacks is a runtime failure, not a usage error.
     gpusum()
         .args(["bench", "--backends", "gpu:no-such-adapter"])
         .assert()
-        .code(2)
+        .code(1)
         .stderr(contains("no backend here matches"));
     gpusum()
         .args(["bench", "--sizes", "0"])
@@ -204,4 +205,94 @@ fn sizes_are_measured_in_ascending_order_and_within_the_budget() {
         .unwrap();
     let table = String::from_utf8(table.stdout).unwrap();
     assert!(table.contains("length 2^62 not measured"), "{table}");
+}
+
+#[test]
+fn saved_runs_compare_and_every_export_is_written_together() {
+    let dir = std::env::temp_dir().join(format!("gpusum-baseline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).display().to_string();
+    let run = |extra: &[String]| {
+        let mut command = gpusum();
+        command.args([
+            "bench",
+            "--sizes",
+            "2^10,2^14",
+            "--backends",
+            "seq",
+            "--runs",
+            "9",
+        ]);
+        command.args(extra);
+        command.output().unwrap()
+    };
+    for name in ["first.json", "second.json"] {
+        let output = run(&["--save".into(), path(name)]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let output = run(&[
+        "--baseline".into(),
+        path("first.json"),
+        "--export-json".into(),
+        path("out.json"),
+        "--export-csv".into(),
+        path("out.csv"),
+        "--export-md".into(),
+        path("out.md"),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.contains("against "), "{table}");
+    let verdicts = ["same, within noise", "faster", "slower"];
+    let compared: Vec<&str> = table
+        .lines()
+        .filter(|line| verdicts.iter().any(|v| line.ends_with(v)))
+        .collect();
+    assert_eq!(compared.len(), 2, "{table}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("out.json")).unwrap()).unwrap();
+    assert!(report["results"][0]["mad_seconds"].is_number());
+    assert!(report["results"][0]["stddev_seconds"].is_number());
+    let csv = std::fs::read_to_string(path("out.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3);
+    let md = std::fs::read_to_string(path("out.md")).unwrap();
+    assert!(md.contains("| seq | 2^10 |"), "{md}");
+    // A baseline that is not a report, and an export that cannot be written, fail before the run.
+    std::fs::write(path("junk.json"), "[1, 2]").unwrap();
+    gpusum()
+        .args([
+            "bench",
+            "--backends",
+            "seq",
+            "--baseline",
+            &path("junk.json"),
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("is not a bench report"));
+    let started = std::time::Instant::now();
+    gpusum()
+        .args([
+            "bench",
+            "--backends",
+            "seq",
+            "--export-md",
+            "/no/such/dir/out.md",
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("cannot write /no/such/dir/out.md"));
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "the bench ran before the check"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

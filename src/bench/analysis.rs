@@ -243,6 +243,8 @@ mod tests {
             median_seconds,
             min_seconds: median_seconds,
             max_seconds: median_seconds,
+            stddev_seconds: 0.0,
+            mad_seconds: 0.0,
             elements_per_second: count as f64 / median_seconds,
             kernel_seconds: None,
             speedup_vs_seq: None,

@@ -86,17 +86,25 @@ fn point_seconds(
 /// `min_point_seconds` (at most 1000 runs).
 fn measure(backend: &Backend, count: u64, options: &BenchOptions) -> Result<Row, BenchError> {
     let range = SumRange::new(1, count as i64);
-    timed_sum(backend, range)?;
+    for _ in 0..options.warmup {
+        timed_sum(backend, range)?;
+    }
     let mut times = Vec::new();
     let mut total = 0.0;
-    while times.len() < options.repeats.max(1)
-        || (total < options.min_point_seconds && times.len() < 1000)
-    {
+    let enough = |times: &Vec<f64>, total: f64| match options.runs {
+        Some(runs) => times.len() >= runs,
+        None => {
+            times.len() >= options.repeats.max(1)
+                && (total >= options.min_point_seconds || times.len() >= 1000)
+        }
+    };
+    while !enough(&times, total) {
         let seconds = timed_sum(backend, range)?;
         total += seconds;
         times.push(seconds);
     }
     let median_seconds = median(&mut times);
+    let spread = Spread::of(&times, median_seconds);
     let mut kernels = kernel_times(backend, range)?;
     let kernel = backend.kernel();
     Ok(Row {
@@ -113,6 +121,8 @@ fn measure(backend: &Backend, count: u64, options: &BenchOptions) -> Result<Row,
         median_seconds,
         min_seconds: times[0],
         max_seconds: times[times.len() - 1],
+        stddev_seconds: spread.stddev,
+        mad_seconds: spread.mad,
         elements_per_second: count as f64 / median_seconds,
         kernel_seconds: (!kernels.is_empty()).then(|| median(&mut kernels)),
         speedup_vs_seq: None,
@@ -157,6 +167,31 @@ fn check(backend: &Backend, range: SumRange, sum: i128) -> Result<(), BenchError
         expected,
         observed: sum,
     })
+}
+
+/// How much a point's runs scatter.
+struct Spread {
+    stddev: f64,
+    mad: f64,
+}
+
+impl Spread {
+    /// The sample standard deviation and the median absolute deviation of `times` around
+    /// `median`.
+    fn of(times: &[f64], median_seconds: f64) -> Self {
+        let n = times.len() as f64;
+        let mean = times.iter().sum::<f64>() / n;
+        let variance = if times.len() > 1 {
+            times.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (n - 1.0)
+        } else {
+            0.0
+        };
+        let mut deviations: Vec<f64> = times.iter().map(|t| (t - median_seconds).abs()).collect();
+        Self {
+            stddev: variance.sqrt(),
+            mad: median(&mut deviations),
+        }
+    }
 }
 
 /// Sorts `values` and returns their median.

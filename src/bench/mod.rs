@@ -34,6 +34,10 @@ pub struct BenchOptions {
     pub growth: u64,
     /// Timed runs per point, at least (more for points faster than `min_point_seconds`).
     pub repeats: usize,
+    /// Exactly this many timed runs per point, overriding `repeats` and `min_point_seconds`.
+    pub runs: Option<usize>,
+    /// Untimed runs before each point's timed ones.
+    pub warmup: usize,
     /// Keep repeating a point until its timed runs add up to this.
     pub min_point_seconds: f64,
     /// How long each peak measurement runs.
@@ -51,6 +55,8 @@ impl BenchOptions {
             budget_seconds: 20.0,
             growth: 2,
             repeats: 5,
+            runs: None,
+            warmup: 1,
             min_point_seconds: 0.2,
             peak_seconds: 0.25,
             backends: None,
@@ -86,6 +92,21 @@ impl BenchOptions {
             backends: Some(backends),
             ..self
         }
+    }
+
+    /// Times exactly `runs` runs per point.
+    #[must_use]
+    pub fn with_runs(self, runs: usize) -> Self {
+        Self {
+            runs: Some(runs.max(1)),
+            ..self
+        }
+    }
+
+    /// Runs `warmup` untimed sums before each point.
+    #[must_use]
+    pub fn with_warmup(self, warmup: usize) -> Self {
+        Self { warmup, ..self }
     }
 
     /// Sets the sweep's time budget per backend.

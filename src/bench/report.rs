@@ -106,6 +106,11 @@ pub struct Row {
     pub min_seconds: f64,
     /// Slowest run.
     pub max_seconds: f64,
+    /// Sample standard deviation of the runs.
+    pub stddev_seconds: f64,
+    /// Median absolute deviation of the runs from the median: the spread that one slow run
+    /// does not inflate.
+    pub mad_seconds: f64,
     /// `count / median_seconds`.
     pub elements_per_second: f64,
     /// Median time the kernels ran, by GPU timestamps; null without TIMESTAMP_QUERY.
@@ -196,6 +201,15 @@ pub struct Unavailable {
     pub adapter: String,
     /// Why, as the error said it.
     pub reason: String,
+}
+
+impl Row {
+    /// Whether the runs scatter enough to distrust small differences: a median absolute
+    /// deviation above 10% of the median.
+    #[must_use]
+    pub fn is_noisy(&self) -> bool {
+        self.mad_seconds > 0.1 * self.median_seconds
+    }
 }
 
 impl BenchReport {

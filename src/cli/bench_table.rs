@@ -1,4 +1,4 @@
-//! The bench report as an aligned table (80 columns) or CSV.
+//! The bench report as an aligned table for a terminal (80 columns).
 
 use std::fmt::Write as _;
 
@@ -61,18 +61,21 @@ pub fn to_table(report: &BenchReport) -> String {
         out,
         "\nbackend       length   median      min      max  elem/s   xseq   xcpu   kernel"
     );
+    let mut noisy = false;
     let mut previous = None;
     for row in &report.results {
         if previous.is_some_and(|backend| backend != &row.backend) {
             out.push('\n');
         }
         previous = Some(&row.backend);
+        noisy |= row.is_noisy();
+        let mark = if row.is_noisy() { "~" } else { "" };
         let _ = writeln!(
             out,
             "{:<13} {:>6} {:>8} {:>8} {:>8} {:>7} {:>6} {:>6} {:>8}",
             row.label,
             length(row.count),
-            seconds(row.median_seconds),
+            format!("{mark}{}", seconds(row.median_seconds)),
             seconds(row.min_seconds),
             seconds(row.max_seconds),
             format!("{:.1e}", row.elements_per_second),
@@ -81,6 +84,14 @@ pub fn to_table(report: &BenchReport) -> String {
             row.kernel_seconds
                 .map(seconds)
                 .unwrap_or_else(|| "-".into()),
+        );
+    }
+
+    if noisy {
+        let _ = writeln!(
+            out,
+            "\n~ noisy: the runs' median absolute deviation passed 10% of the median; another\n  \
+             process probably competed for the CPU. Compare such points with care."
         );
     }
 
@@ -170,45 +181,6 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
     lines.join("\n")
 }
 
-/// The rows as CSV with a header line (RFC 4180 quoting).
-pub fn to_csv(report: &BenchReport) -> String {
-    let mut out = String::from(
-        "backend,adapter,variant,reduction,count,runs,median_seconds,min_seconds,max_seconds,elements_per_second,\
-         kernel_seconds,speedup_vs_seq,speedup_vs_cpu\n",
-    );
-    let optional = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
-    for row in &report.results {
-        let fields = [
-            quote(&row.backend.to_string()),
-            quote(row.adapter.as_deref().unwrap_or("")),
-            row.variant.map(|v| v.name().to_owned()).unwrap_or_default(),
-            row.reduction
-                .map(|r| r.name().to_owned())
-                .unwrap_or_default(),
-            row.count.to_string(),
-            row.runs.to_string(),
-            row.median_seconds.to_string(),
-            row.min_seconds.to_string(),
-            row.max_seconds.to_string(),
-            row.elements_per_second.to_string(),
-            optional(row.kernel_seconds),
-            optional(row.speedup_vs_seq),
-            optional(row.speedup_vs_cpu),
-        ];
-        out.push_str(&fields.join(","));
-        out.push('\n');
-    }
-    out
-}
-
-fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_owned()
-    }
-}
-
 /// A length as 2^k when it is a power of two, else as digits or 1.0e9.
 pub(super) fn length(count: u64) -> String {
     if count.is_power_of_two() && count >= 1024 {
@@ -220,7 +192,7 @@ pub(super) fn length(count: u64) -> String {
     }
 }
 
-fn seconds(value: f64) -> String {
+pub(super) fn seconds(value: f64) -> String {
     match value {
         v if v < 1e-6 => format!("{:.0} ns", v * 1e9),
         v if v < 1e-3 => format!("{:.1} µs", v * 1e6),
@@ -229,7 +201,7 @@ fn seconds(value: f64) -> String {
     }
 }
 
-fn ratio(value: Option<f64>) -> String {
+pub(super) fn ratio(value: Option<f64>) -> String {
     match value {
         Some(v) if v >= 100.0 => format!("{v:.0}"),
         Some(v) => format!("{v:.2}"),
