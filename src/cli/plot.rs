@@ -1,4 +1,6 @@
-//! Throughput against length, log-log, one line per backend, crossovers marked.
+//! Throughput against length, log-log: one line per backend, each with its own colour (the
+//! colour-blind-safe Okabe-Ito set, without its pale yellow), marker and dash pattern, a band from
+//! the slowest to the fastest run, crossovers marked, and a caption naming the machine.
 
 use std::path::Path;
 
@@ -8,103 +10,212 @@ use gpusum::bench::BenchReport;
 
 use super::bench_table::length;
 
-/// One backend's line: its label, (length, elements per second) points, and the length from
-/// which it beats `cpu`.
+/// Okabe and Ito's palette, minus yellow, which is barely visible on white.
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0x56, 0xB4, 0xE9),
+];
+
+/// One backend's line: the legend's text, (length, elements per second) at the median with the
+/// slowest and fastest run's rates, and the point from which it beats `cpu`.
 struct Line {
-    label: String,
-    points: Vec<(f64, f64)>,
+    legend: String,
+    points: Vec<(f64, f64, f64, f64)>,
     crossover: Option<(f64, f64)>,
 }
 
 /// Writes the plot as SVG to `path`.
 pub fn write_svg(report: &BenchReport, path: &Path) -> anyhow::Result<()> {
-    draw(&lines(report), path).map_err(|error| anyhow::anyhow!("{error}"))
+    draw(&lines(report), &caption(report), path).map_err(|error| anyhow::anyhow!("{error}"))
+}
+
+/// What ran where: the CPU, each adapter with its driver, and gpusum's version.
+fn caption(report: &BenchReport) -> Vec<String> {
+    let machine = &report.machine;
+    let mut lines = vec![format!(
+        "gpusum {} on {} ({} threads, {}), {}",
+        gpusum::json::GPUSUM_VERSION,
+        machine.cpu,
+        machine.threads,
+        machine.cpu_isa,
+        machine.os
+    )];
+    for (index, adapter) in machine.adapters.iter().enumerate() {
+        lines.push(format!(
+            "gpu{index}: {}, {}",
+            adapter.label(),
+            adapter.driver
+        ));
+    }
+    lines
 }
 
 fn lines(report: &BenchReport) -> Vec<Line> {
     let mut lines: Vec<Line> = Vec::new();
     for row in &report.results {
-        let point = (row.count as f64, row.elements_per_second);
-        match lines.last_mut() {
-            Some(line) if line.label == row.label => line.points.push(point),
-            _ => lines.push(Line {
-                label: row.label.clone(),
-                points: vec![point],
+        let count = row.count as f64;
+        let point = (
+            count,
+            row.elements_per_second,
+            count / row.max_seconds,
+            count / row.min_seconds,
+        );
+        if lines
+            .last()
+            .is_none_or(|line| !line.legend.starts_with(&row.label))
+        {
+            let legend = match &row.adapter {
+                Some(adapter) => format!("{} ({})", row.label, short_name(adapter)),
+                None => row.label.clone(),
+            };
+            lines.push(Line {
+                legend,
+                points: Vec::new(),
                 crossover: None,
-            }),
+            });
         }
-        let crosses = report
-            .crossover
-            .iter()
-            .any(|c| c.backend == row.backend && c.count == Some(row.count));
-        if let (true, Some(line)) = (crosses, lines.last_mut()) {
-            line.crossover = Some(point);
+        if let Some(line) = lines.last_mut() {
+            line.points.push(point);
+            let crosses = report
+                .crossover
+                .iter()
+                .any(|c| c.backend == row.backend && c.count == Some(row.count));
+            if crosses {
+                line.crossover = Some((point.0, point.1));
+            }
         }
     }
     lines
 }
 
-fn draw(lines: &[Line], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+/// "llvmpipe, vulkan" for "llvmpipe (LLVM 15.0.6, 256 bits) (vulkan)": enough to tell
+/// adapters apart in a legend.
+fn short_name(adapter: &str) -> String {
+    let api = adapter
+        .rsplit_once(" (")
+        .map(|(_, api)| api.trim_end_matches(')'));
+    let name = adapter.split(" (").next().unwrap_or(adapter);
+    match api {
+        Some(api) => format!("{name}, {api}"),
+        None => name.to_owned(),
+    }
+}
+
+fn draw<'a>(
+    lines: &[Line],
+    caption: &[String],
+    path: &'a Path,
+) -> Result<(), Box<dyn std::error::Error + 'a>> {
+    let root = SVGBackend::new(path, (1200, 800)).into_drawing_area();
     root.fill(&WHITE)?;
+    let caption_height = 24 * caption.len() as u32 + 12;
+    let (plot_area, caption_area) = root.split_vertically(800 - caption_height);
     let points = || lines.iter().flat_map(|line| line.points.iter());
     let (x_min, x_max) = bounds(points().map(|p| p.0));
-    let (y_min, y_max) = bounds(points().map(|p| p.1));
-    let mut chart = ChartBuilder::on(&root)
+    let (y_min, y_max) = bounds(points().flat_map(|p| [p.2, p.3]));
+    let x_ticks: Vec<f64> = (0..64)
+        .map(|k| (1u64 << k) as f64)
+        .filter(|x| (x_min / 1.5..=x_max * 1.5).contains(x))
+        .collect();
+    let step = x_ticks.len().div_ceil(12).max(1);
+    let x_ticks: Vec<f64> = x_ticks.into_iter().step_by(step).collect();
+    let x_axis = (x_min / 1.5..x_max * 1.5)
+        .log_scale()
+        .with_key_points(x_ticks);
+    let mut chart = ChartBuilder::on(&plot_area)
         .caption(
-            "gpusum bench: throughput against range length",
-            ("sans-serif", 22),
+            "gpusum bench: elements summed per second, by length",
+            ("sans-serif", 28),
         )
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(72)
-        .build_cartesian_2d(
-            (x_min / 1.5..x_max * 1.5).log_scale(),
-            (y_min / 2.0..y_max * 2.0).log_scale(),
-        )?;
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(100)
+        .build_cartesian_2d(x_axis, (y_min / 2.0..y_max * 2.0).log_scale())?;
     chart
         .configure_mesh()
         .x_desc("elements in the range")
         .y_desc("elements per second")
+        .label_style(("sans-serif", 18))
+        .axis_desc_style(("sans-serif", 20))
         .x_label_formatter(&|x| length(*x as u64))
         .y_label_formatter(&|y| format!("{y:.0e}"))
         .draw()?;
 
-    // Crossovers are circled on their lines and named in a list above the legend, in the lower
-    // right, which throughput curves leave empty.
-    let mut crossings = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        let color = Palette99::pick(index).to_rgba();
-        chart
-            .draw_series(LineSeries::new(line.points.clone(), color.stroke_width(2)))?
-            .label(line.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
-        chart.draw_series(
-            line.points
-                .iter()
-                .map(|&point| Circle::new(point, 3, color.filled())),
-        )?;
+        let color = PALETTE[index % PALETTE.len()];
+        // The band between the slowest and the fastest run.
+        let band: Vec<(f64, f64)> = line
+            .points
+            .iter()
+            .map(|p| (p.0, p.3))
+            .chain(line.points.iter().rev().map(|p| (p.0, p.2)))
+            .collect();
+        chart.draw_series([Polygon::new(band, color.mix(0.15).filled())])?;
+        let medians: Vec<(f64, f64)> = line.points.iter().map(|p| (p.0, p.1)).collect();
+        let stroke = color.stroke_width(3);
+        let dash = [(1, 0), (14, 6), (4, 5), (18, 5)][index % 4];
+        let series = if dash.1 == 0 {
+            chart.draw_series(LineSeries::new(medians.clone(), stroke))?
+        } else {
+            chart.draw_series(DashedLineSeries::new(
+                medians.clone(),
+                dash.0,
+                dash.1,
+                stroke,
+            ))?
+        };
+        series.label(line.legend.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 28, y)], color.stroke_width(4))
+        });
+        // Markers tell the lines apart where colours do not.
+        let filled = color.filled();
+        match index % 4 {
+            0 => chart.draw_series(medians.iter().map(|&p| Circle::new(p, 6, filled)))?,
+            1 => chart.draw_series(medians.iter().map(|&p| TriangleMarker::new(p, 8, filled)))?,
+            2 => chart.draw_series(
+                medians
+                    .iter()
+                    .map(|&p| Cross::new(p, 7, color.stroke_width(3))),
+            )?,
+            _ => chart.draw_series(
+                medians
+                    .iter()
+                    .map(|&p| EmptyElement::at(p) + Rectangle::new([(-5, -5), (5, 5)], filled)),
+            )?,
+        };
         if let Some(point) = line.crossover {
-            chart.draw_series([Circle::new(point, 9, color.stroke_width(3))])?;
-            let from = length(point.0 as u64);
-            crossings.push((format!("{} beats cpu from {from}", line.label), color));
+            chart.draw_series([Circle::new(point, 14, color.stroke_width(3))])?;
         }
     }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
+        .label_font(("sans-serif", 18))
         .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
+        .background_style(WHITE.mix(0.9))
         .draw()?;
-    let (width, _) = root.dim_in_pixel();
-    for (line, (text, color)) in crossings.iter().enumerate() {
-        let style = ("sans-serif", 15).into_font().color(color);
-        root.draw(&Text::new(
+
+    let crossings: Vec<String> = lines
+        .iter()
+        .filter_map(|line| {
+            let from = line.crossover?.0 as u64;
+            Some(format!(
+                "{} beats cpu from {} (circled)",
+                line.legend,
+                length(from)
+            ))
+        })
+        .collect();
+    for (row, text) in caption.iter().chain(&crossings).enumerate() {
+        caption_area.draw(&Text::new(
             text.clone(),
-            (width as i32 - 330, 330 + 20 * line as i32),
-            style,
+            (20, 6 + 24 * row as i32),
+            ("sans-serif", 17).into_font().color(&BLACK),
         ))?;
     }
     root.present()?;
@@ -126,25 +237,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_crossover_is_marked_on_the_plot() {
+    fn the_crossover_and_the_caption_are_on_the_plot() {
         let lines = [
             Line {
-                label: "cpu".into(),
-                points: vec![(1024.0, 1e9), (1048576.0, 1e9)],
+                legend: "cpu".into(),
+                points: vec![(1024.0, 1e9, 0.9e9, 1.1e9), (1048576.0, 1e9, 0.8e9, 1.2e9)],
                 crossover: None,
             },
             Line {
-                label: "gpu0:native".into(),
-                points: vec![(1024.0, 1e7), (1048576.0, 1e11)],
+                legend: "gpu0:native (x, vulkan)".into(),
+                points: vec![(1024.0, 1e7, 1e7, 1e7), (1048576.0, 1e11, 9e10, 1.1e11)],
                 crossover: Some((1048576.0, 1e11)),
             },
         ];
         let path =
             std::env::temp_dir().join(format!("gpusum-plot-test-{}.svg", std::process::id()));
-        draw(&lines, &path).unwrap();
+        draw(&lines, &["gpusum 0.1.0 on a test machine".into()], &path).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         let _ = std::fs::remove_file(&path);
         assert!(svg.contains("beats cpu from 2^20"));
-        assert!(svg.contains("gpu0:native") && svg.contains("cpu"));
+        assert!(svg.contains("gpu0:native (x, vulkan)") && svg.contains("test machine"));
+        assert!(svg.contains("2^10") && !svg.contains("1.0e6"));
+        assert_eq!(
+            short_name("llvmpipe (LLVM 15.0.6, 256 bits) (vulkan)"),
+            "llvmpipe, vulkan"
+        );
     }
 }
