@@ -438,3 +438,95 @@ fn json_survives_a_parser_that_reads_numbers_as_doubles() {
         "9223372036854775807"
     );
 }
+
+#[test]
+fn cli_habits_versions_completions_man_and_quiet() {
+    gpusum()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(contains("gpusum 0.").and(contains("(wgpu 30.")));
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        gpusum()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(contains("gpusum").and(contains("selftest")));
+    }
+    gpusum()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(contains(".TH gpusum 1").and(contains("selftest")));
+    gpusum()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(contains("Environment:").and(contains("Examples:")));
+    // -v and -q before or after a subcommand.
+    for args in [
+        &[
+            "-v",
+            "selftest",
+            "--seed",
+            "1",
+            "--allow-cpu-only",
+            "--adapter",
+            "no-such",
+        ][..],
+        &[
+            "selftest",
+            "-q",
+            "--seed",
+            "1",
+            "--allow-cpu-only",
+            "--adapter",
+            "no-such",
+        ],
+    ] {
+        gpusum()
+            .args(args)
+            .assert()
+            .stderr(contains("invalid value").not());
+    }
+    gpusum()
+        .env("WGPU_BACKEND", "none")
+        .args(["-q", "1", "20"])
+        .assert()
+        .success()
+        .stdout("210\n")
+        .stderr("");
+    gpusum()
+        .args(["1", "20", "selftest"])
+        .assert()
+        .code(2)
+        .stderr(contains("a subcommand takes no bounds"));
+}
+
+#[test]
+fn wgpu_speaks_through_rust_log_and_the_no_gpu_notice_names_the_variables() {
+    gpusum()
+        .env("WGPU_BACKEND", "bogus")
+        .args(["1", "20"])
+        .assert()
+        .success()
+        .stdout("210\n")
+        .stderr(
+            contains("unknown backend string 'bogus'")
+                .and(contains("no usable GPU, so summing on the CPU"))
+                .and(contains("with WGPU_BACKEND=bogus"))
+                .and(contains("((").not()),
+        );
+    if !common::adapter_backends().iter().any(|b| b == "vulkan") {
+        return;
+    }
+    gpusum()
+        .env("RUST_LOG", "wgpu_hal=debug")
+        .env("WGPU_VALIDATION", "1")
+        .env("WGPU_BACKEND", "vulkan")
+        .args(["--backend", "gpu", "1", "20"])
+        .assert()
+        .success()
+        .stdout("210\n")
+        .stderr(contains("VALIDATION"));
+}
