@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 
-/// A progress callback: (elements done, elements in all). `Sync`, so a [`Control`] can be shared
-/// across threads.
+/// A progress callback: (elements done, elements in all); "in all" is 0 while unknown (a stream
+/// of raw data). `Sync`, so a [`Control`] can be shared across threads.
 pub type Progress<'a> = &'a (dyn Fn(u128, u128) + Sync);
 
 /// Cancellation, a deadline and a progress callback for one sum. The default does nothing.
@@ -107,6 +107,15 @@ impl<'a> Control<'a> {
             return Err(Error::Timeout);
         }
         Ok(())
+    }
+
+    /// The same cancel flag and deadline, without the progress callback: for the parts of a sum
+    /// whose caller reports progress itself.
+    pub(crate) fn without_progress(&self) -> Control<'a> {
+        Control {
+            progress: None,
+            ..*self
+        }
     }
 
     pub(crate) fn report(&self, done: u128, total: u128) {

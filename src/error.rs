@@ -1,5 +1,6 @@
 //! The library's one error type.
 
+use crate::array::Dtype;
 use crate::kernel::KernelPart;
 
 /// Everything that can stop a sum. The library returns these and never prints.
@@ -98,6 +99,104 @@ pub enum Error {
     /// The caller cancelled the sum.
     #[error("cancelled")]
     Cancelled,
+
+    /// An input file or stream cannot be summed as it is.
+    #[error("{input}: {problem}")]
+    Input {
+        /// The input, as messages name it: a path, or "standard input".
+        input: String,
+        /// What is wrong with it.
+        #[source]
+        problem: InputProblem,
+    },
+
+    /// Reading an input failed.
+    #[error("cannot read {input}")]
+    Read {
+        /// The input, as messages name it.
+        input: String,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A sum would pass 2^63 - 1 elements, where its exact i128 total could overflow.
+    #[error("more than 2^63 - 1 elements: past what an exact i128 sum can take")]
+    TooManyElements,
+
+    /// A caller's array or buffer that the GPU kernels cannot take as given.
+    #[error("invalid array: {reason}")]
+    InvalidArray {
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Why an input cannot be summed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputProblem {
+    /// Neither a .npy file nor raw data of a known type.
+    #[error(
+        "not a .npy file (it does not start with \\x93NUMPY); for raw binary data give --dtype"
+    )]
+    NotNpy,
+    /// A .npy header that cannot be read.
+    #[error("malformed .npy header: {reason}")]
+    BadHeader {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A .npy array of a type gpusum does not sum.
+    #[error("the array holds {kind} ({descr}); gpusum sums integer arrays")]
+    UnsupportedDtype {
+        /// The header's type string.
+        descr: String,
+        /// What that type is, in words.
+        kind: &'static str,
+    },
+    /// The type asked for is not the header's.
+    #[error("--dtype {given} contradicts the .npy header, which says {header}")]
+    DtypeMismatch {
+        /// The type asked for.
+        given: Dtype,
+        /// The header's type.
+        header: Dtype,
+    },
+    /// A byte order was given for a .npy file, whose header has its own.
+    #[error("--big-endian applies to raw input; a .npy header gives its own byte order")]
+    OrderWithNpy,
+    /// Fewer bytes than the header (or the file's length, when reading began) promised.
+    #[error("truncated: expected {expected} bytes of data, but the input ends after {got}")]
+    Truncated {
+        /// Bytes of data promised.
+        expected: u64,
+        /// Bytes of data there were.
+        got: u64,
+    },
+    /// Raw data whose length is not a whole number of elements.
+    #[error(
+        "{bytes} bytes of raw data are not a whole number of {dtype} elements ({} bytes each)",
+        .dtype.size()
+    )]
+    PartialElement {
+        /// The element type.
+        dtype: Dtype,
+        /// Bytes of data there were.
+        bytes: u64,
+    },
+}
+
+impl InputProblem {
+    /// Whether the command line, not the input, must change: a type or byte order that is
+    /// missing or contradicts the header. The CLI exits 2 for these.
+    #[must_use]
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            InputProblem::NotNpy | InputProblem::DtypeMismatch { .. } | InputProblem::OrderWithNpy
+        )
+    }
 }
 
 impl Error {

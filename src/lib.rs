@@ -66,22 +66,26 @@
 #![deny(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod array;
 pub mod bench;
 pub mod control;
 pub mod cpu;
 pub mod engine;
 mod error;
 pub mod gpu;
+pub mod input;
 pub mod json;
 pub mod kernel;
+pub mod npy;
 pub mod parse;
 pub mod peak;
 pub mod range;
 pub mod selftest;
 
+pub use array::{ByteOrder, Dtype, ExactIntSum, IntSlice};
 pub use control::Control;
 pub use engine::{BackendChoice, Engine, EngineOptions, Place, SumOutcome};
-pub use error::Error;
+pub use error::{Error, InputProblem};
 pub use gpu::{DispatchShape, GpuContext, GpuOptions};
 pub use kernel::{KernelChoice, Reduction, ShaderVariant};
 pub use range::SumRange;

@@ -2,17 +2,22 @@
 //!
 //! A workload's twin cuts its input into the same kind of blocks a GPU dispatch takes, and rayon
 //! spreads each block's chunks (the CPU's "invocations") over its pool. One module per workload
-//! ([`range`](self) today); [`simd`](self) picks the instruction set for every hot loop.
+//! (`range`, `array`); [`simd`](self) picks the instruction set for every hot loop.
 
+pub(crate) mod array;
 mod range;
 pub(crate) mod simd;
 
 pub use simd::Isa;
 
+use std::io::Read;
+
 use rayon::prelude::*;
 
 use crate::Error;
+use crate::array::{ByteOrder, Dtype, ExactIntSum, IntSlice, unbias};
 use crate::control::Control;
+use crate::input::ArrayReader;
 use crate::range::{Block, SumRange};
 
 /// Elements one rayon task adds; the counterpart of a GPU workgroup's share.
@@ -83,6 +88,118 @@ fn sum_blocks(
         control.report(done, total_count);
     }
     Ok(total)
+}
+
+/// Bytes of an array between two checks of cancellation, deadline and progress; below 2^32
+/// elements of any type, as [`array::biased_sum`] needs.
+pub(crate) const ARRAY_BLOCK_BYTES: usize = 1 << 26;
+
+/// Bytes read from a stream at a time: the CPU path's whole buffer.
+pub(crate) const STREAM_CHUNK_BYTES: usize = 1 << 23;
+
+/// The exact sum of `data` on the rayon pool, with the best instruction set.
+///
+/// # Errors
+/// [`Error::Cancelled`] or [`Error::Timeout`], from `control`.
+pub fn sum_ints(data: IntSlice<'_>, control: &Control) -> Result<ExactIntSum, Error> {
+    sum_bytes(
+        Isa::best(),
+        true,
+        data.dtype(),
+        ByteOrder::NATIVE,
+        data.as_bytes(),
+        control,
+    )
+}
+
+/// The exact sum of `data` on the calling thread: the baseline for speedups.
+///
+/// # Errors
+/// As for [`sum_ints`].
+pub fn sum_ints_sequential(data: IntSlice<'_>, control: &Control) -> Result<ExactIntSum, Error> {
+    sum_bytes(
+        Isa::best(),
+        false,
+        data.dtype(),
+        ByteOrder::NATIVE,
+        data.as_bytes(),
+        control,
+    )
+}
+
+/// The exact sum of whole `dtype` elements in `bytes`, stored in `order`, on the pool
+/// (`parallel`) or this thread, built for `isa`.
+///
+/// # Errors
+/// As for [`sum_ints`].
+pub fn sum_bytes(
+    isa: Isa,
+    parallel: bool,
+    dtype: Dtype,
+    order: ByteOrder,
+    bytes: &[u8],
+    control: &Control,
+) -> Result<ExactIntSum, Error> {
+    let size = dtype.size() as u128;
+    let total = bytes.len() as u128 / size;
+    let mut done = 0u128;
+    let mut sum = ExactIntSum::new();
+    for block in bytes.chunks(ARRAY_BLOCK_BYTES) {
+        control.check()?;
+        let count = (block.len() / dtype.size()) as u64;
+        let biased = if parallel {
+            array::biased_sum_parallel(isa, dtype, order, block)
+        } else {
+            array::biased_sum(isa, dtype, order, block)
+        };
+        sum.merge(ExactIntSum::from_parts(
+            unbias(dtype, biased, count),
+            count,
+        )?)?;
+        done += count as u128;
+        control.report(done, total);
+    }
+    Ok(sum)
+}
+
+/// The exact sum of everything `reader` holds, read a chunk at a time into one buffer (memory
+/// stays bounded whatever the input's length), on the pool (`parallel`) or this thread.
+///
+/// # Errors
+/// The reader's errors (a read failure, truncated or malformed data), and those of
+/// [`sum_ints`].
+pub fn sum_reader<R: Read>(
+    reader: &mut ArrayReader<R>,
+    parallel: bool,
+    control: &Control,
+) -> Result<ExactIntSum, Error> {
+    let format = reader.format();
+    let size = reader.total_bytes().map_or(STREAM_CHUNK_BYTES, |total| {
+        total
+            .clamp(16, STREAM_CHUNK_BYTES as u64)
+            .next_multiple_of(16) as usize
+    });
+    let mut buffer = vec![0u8; size];
+    let mut sum = ExactIntSum::new();
+    let quiet = control.without_progress();
+    let isa = Isa::best();
+    loop {
+        control.check()?;
+        let filled = reader.fill(&mut buffer)?;
+        if filled == 0 {
+            return Ok(sum);
+        }
+        let chunk = &buffer[..filled];
+        sum.merge(sum_bytes(
+            isa,
+            parallel,
+            format.dtype,
+            format.order,
+            chunk,
+            &quiet,
+        )?)?;
+        control.report(sum.count() as u128, format.count.unwrap_or(0) as u128);
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,411 @@
+//! Integer arrays: their element types, byte orders, borrowed slices, and the exact, mergeable
+//! accumulator every array sum ends in.
+//!
+//! Every path (the GPU kernels, the CPU twin, the streams of the CLI) adds *biased* values: a
+//! signed element `v` of `bits` bits becomes `v + 2^(bits-1)`, so every limb is unsigned, and one
+//! subtraction per chunk removes the bias ([`unbias`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::Error;
+
+/// An integer element type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Dtype {
+    /// Signed 8-bit.
+    I8,
+    /// Signed 16-bit.
+    I16,
+    /// Signed 32-bit.
+    I32,
+    /// Signed 64-bit.
+    I64,
+    /// Unsigned 8-bit.
+    U8,
+    /// Unsigned 16-bit.
+    U16,
+    /// Unsigned 32-bit.
+    U32,
+    /// Unsigned 64-bit.
+    U64,
+}
+
+impl Dtype {
+    /// Every type, signed first, narrowest first.
+    pub const ALL: [Dtype; 8] = [
+        Dtype::I8,
+        Dtype::I16,
+        Dtype::I32,
+        Dtype::I64,
+        Dtype::U8,
+        Dtype::U16,
+        Dtype::U32,
+        Dtype::U64,
+    ];
+
+    /// Lower-case name, as the CLI and JSON spell it: "i64", "u8".
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Dtype::I8 => "i8",
+            Dtype::I16 => "i16",
+            Dtype::I32 => "i32",
+            Dtype::I64 => "i64",
+            Dtype::U8 => "u8",
+            Dtype::U16 => "u16",
+            Dtype::U32 => "u32",
+            Dtype::U64 => "u64",
+        }
+    }
+
+    /// Bytes per element.
+    #[must_use]
+    pub const fn size(self) -> usize {
+        match self {
+            Dtype::I8 | Dtype::U8 => 1,
+            Dtype::I16 | Dtype::U16 => 2,
+            Dtype::I32 | Dtype::U32 => 4,
+            Dtype::I64 | Dtype::U64 => 8,
+        }
+    }
+
+    /// Whether elements are signed (two's complement).
+    #[must_use]
+    pub const fn is_signed(self) -> bool {
+        matches!(self, Dtype::I8 | Dtype::I16 | Dtype::I32 | Dtype::I64)
+    }
+
+    /// What each element gains from the bias: 2^(bits-1) for signed types, 0 for unsigned.
+    #[must_use]
+    pub const fn bias(self) -> u64 {
+        if self.is_signed() {
+            1 << (8 * self.size() - 1)
+        } else {
+            0
+        }
+    }
+
+    /// The smallest and largest value, as i128.
+    #[must_use]
+    pub const fn bounds(self) -> (i128, i128) {
+        let bits = 8 * self.size() as u32;
+        if self.is_signed() {
+            (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+        } else {
+            (0, (1i128 << bits) - 1)
+        }
+    }
+}
+
+impl fmt::Display for Dtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dtype {
+    type Err = crate::kernel::UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|dtype| dtype.name().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| crate::kernel::UnknownName {
+                kind: "integer type",
+                name: text.to_owned(),
+                expected: Self::ALL.map(Dtype::name).to_vec(),
+            })
+    }
+}
+
+/// How an element's bytes are ordered in a file or stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ByteOrder {
+    /// Least significant byte first (every platform gpusum runs on, and .npy's `<`).
+    #[default]
+    Little,
+    /// Most significant byte first (.npy's `>`, network order).
+    Big,
+}
+
+impl ByteOrder {
+    /// The order of this machine's memory.
+    pub const NATIVE: ByteOrder = if cfg!(target_endian = "big") {
+        ByteOrder::Big
+    } else {
+        ByteOrder::Little
+    };
+}
+
+/// A borrowed slice of one integer type: what the library's array sums take.
+///
+/// ```
+/// use gpusum::IntSlice;
+/// let values = [i64::MAX, i64::MAX, -1];
+/// let slice = IntSlice::from(&values[..]);
+/// assert_eq!((slice.len(), slice.dtype().name()), (3, "i64"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IntSlice<'a> {
+    /// i8 elements.
+    I8(&'a [i8]),
+    /// i16 elements.
+    I16(&'a [i16]),
+    /// i32 elements.
+    I32(&'a [i32]),
+    /// i64 elements.
+    I64(&'a [i64]),
+    /// u8 elements.
+    U8(&'a [u8]),
+    /// u16 elements.
+    U16(&'a [u16]),
+    /// u32 elements.
+    U32(&'a [u32]),
+    /// u64 elements.
+    U64(&'a [u64]),
+}
+
+macro_rules! int_slices {
+    ($($variant:ident $ty:ty),*) => {
+        impl<'a> IntSlice<'a> {
+            /// The element type.
+            #[must_use]
+            pub fn dtype(&self) -> Dtype {
+                match self {
+                    $(IntSlice::$variant(_) => Dtype::$variant,)*
+                }
+            }
+
+            /// Number of elements.
+            #[must_use]
+            pub fn len(&self) -> usize {
+                match self {
+                    $(IntSlice::$variant(values) => values.len(),)*
+                }
+            }
+
+            /// The elements' bytes, in this machine's byte order.
+            #[must_use]
+            pub fn as_bytes(&self) -> &'a [u8] {
+                match self {
+                    $(IntSlice::$variant(values) => bytemuck::cast_slice(values),)*
+                }
+            }
+
+            /// The plainest exact sum: every element widened to i128 and added in order. The
+            /// oracle for tests, never a measured path.
+            #[must_use]
+            pub fn reference_sum(&self) -> i128 {
+                match self {
+                    $(IntSlice::$variant(values) => {
+                        values.iter().map(|&value| value as i128).sum()
+                    })*
+                }
+            }
+        }
+
+        $(impl<'a> From<&'a [$ty]> for IntSlice<'a> {
+            fn from(values: &'a [$ty]) -> Self {
+                IntSlice::$variant(values)
+            }
+        })*
+    };
+}
+
+int_slices!(I8 i8, I16 i16, I32 i32, I64 i64, U8 u8, U16 u16, U32 u32, U64 u64);
+
+impl IntSlice<'_> {
+    /// Whether the slice holds no element.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Most elements one [`ExactIntSum`] takes: fewer than 2^63 elements of magnitude below 2^64 sum
+/// to less than 2^127 in magnitude, so the i128 total cannot overflow.
+pub const MAX_ELEMENTS: u64 = (1 << 63) - 1;
+
+/// An exact running sum of integer elements, mergeable: sum chunks or streams anywhere and
+/// combine the parts in any order.
+///
+/// ```
+/// use gpusum::ExactIntSum;
+/// let mut left = ExactIntSum::new();
+/// left.add_values([u64::MAX, u64::MAX].map(i128::from))?;
+/// let mut right = ExactIntSum::new();
+/// right.add_values([-5i128])?;
+/// left.merge(right)?;
+/// assert_eq!((left.sum(), left.count()), (2 * u64::MAX as i128 - 5, 3));
+/// # Ok::<(), gpusum::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ExactIntSum {
+    sum: i128,
+    count: u64,
+}
+
+impl ExactIntSum {
+    /// The empty sum.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { sum: 0, count: 0 }
+    }
+
+    /// A part already summed elsewhere: `count` elements that add up to `sum`.
+    ///
+    /// # Errors
+    /// [`Error::TooManyElements`] when `count` passes [`MAX_ELEMENTS`].
+    pub fn from_parts(sum: i128, count: u64) -> Result<Self, Error> {
+        if count > MAX_ELEMENTS {
+            return Err(Error::TooManyElements);
+        }
+        Ok(Self { sum, count })
+    }
+
+    /// Adds values of magnitude below 2^64 (any integer element widened to i128).
+    ///
+    /// # Errors
+    /// [`Error::TooManyElements`] past [`MAX_ELEMENTS`] elements.
+    pub fn add_values(&mut self, values: impl IntoIterator<Item = i128>) -> Result<(), Error> {
+        for value in values {
+            debug_assert!(value.unsigned_abs() < 1 << 64);
+            self.merge(Self {
+                sum: value,
+                count: 1,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Adds another part's elements.
+    ///
+    /// # Errors
+    /// [`Error::TooManyElements`] when the two parts together pass [`MAX_ELEMENTS`]; `self` is
+    /// left as it was.
+    pub fn merge(&mut self, other: ExactIntSum) -> Result<(), Error> {
+        let count = self
+            .count
+            .checked_add(other.count)
+            .filter(|&count| count <= MAX_ELEMENTS)
+            .ok_or(Error::TooManyElements)?;
+        // Both parts hold fewer than 2^63 elements below 2^64 together: |sum| < 2^127.
+        self.sum += other.sum;
+        self.count = count;
+        Ok(())
+    }
+
+    /// The exact sum so far.
+    #[must_use]
+    pub const fn sum(&self) -> i128 {
+        self.sum
+    }
+
+    /// Elements added so far.
+    #[must_use]
+    pub const fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+/// An array sum and where its time went.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ArrayOutcome {
+    /// The exact sum and the number of elements.
+    pub total: ExactIntSum,
+    /// Time the GPU kernels (with their uploads) ran, by timestamps, where they were asked for
+    /// and available.
+    pub kernel_seconds: Option<f64>,
+    /// The CPU twin's sum of the same elements, when a check was asked for.
+    pub cpu_check: Option<ExactIntSum>,
+}
+
+impl ArrayOutcome {
+    pub(crate) fn new(total: ExactIntSum) -> Self {
+        Self {
+            total,
+            kernel_seconds: None,
+            cpu_check: None,
+        }
+    }
+}
+
+/// Puts big-endian elements of `dtype` into little-endian order, in place.
+pub(crate) fn swap_to_little_endian(dtype: Dtype, bytes: &mut [u8]) {
+    fn swap<T: bytemuck::Pod>(bytes: &mut [u8], swap: fn(T) -> T) {
+        match bytemuck::try_cast_slice_mut::<u8, T>(bytes) {
+            Ok(values) => values.iter_mut().for_each(|v| *v = swap(*v)),
+            Err(_) => bytes
+                .chunks_exact_mut(size_of::<T>())
+                .for_each(|chunk| chunk.reverse()),
+        }
+    }
+    match dtype.size() {
+        2 => swap::<u16>(bytes, u16::swap_bytes),
+        4 => swap::<u32>(bytes, u32::swap_bytes),
+        8 => swap::<u64>(bytes, u64::swap_bytes),
+        _ => {}
+    }
+}
+
+/// The true sum of `count` elements of `dtype` whose biased values sum to `biased`.
+pub(crate) fn unbias(dtype: Dtype, biased: u128, count: u64) -> i128 {
+    // biased < count * 2^64 < 2^127, and count * bias <= 2^63 * 2^63.
+    biased as i128 - count as i128 * dtype.bias() as i128
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sizes_and_bounds() {
+        for dtype in Dtype::ALL {
+            assert_eq!(dtype.name().parse::<Dtype>().unwrap(), dtype);
+            let (low, high) = dtype.bounds();
+            assert_eq!(high - low + 1, 1i128 << (8 * dtype.size()));
+            assert_eq!(dtype.bias() as i128, -low);
+        }
+        assert!("f32".parse::<Dtype>().is_err());
+    }
+
+    #[test]
+    fn unbias_removes_each_elements_bias() {
+        // i8: -128 and 127 are biased to 0 and 255.
+        assert_eq!(unbias(Dtype::I8, 255, 2), -1);
+        assert_eq!(unbias(Dtype::U64, 7, 3), 7);
+        let biased = 2 * ((i64::MIN as u64) ^ (1 << 63)) as u128;
+        assert_eq!(unbias(Dtype::I64, biased, 2), 2 * i64::MIN as i128);
+    }
+
+    #[test]
+    fn swapping_reverses_each_element() {
+        let mut bytes = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        swap_to_little_endian(Dtype::U16, &mut bytes);
+        assert_eq!(bytes, [2, 1, 4, 3, 6, 5, 8, 7]);
+        swap_to_little_endian(Dtype::I64, &mut bytes);
+        assert_eq!(bytes, [7, 8, 5, 6, 3, 4, 1, 2]);
+        swap_to_little_endian(Dtype::U8, &mut bytes);
+        assert_eq!(bytes, [7, 8, 5, 6, 3, 4, 1, 2]);
+        let mut odd = [0u8, 1, 2, 3, 4];
+        swap_to_little_endian(Dtype::U32, &mut odd[1..]);
+        assert_eq!(odd, [0, 4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn merging_past_the_element_bound_is_refused() {
+        let mut full = ExactIntSum::from_parts(5, MAX_ELEMENTS).unwrap();
+        let one = ExactIntSum::from_parts(1, 1).unwrap();
+        assert!(matches!(full.merge(one), Err(Error::TooManyElements)));
+        assert_eq!((full.sum(), full.count()), (5, MAX_ELEMENTS));
+        assert!(ExactIntSum::from_parts(0, 1 << 63).is_err());
+    }
+}

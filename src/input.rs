@@ -1,0 +1,421 @@
+//! Array inputs: a .npy file, raw binary data of a given type, or a stream of either, read in
+//! chunks of whole elements with bounded memory.
+//!
+//! Files are read, not memory-mapped: a mapped file that shrinks under gpusum would kill it with
+//! SIGBUS, and reading costs one copy that the upload or the CPU sum overlaps.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::Error;
+use crate::array::{ByteOrder, Dtype, MAX_ELEMENTS};
+use crate::error::InputProblem;
+use crate::npy::{self, HeaderError};
+
+/// How an input is laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InputFormat {
+    /// .npy when the input starts with numpy's magic bytes, raw otherwise.
+    #[default]
+    Auto,
+    /// A .npy file; anything else is an error.
+    Npy,
+    /// Raw elements, whatever the first bytes are.
+    Raw,
+}
+
+/// What the caller says about an input; a .npy header says the rest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InputHints {
+    /// How to tell .npy from raw.
+    pub format: InputFormat,
+    /// The element type: required for raw input, checked against a .npy header.
+    pub dtype: Option<Dtype>,
+    /// Raw data is big-endian (an error with .npy, whose header says its order).
+    pub big_endian: bool,
+}
+
+impl InputHints {
+    /// Hints for raw data of `dtype`, little-endian.
+    #[must_use]
+    pub fn raw(dtype: Dtype) -> Self {
+        Self {
+            format: InputFormat::Raw,
+            dtype: Some(dtype),
+            big_endian: false,
+        }
+    }
+
+    /// The same hints, with raw data big-endian (`true`) or little-endian.
+    #[must_use]
+    pub fn with_big_endian(self, big_endian: bool) -> Self {
+        Self { big_endian, ..self }
+    }
+
+    /// The same hints, with another way to tell .npy from raw.
+    #[must_use]
+    pub fn with_format(self, format: InputFormat) -> Self {
+        Self { format, ..self }
+    }
+
+    /// Hints that let the input say what it is (.npy), else take `dtype` for raw data.
+    #[must_use]
+    pub fn auto(dtype: Option<Dtype>) -> Self {
+        Self {
+            dtype,
+            ..Self::default()
+        }
+    }
+}
+
+/// What an input holds, once its header (if any) is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ArrayFormat {
+    /// The element type.
+    pub dtype: Dtype,
+    /// The elements' byte order.
+    pub order: ByteOrder,
+    /// Elements, when known before reading them (a .npy header, a file's length).
+    pub count: Option<u64>,
+    /// Whether a .npy header said so.
+    pub npy: bool,
+}
+
+/// An input being read in chunks of whole elements.
+pub struct ArrayReader<R> {
+    reader: R,
+    name: String,
+    format: ArrayFormat,
+    /// Bytes read before the format was known that belong to the data (raw input's first bytes).
+    pending: Vec<u8>,
+    /// Data bytes handed out so far.
+    read: u64,
+}
+
+impl ArrayReader<File> {
+    /// Opens the file at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Read`] when it cannot be opened or read; [`Error::Input`] when its content or the
+    /// hints do not make an array.
+    pub fn open(path: &Path, hints: InputHints) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|source| Error::Read {
+            input: name.clone(),
+            source,
+        })?;
+        let length = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        Self::new(file, name, hints, length)
+    }
+}
+
+impl<R: Read> ArrayReader<R> {
+    /// Reads from `reader`, named `name` in messages; `length`, when known, is the input's whole
+    /// length in bytes, which gives raw input its element count up front.
+    ///
+    /// # Errors
+    /// As for [`ArrayReader::open`].
+    pub fn new(
+        mut reader: R,
+        name: impl Into<String>,
+        hints: InputHints,
+        length: Option<u64>,
+    ) -> Result<Self, Error> {
+        let name = name.into();
+        let input_error = |problem| Error::Input {
+            input: name.clone(),
+            problem,
+        };
+        let mut start = Vec::with_capacity(npy::MAGIC.len());
+        if hints.format != InputFormat::Raw {
+            read_up_to(&mut reader, &mut start, npy::MAGIC.len()).map_err(|source| {
+                Error::Read {
+                    input: name.clone(),
+                    source,
+                }
+            })?;
+        }
+        let format = if start == npy::MAGIC {
+            if hints.big_endian {
+                return Err(input_error(InputProblem::OrderWithNpy));
+            }
+            let header = match npy::read_header_after_magic(&mut reader) {
+                Ok(header) => header,
+                Err(HeaderError::Problem(problem)) => return Err(input_error(problem)),
+                Err(HeaderError::Io(source)) => {
+                    return Err(Error::Read {
+                        input: name.clone(),
+                        source,
+                    });
+                }
+            };
+            if let Some(given) = hints.dtype.filter(|&given| given != header.dtype) {
+                return Err(input_error(InputProblem::DtypeMismatch {
+                    given,
+                    header: header.dtype,
+                }));
+            }
+            start.clear();
+            ArrayFormat {
+                dtype: header.dtype,
+                order: header.order,
+                count: Some(header.count),
+                npy: true,
+            }
+        } else {
+            let Some(dtype) = hints.dtype.filter(|_| hints.format != InputFormat::Npy) else {
+                return Err(input_error(InputProblem::NotNpy));
+            };
+            let count = match length {
+                Some(bytes) if bytes % dtype.size() as u64 != 0 => {
+                    return Err(input_error(InputProblem::PartialElement { dtype, bytes }));
+                }
+                Some(bytes) => Some(bytes / dtype.size() as u64),
+                None => None,
+            };
+            if count.is_some_and(|count| count > MAX_ELEMENTS) {
+                return Err(Error::TooManyElements);
+            }
+            ArrayFormat {
+                dtype,
+                order: if hints.big_endian {
+                    ByteOrder::Big
+                } else {
+                    ByteOrder::Little
+                },
+                count,
+                npy: false,
+            }
+        };
+        Ok(Self {
+            reader,
+            name,
+            format,
+            pending: start,
+            read: 0,
+        })
+    }
+
+    /// What the input holds.
+    pub fn format(&self) -> ArrayFormat {
+        self.format
+    }
+
+    /// The input's name in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bytes of data the input holds, when known up front.
+    pub fn total_bytes(&self) -> Option<u64> {
+        self.format
+            .count
+            .map(|count| count * self.format.dtype.size() as u64)
+    }
+
+    /// Data bytes handed out so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read
+    }
+
+    /// Fills `buffer` (whose length must be a multiple of 16) with the next data bytes and
+    /// returns how many it wrote: a whole number of elements, fewer than `buffer.len()` only at
+    /// the end, zero once the data is over.
+    ///
+    /// # Errors
+    /// [`InputProblem::Truncated`] when the input ends before its header's count,
+    /// [`InputProblem::PartialElement`] when raw data ends inside an element, [`Error::Read`]
+    /// when reading fails, and [`Error::TooManyElements`] past 2^63 - 1 elements.
+    pub fn fill(&mut self, buffer: &mut [u8]) -> Result<usize, Error> {
+        debug_assert!(buffer.len().is_multiple_of(16));
+        let want = match self.total_bytes() {
+            Some(total) => (total - self.read).min(buffer.len() as u64) as usize,
+            None => buffer.len(),
+        };
+        let mut filled = self.pending.len().min(want);
+        buffer[..filled].copy_from_slice(&self.pending[..filled]);
+        self.pending.drain(..filled);
+        while filled < want {
+            match self.reader.read(&mut buffer[filled..want]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(Error::Read {
+                        input: self.name.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        let read = self.read + filled as u64;
+        let ended = filled < want;
+        if let (true, Some(expected)) = (ended, self.total_bytes()) {
+            return Err(self.problem(InputProblem::Truncated {
+                expected,
+                got: read,
+            }));
+        }
+        let size = self.format.dtype.size() as u64;
+        if ended && !read.is_multiple_of(size) {
+            return Err(self.problem(InputProblem::PartialElement {
+                dtype: self.format.dtype,
+                bytes: read,
+            }));
+        }
+        if read / size > MAX_ELEMENTS {
+            return Err(Error::TooManyElements);
+        }
+        self.read = read;
+        Ok(filled)
+    }
+
+    fn problem(&self, problem: InputProblem) -> Error {
+        Error::Input {
+            input: self.name.clone(),
+            problem,
+        }
+    }
+}
+
+/// Reads until `into` holds `limit` bytes or the input ends.
+fn read_up_to(reader: &mut impl Read, into: &mut Vec<u8>, limit: usize) -> io::Result<()> {
+    let mut byte = [0u8; 8];
+    while into.len() < limit {
+        let want = limit - into.len();
+        match reader.read(&mut byte[..want]) {
+            Ok(0) => break,
+            Ok(n) => into.extend_from_slice(&byte[..n]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(dict: &str, data: &[u8]) -> Vec<u8> {
+        let mut bytes = npy::MAGIC.to_vec();
+        bytes.extend([1, 0]);
+        bytes.extend((dict.len() as u16).to_le_bytes());
+        bytes.extend(dict.as_bytes());
+        bytes.extend(data);
+        bytes
+    }
+
+    fn drain(reader: &mut ArrayReader<&[u8]>) -> Result<Vec<u8>, Error> {
+        let mut all = Vec::new();
+        let mut buffer = [0u8; 16];
+        loop {
+            let n = reader.fill(&mut buffer)?;
+            if n == 0 {
+                return Ok(all);
+            }
+            all.extend_from_slice(&buffer[..n]);
+        }
+    }
+
+    fn problem(result: Result<impl Sized, Error>) -> InputProblem {
+        match result {
+            Err(Error::Input { problem, .. }) => problem,
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("no error"),
+        }
+    }
+
+    #[test]
+    fn npy_is_recognised_and_read_to_its_count() {
+        let data: Vec<u8> = (0u8..40).collect();
+        let bytes = npy(
+            "{'descr': '<i4', 'fortran_order': False, 'shape': (9,)}",
+            &data,
+        );
+        let mut reader =
+            ArrayReader::new(&bytes[..], "x.npy", InputHints::default(), None).unwrap();
+        assert_eq!(reader.format().dtype, Dtype::I32);
+        assert_eq!(reader.total_bytes(), Some(36));
+        // Bytes past the count are not data, as numpy reads them.
+        assert_eq!(drain(&mut reader).unwrap(), &data[..36]);
+    }
+
+    #[test]
+    fn raw_input_keeps_the_bytes_it_peeked_at() {
+        let data: Vec<u8> = (0u8..20).collect();
+        let hints = InputHints::auto(Some(Dtype::U16));
+        let mut reader = ArrayReader::new(&data[..], "-", hints, None).unwrap();
+        assert_eq!(drain(&mut reader).unwrap(), data);
+        let short = [7u8, 0];
+        let mut reader = ArrayReader::new(&short[..], "-", hints, None).unwrap();
+        assert_eq!(drain(&mut reader).unwrap(), short);
+    }
+
+    #[test]
+    fn bad_inputs_say_what_is_wrong() {
+        let data = [1u8; 10];
+        assert!(matches!(
+            problem(ArrayReader::new(
+                &data[..],
+                "-",
+                InputHints::default(),
+                None
+            )),
+            InputProblem::NotNpy
+        ));
+        let mut reader =
+            ArrayReader::new(&data[..], "-", InputHints::raw(Dtype::I64), None).unwrap();
+        assert!(matches!(
+            problem(drain(&mut reader)),
+            InputProblem::PartialElement { bytes: 10, .. }
+        ));
+        assert!(matches!(
+            problem(ArrayReader::new(
+                &data[..],
+                "f",
+                InputHints::raw(Dtype::I32),
+                Some(10)
+            )),
+            InputProblem::PartialElement { .. }
+        ));
+        let truncated = npy(
+            "{'descr': '<i8', 'fortran_order': False, 'shape': (3,)}",
+            &[0; 20],
+        );
+        let mut reader =
+            ArrayReader::new(&truncated[..], "t.npy", InputHints::default(), None).unwrap();
+        assert!(matches!(
+            problem(drain(&mut reader)),
+            InputProblem::Truncated {
+                expected: 24,
+                got: 20
+            }
+        ));
+        let header = npy(
+            "{'descr': '<i8', 'fortran_order': False, 'shape': (1,)}",
+            &[0; 8],
+        );
+        let hints = InputHints::auto(Some(Dtype::I32));
+        assert!(matches!(
+            problem(ArrayReader::new(&header[..], "h.npy", hints, None)),
+            InputProblem::DtypeMismatch { .. }
+        ));
+        let hints = InputHints {
+            big_endian: true,
+            ..InputHints::default()
+        };
+        assert!(matches!(
+            problem(ArrayReader::new(&header[..], "h.npy", hints, None)),
+            InputProblem::OrderWithNpy
+        ));
+    }
+}
