@@ -32,6 +32,71 @@ pub enum Reduction {
     Subgroup,
 }
 
+/// Where the array kernels read their data from. Not a device feature: every adapter has both,
+/// and the adapter's kind picks the faster (see [`ArrayLayout::for_adapter`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ArrayLayout {
+    /// A storage buffer, read as `vec4<u32>`: the natural home of data on hardware, and the only
+    /// one for a caller's `wgpu::Buffer`.
+    Buffer,
+    /// An rgba32uint texture, one 16-byte unit per texel: software adapters fetch texels with
+    /// vector gathers and storage buffers one invocation at a time.
+    Texture,
+}
+
+impl ArrayLayout {
+    /// Both layouts, the buffer first.
+    pub const ALL: [ArrayLayout; 2] = [ArrayLayout::Buffer, ArrayLayout::Texture];
+
+    /// Lower-case name, as the CLI and JSON spell it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            ArrayLayout::Buffer => "buffer",
+            ArrayLayout::Texture => "texture",
+        }
+    }
+
+    /// One line for help texts.
+    #[must_use]
+    pub const fn summary(self) -> &'static str {
+        match self {
+            ArrayLayout::Buffer => "a storage buffer; the default on hardware",
+            ArrayLayout::Texture => {
+                "an rgba32uint texture; the default on software adapters, 6-8x faster there"
+            }
+        }
+    }
+
+    /// The faster layout on this kind of adapter, by measurement (docs/BENCHMARKS.md): the
+    /// texture on software adapters (lavapipe and llvmpipe read storage buffers one invocation
+    /// at a time, textures with vector gathers), the buffer elsewhere.
+    #[must_use]
+    pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
+        if info.device_type == wgpu::DeviceType::Cpu {
+            ArrayLayout::Texture
+        } else {
+            ArrayLayout::Buffer
+        }
+    }
+}
+
+impl fmt::Display for ArrayLayout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ArrayLayout {
+    type Err = UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, UnknownName> {
+        parse_name("array layout", &Self::ALL, Self::name, text)
+    }
+}
+
 /// One part of a kernel, as messages name it: "the native shader", "the subgroup reduction".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KernelPart {

@@ -4,13 +4,20 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use super::array::{ArrayKernels, PARAMS_BYTES, UNIT_BYTES};
 use super::device::{Device, lock, open_device};
 use super::range::RangeKernel;
+use super::readback::Batches;
+use super::ring::{DEFAULT_CHUNK_BYTES, Ring, max_chunk_bytes};
 use super::shape::DispatchShape;
 use crate::Error;
 use crate::control::Control;
-use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
+use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
 use crate::range::SumRange;
+
+mod arrays;
+
+pub use arrays::DeviceArray;
 
 /// How to build a [`GpuContext`]. The default takes the best kernel the device supports, the
 /// adapter's shape, and no timestamps.
@@ -35,6 +42,11 @@ pub struct GpuOptions {
     /// Measure each submission's kernel time with GPU timestamps (where the device has them).
     /// Off by default: writing and reading them back costs every call.
     pub kernel_timing: bool,
+    /// Where arrays live on the device; `None` takes [`ArrayLayout::for_adapter`].
+    pub array_layout: Option<ArrayLayout>,
+    /// Bytes per chunk of an array stream (a multiple of 16); `None` takes 32 MiB, or less where
+    /// the adapter's limits say so.
+    pub array_chunk_bytes: Option<u64>,
 }
 
 impl GpuOptions {
@@ -95,6 +107,24 @@ impl GpuOptions {
             ..self
         }
     }
+
+    /// Forces where arrays live on the device.
+    #[must_use]
+    pub fn with_array_layout(self, layout: ArrayLayout) -> Self {
+        Self {
+            array_layout: Some(layout),
+            ..self
+        }
+    }
+
+    /// Sets the bytes per chunk of an array stream.
+    #[must_use]
+    pub fn with_array_chunk_bytes(self, bytes: u64) -> Self {
+        Self {
+            array_chunk_bytes: Some(bytes),
+            ..self
+        }
+    }
 }
 
 /// A GPU sum and where its time went.
@@ -119,6 +149,14 @@ pub struct GpuContext {
     kernel: KernelChoice,
     shape: DispatchShape,
     range: RangeKernel,
+    arrays: ArrayKernels,
+    /// Batches for arrays already on the device.
+    window_batches: Batches,
+    /// The stream ring, built at the first stream.
+    ring: Mutex<Option<Ring>>,
+    array_layout: ArrayLayout,
+    array_chunk_bytes: u64,
+    timestamps: bool,
     turn: Turn,
 }
 
@@ -174,11 +212,36 @@ impl GpuContext {
         };
         shape.validate(&limits)?;
         let range = RangeKernel::new(&device, kernel, shape, options.kernel_timing)?;
+        let arrays = ArrayKernels::new(&device, kernel, shape)?;
+        let window_batches = Batches::new(&device, &shape, PARAMS_BYTES, options.kernel_timing)?;
+        let array_layout = options
+            .array_layout
+            .unwrap_or_else(|| ArrayLayout::for_adapter(device.info()));
+        let largest = max_chunk_bytes(array_layout, &limits, &arrays);
+        let array_chunk_bytes = match options.array_chunk_bytes {
+            None => DEFAULT_CHUNK_BYTES.min(largest),
+            Some(bytes) if bytes > 0 && bytes % UNIT_BYTES == 0 && bytes <= largest => bytes,
+            Some(bytes) => {
+                return Err(Error::InvalidShape {
+                    reason: format!(
+                        "an array chunk must be a multiple of 16 bytes from 16 to {largest} on \
+                         this adapter, not {bytes}"
+                    ),
+                });
+            }
+        };
+        let timestamps = range.has_timestamps();
         Ok(Self {
             device,
             kernel,
             shape,
             range,
+            arrays,
+            window_batches,
+            ring: Mutex::new(None),
+            array_layout,
+            array_chunk_bytes,
+            timestamps,
             turn: Turn::default(),
         })
     }
@@ -249,6 +312,8 @@ impl fmt::Debug for GpuContext {
             .field("kernel", &self.kernel)
             .field("shape", &self.shape)
             .field("timestamps", &self.has_timestamps())
+            .field("array_layout", &self.array_layout)
+            .field("array_chunk_bytes", &self.array_chunk_bytes)
             .finish_non_exhaustive()
     }
 }

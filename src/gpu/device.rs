@@ -153,6 +153,20 @@ impl Device {
         })
     }
 
+    /// Polls the device once without waiting, which delivers the callbacks of finished work.
+    ///
+    /// # Errors
+    /// A lost device, or a failed poll.
+    pub(crate) fn poll_once(&self) -> Result<(), Error> {
+        match self.device.poll(wgpu::PollType::Poll) {
+            Ok(_) => self.check_health(),
+            Err(error) => {
+                self.check_health()?;
+                Err(Error::Poll(error))
+            }
+        }
+    }
+
     /// Waits until `submission` (or all work, for `None`) is done, bounded by `control`'s
     /// deadline and looking at its cancel flag between slices of the wait.
     ///

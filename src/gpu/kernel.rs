@@ -3,7 +3,8 @@
 //! A kernel is the workgroup size, a reduction (which owns the entry point), the limb helpers, and
 //! the workload's parameters and arithmetic for the chosen [`ShaderVariant`](crate::ShaderVariant).
 
-use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
+use crate::array::Dtype;
+use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
 
 /// What a kernel sums.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -11,10 +12,16 @@ use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
 pub enum Workload {
     /// An inclusive i64 range whose elements each invocation generates.
     Range,
+    /// An array of integers of one type, read from a buffer or a texture.
+    Array(Dtype, ArrayLayout),
 }
 
+/// Texels in a row of an array texture: a power of two within every adapter's limits (GLES 3.1
+/// and WebGPU's downlevel defaults allow 2048).
+pub(crate) const TEXTURE_WIDTH: u32 = 2048;
+
 /// Every WGSL file gpusum embeds, by file name (a test checks that shaders/ holds no other).
-pub(crate) const SHADERS: [(&str, &str); 7] = [
+pub(crate) const SHADERS: [(&str, &str); 13] = [
     (
         "range_sum_emulated.wgsl",
         include_str!("../../shaders/range_sum_emulated.wgsl"),
@@ -37,6 +44,30 @@ pub(crate) const SHADERS: [(&str, &str); 7] = [
         include_str!("../../shaders/reduce_subgroup.wgsl"),
     ),
     ("peak_add.wgsl", include_str!("../../shaders/peak_add.wgsl")),
+    (
+        "array_params.wgsl",
+        include_str!("../../shaders/array_params.wgsl"),
+    ),
+    (
+        "array_load_buffer.wgsl",
+        include_str!("../../shaders/array_load_buffer.wgsl"),
+    ),
+    (
+        "array_load_texture.wgsl",
+        include_str!("../../shaders/array_load_texture.wgsl"),
+    ),
+    (
+        "array_sum_emulated.wgsl",
+        include_str!("../../shaders/array_sum_emulated.wgsl"),
+    ),
+    (
+        "array_sum_native.wgsl",
+        include_str!("../../shaders/array_sum_native.wgsl"),
+    ),
+    (
+        "peak_read.wgsl",
+        include_str!("../../shaders/peak_read.wgsl"),
+    ),
 ];
 
 pub(crate) fn shader(name: &str) -> &'static str {
@@ -84,21 +115,61 @@ pub fn kernel_wgsl(
         Reduction::Tree => "reduce_tree.wgsl",
         Reduction::Subgroup => "reduce_subgroup.wgsl",
     };
-    let (params, arithmetic) = match (workload, choice.variant) {
-        (Workload::Range, ShaderVariant::Emulated) => {
-            ("range_params.wgsl", "range_sum_emulated.wgsl")
-        }
-        (Workload::Range, ShaderVariant::Native) => ("range_params.wgsl", "range_sum_native.wgsl"),
-    };
     let enable = match (compiler, choice.reduction) {
         (WgslCompiler::Tint, Reduction::Subgroup) => "enable subgroups;\n",
         _ => "",
     };
-    let parts = [reduction, "limbs.wgsl", params, arithmetic].map(shader);
+    let (constants, files) = match workload {
+        Workload::Range => {
+            let arithmetic = match choice.variant {
+                ShaderVariant::Emulated => "range_sum_emulated.wgsl",
+                ShaderVariant::Native => "range_sum_native.wgsl",
+            };
+            (String::new(), vec!["range_params.wgsl", arithmetic])
+        }
+        Workload::Array(dtype, layout) => {
+            let arithmetic = match choice.variant {
+                ShaderVariant::Emulated => "array_sum_emulated.wgsl",
+                ShaderVariant::Native => "array_sum_native.wgsl",
+            };
+            let load = match layout {
+                ArrayLayout::Buffer => "array_load_buffer.wgsl",
+                ArrayLayout::Texture => "array_load_texture.wgsl",
+            };
+            (
+                array_constants(dtype),
+                vec!["array_params.wgsl", load, arithmetic],
+            )
+        }
+    };
+    let parts: Vec<&str> = [reduction, "limbs.wgsl"]
+        .into_iter()
+        .chain(files)
+        .map(shader)
+        .collect();
     format!(
-        "{enable}{}\n{}",
+        "{enable}{}\n{constants}{}",
         workgroup_size_line(workgroup_size),
         parts.join("\n")
+    )
+}
+
+/// The constants an array kernel takes from the host: the element size, the bits that bias
+/// each element (its sign bit, for signed types), and the texture's row length.
+fn array_constants(dtype: Dtype) -> String {
+    let flip = match (dtype.is_signed(), dtype.size()) {
+        (false, _) => [0u32; 4],
+        (true, 1) => [0x8080_8080; 4],
+        (true, 2) => [0x8000_8000; 4],
+        (true, 4) => [0x8000_0000; 4],
+        // 64-bit elements are (low, high) word pairs: only the high words hold a sign.
+        _ => [0, 0x8000_0000, 0, 0x8000_0000],
+    };
+    let flip = flip.map(|word| format!("{word:#x}u")).join(", ");
+    format!(
+        "const ELEMENT_BYTES: u32 = {}u;\nconst SIGN_FLIP: vec4<u32> = vec4<u32>({flip});\n\
+         const TEXTURE_WIDTH: u32 = {TEXTURE_WIDTH}u;\n",
+        dtype.size()
     )
 }
 
@@ -109,6 +180,22 @@ pub fn peak_wgsl(workgroup_size: u32) -> String {
         "{}\n{}",
         workgroup_size_line(workgroup_size),
         shader("peak_add.wgsl")
+    )
+}
+
+/// The WGSL of the device-read peak microkernel, reading `layout` with `workgroup_size`
+/// invocations per workgroup.
+#[must_use]
+pub fn peak_read_wgsl(layout: ArrayLayout, workgroup_size: u32) -> String {
+    let load = match layout {
+        ArrayLayout::Buffer => "array_load_buffer.wgsl",
+        ArrayLayout::Texture => "array_load_texture.wgsl",
+    };
+    format!(
+        "{}\nconst TEXTURE_WIDTH: u32 = {TEXTURE_WIDTH}u;\n{}\n{}",
+        workgroup_size_line(workgroup_size),
+        shader(load),
+        shader("peak_read.wgsl")
     )
 }
 

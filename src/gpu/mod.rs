@@ -6,20 +6,24 @@
 //! plumbing (`device.rs`), shapes (`shape.rs`) and readback (`readback.rs`) are shared.
 
 mod adapter;
+mod array;
 mod context;
 pub(crate) mod device;
 mod dx12;
 mod kernel;
 mod range;
 mod readback;
+mod ring;
 mod shape;
 
 pub(crate) use adapter::name_matches;
 pub use adapter::{
     AdapterReport, adapter_label, compute_adapters, find_adapter, instance, select_adapter,
 };
-pub use context::{GpuContext, GpuOptions, GpuOutcome};
+pub use array::MAX_UNITS_PER_INVOCATION;
+pub use context::{DeviceArray, GpuContext, GpuOptions, GpuOutcome};
 pub use device::{USEFUL_FEATURES, open_device};
 pub use dx12::Dx12ShaderCompiler;
-pub use kernel::{WgslCompiler, Workload, kernel_wgsl, peak_wgsl};
+pub use kernel::{WgslCompiler, Workload, kernel_wgsl, peak_read_wgsl, peak_wgsl};
+pub use ring::{DEFAULT_CHUNK_BYTES, RING_SLOTS};
 pub use shape::{DispatchShape, MAX_DISPATCH_ELEMENTS, MAX_PER_INVOCATION, MAX_WORKGROUP_SIZE};

@@ -29,6 +29,7 @@ struct Timestamps {
 }
 
 /// One dispatch of a batch: its parameters (the workload's uniform) and its workgroups.
+#[derive(Clone)]
 pub(crate) struct Dispatch {
     pub(crate) params: Vec<u8>,
     pub(crate) workgroups: u32,
@@ -131,8 +132,23 @@ impl Batches {
         bind_group: &wgpu::BindGroup,
         dispatches: &[Dispatch],
         control: &Control,
-        mut decode: impl FnMut(&[u8]) -> T,
+        decode: impl FnMut(&[u8]) -> T,
     ) -> Result<BatchOutcome<T>, Error> {
+        let pending = self.submit(device, pipeline, bind_group, dispatches, |_| {});
+        self.finish(device, pending, control, decode)
+    }
+
+    /// Records `before` (a copy of the data, say), then `dispatches` (at most one per slot), and
+    /// the copy of their partials into one submission, and starts mapping the partials. The
+    /// buffers are busy until [`Batches::finish`] takes the returned [`Pending`].
+    pub(crate) fn submit(
+        &self,
+        device: &Device,
+        pipeline: &wgpu::ComputePipeline,
+        bind_group: &wgpu::BindGroup,
+        dispatches: &[Dispatch],
+        before: impl FnOnce(&mut wgpu::CommandEncoder),
+    ) -> Pending {
         debug_assert!(!dispatches.is_empty() && dispatches.len() as u64 <= self.slots);
         let mut params = vec![0u8; (dispatches.len() as u64 * self.params_stride) as usize];
         for (slot, dispatch) in dispatches.iter().enumerate() {
@@ -145,61 +161,77 @@ impl Batches {
         // The readback holds the timestamps first, then the partials: a call maps only the bytes
         // it wrote, which mattered for small sums (the whole buffer is slots x 128 KiB on
         // hardware).
-        let partials_offset = TIMESTAMP_BYTES;
-        let mapped_bytes = partials_offset + partials_bytes;
+        let mapped_bytes = TIMESTAMP_BYTES + partials_bytes;
 
         // No error scopes here: pushing and popping them cost every call a few percent of a small
         // sum, and anything wgpu reports reaches the uncaptured-error handler, which the wait
-        // below checks.
-        let submission = {
-            device.queue().write_buffer(&self.params, 0, &params);
-            let mut encoder = device.wgpu().create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("gpusum"),
-                    timestamp_writes: self.timestamps.as_ref().map(|t| {
-                        wgpu::ComputePassTimestampWrites {
-                            query_set: &t.queries,
-                            beginning_of_pass_write_index: Some(0),
-                            end_of_pass_write_index: Some(1),
-                        }
-                    }),
-                });
-                pass.set_pipeline(pipeline);
-                for (slot, dispatch) in dispatches.iter().enumerate() {
-                    let offsets = [
-                        (slot as u64 * self.params_stride) as u32,
-                        (slot as u64 * self.partials_stride) as u32,
-                    ];
-                    pass.set_bind_group(0, bind_group, &offsets);
-                    pass.dispatch_workgroups(dispatch.workgroups, 1, 1);
-                }
+        // in `finish` checks.
+        device.queue().write_buffer(&self.params, 0, &params);
+        let mut encoder = device.wgpu().create_command_encoder(&Default::default());
+        before(&mut encoder);
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("gpusum"),
+                timestamp_writes: self.timestamps.as_ref().map(|t| {
+                    wgpu::ComputePassTimestampWrites {
+                        query_set: &t.queries,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
+                    }
+                }),
+            });
+            pass.set_pipeline(pipeline);
+            for (slot, dispatch) in dispatches.iter().enumerate() {
+                let offsets = [
+                    (slot as u64 * self.params_stride) as u32,
+                    (slot as u64 * self.partials_stride) as u32,
+                ];
+                pass.set_bind_group(0, bind_group, &offsets);
+                pass.dispatch_workgroups(dispatch.workgroups, 1, 1);
             }
-            encoder.copy_buffer_to_buffer(
-                &self.partials,
-                0,
-                &self.readback,
-                partials_offset,
-                partials_bytes,
-            );
-            if let Some(t) = &self.timestamps {
-                encoder.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
-                encoder.copy_buffer_to_buffer(&t.resolve, 0, &self.readback, 0, TIMESTAMP_BYTES);
-            }
-            device.queue().submit([encoder.finish()])
-        };
+        }
+        encoder.copy_buffer_to_buffer(
+            &self.partials,
+            0,
+            &self.readback,
+            TIMESTAMP_BYTES,
+            partials_bytes,
+        );
+        if let Some(t) = &self.timestamps {
+            encoder.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
+            encoder.copy_buffer_to_buffer(&t.resolve, 0, &self.readback, 0, TIMESTAMP_BYTES);
+        }
+        let submission = device.queue().submit([encoder.finish()]);
 
         let (sender, receiver) = futures_intrusive::channel::shared::oneshot_channel();
-        let slice = self.readback.slice(..mapped_bytes);
-        slice.map_async(wgpu::MapMode::Read, move |result| {
-            sender.send(result).ok();
-        });
-        if let Err(error) = device.wait(Some(submission), control) {
+        self.readback
+            .slice(..mapped_bytes)
+            .map_async(wgpu::MapMode::Read, move |result| {
+                sender.send(result).ok();
+            });
+        Pending {
+            submission,
+            receiver,
+            mapped_bytes,
+            workgroups: dispatches.iter().map(|d| d.workgroups).collect(),
+        }
+    }
+
+    /// Waits for a submission from [`Batches::submit`], bounded by `control`, and hands each
+    /// dispatch's partials to `decode`.
+    pub(crate) fn finish<T>(
+        &self,
+        device: &Device,
+        pending: Pending,
+        control: &Control,
+        mut decode: impl FnMut(&[u8]) -> T,
+    ) -> Result<BatchOutcome<T>, Error> {
+        if let Err(error) = device.wait(Some(pending.submission), control) {
             // Drop the pending map so the next call starts clean.
             self.readback.unmap();
             return Err(error);
         }
-        match pollster::block_on(receiver.receive()) {
+        match pollster::block_on(pending.receiver.receive()) {
             Some(Ok(())) => {}
             Some(Err(source)) => return Err(Error::Map(source)),
             None => {
@@ -209,13 +241,15 @@ impl Batches {
             }
         }
 
+        let slice = self.readback.slice(..pending.mapped_bytes);
         let outcome = slice.get_mapped_range().map(|view| {
-            let dispatches = dispatches
+            let dispatches = pending
+                .workgroups
                 .iter()
                 .enumerate()
-                .map(|(slot, dispatch)| {
-                    let start = (partials_offset + slot as u64 * self.partials_stride) as usize;
-                    let end = start + (dispatch.workgroups as u64 * PARTIAL_BYTES) as usize;
+                .map(|(slot, &workgroups)| {
+                    let start = (TIMESTAMP_BYTES + slot as u64 * self.partials_stride) as usize;
+                    let end = start + (workgroups as u64 * PARTIAL_BYTES) as usize;
                     decode(&view[start..end])
                 })
                 .collect();
@@ -236,6 +270,15 @@ impl Batches {
         self.readback.unmap();
         Ok(outcome?)
     }
+}
+
+/// A submission in flight: what [`Batches::finish`] needs to wait for it and read it.
+pub(crate) struct Pending {
+    submission: wgpu::SubmissionIndex,
+    receiver:
+        futures_intrusive::channel::shared::OneshotReceiver<Result<(), wgpu::BufferAsyncError>>,
+    mapped_bytes: u64,
+    workgroups: Vec<u32>,
 }
 
 /// Seconds between two timestamps; `None` for a zero or backwards pair, which some drivers

@@ -6,9 +6,10 @@ use std::path::Path;
 
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
-use super::{SHADERS, WgslCompiler, Workload, kernel_wgsl, peak_wgsl};
+use super::{SHADERS, WgslCompiler, Workload, kernel_wgsl, peak_read_wgsl, peak_wgsl};
+use crate::array::Dtype;
 use crate::gpu::MAX_WORKGROUP_SIZE;
-use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
+use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
 
 fn naga_wgsl(choice: KernelChoice, workgroup_size: u32) -> String {
     kernel_wgsl(Workload::Range, choice, workgroup_size, WgslCompiler::Naga)
@@ -55,16 +56,50 @@ fn workgroup_size(label: &str, module: &naga::Module) -> u32 {
     }
 }
 
-fn compositions() -> Vec<(String, String)> {
-    KernelChoice::all_supported(wgpu::Features::all())
+fn workloads() -> Vec<Workload> {
+    let arrays = Dtype::ALL
         .into_iter()
-        .map(|choice| (choice.to_string(), naga_wgsl(choice, MAX_WORKGROUP_SIZE)))
-        .collect()
+        .flat_map(|dtype| ArrayLayout::ALL.map(|layout| Workload::Array(dtype, layout)));
+    std::iter::once(Workload::Range).chain(arrays).collect()
+}
+
+fn compositions() -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    for workload in workloads() {
+        for choice in KernelChoice::all_supported(wgpu::Features::all()) {
+            let source = kernel_wgsl(workload, choice, MAX_WORKGROUP_SIZE, WgslCompiler::Naga);
+            all.push((format!("{workload:?} {choice}"), source));
+        }
+    }
+    all
+}
+
+#[test]
+fn every_array_kernel_validates_with_its_constants() {
+    assert_eq!(compositions().len(), 4 * (1 + 16));
+    for (label, source) in compositions() {
+        let module = parse(&label, &source);
+        validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
+    }
+    for layout in ArrayLayout::ALL {
+        for size in [256, 32, 1] {
+            let label = format!("{layout} workgroup {size}");
+            let choice = KernelChoice::PORTABLE;
+            let workload = Workload::Array(Dtype::I8, layout);
+            let module = parse(&label, &naga_source(workload, choice, size));
+            validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
+            let read = parse(&label, &peak_read_wgsl(layout, size));
+            validate(&read, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
+        }
+    }
+}
+
+fn naga_source(workload: Workload, choice: KernelChoice, size: u32) -> String {
+    kernel_wgsl(workload, choice, size, WgslCompiler::Naga)
 }
 
 #[test]
 fn every_kernel_validates_at_every_workgroup_size_the_host_asked_for() {
-    assert_eq!(compositions().len(), 4);
     for choice in KernelChoice::all_supported(wgpu::Features::all()) {
         for size in [256, 128, 64, 32, 2, 1] {
             let label = format!("{choice} / workgroup {size}");
@@ -119,6 +154,7 @@ fn every_shader_file_is_embedded_as_on_disk_and_used() {
         .unwrap();
         assert_eq!(source, on_disk, "{file} is not embedded as it is on disk");
         let used = peak_wgsl(MAX_WORKGROUP_SIZE).contains(source)
+            || peak_read_wgsl(ArrayLayout::Buffer, 64).contains(source)
             || kernels.iter().any(|k| k.contains(source));
         assert!(used, "{file} is in no kernel");
     }
@@ -137,6 +173,12 @@ fn optional_capabilities_are_needed_only_where_promised() {
         core,
     )
     .expect("the portable kernel needs no optional capability");
+    for layout in ArrayLayout::ALL {
+        let workload = Workload::Array(Dtype::I64, layout);
+        let portable = naga_source(workload, KernelChoice::PORTABLE, 256);
+        validate(&parse("array", &portable), core)
+            .expect("the portable array kernel needs no optional capability");
+    }
     assert!(
         validate(
             &parse(

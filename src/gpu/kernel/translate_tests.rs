@@ -9,7 +9,8 @@ use std::process::Command;
 use naga::valid::{Capabilities, ModuleInfo, ValidationFlags, Validator};
 
 use super::{WgslCompiler, Workload, kernel_wgsl};
-use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
+use crate::array::Dtype;
+use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
 
 const WORKGROUP_SIZES: [u32; 4] = [256, 128, 64, 32];
 
@@ -20,12 +21,30 @@ struct Kernel {
     info: ModuleInfo,
 }
 
+/// Every range kernel at every size; array kernels of the four element sizes in both layouts, at
+/// the largest and smallest size.
+fn compositions() -> Vec<(String, Workload, u32)> {
+    let mut all: Vec<(String, Workload, u32)> = WORKGROUP_SIZES
+        .into_iter()
+        .map(|size| (format!("range / workgroup {size}"), Workload::Range, size))
+        .collect();
+    for dtype in [Dtype::I8, Dtype::U16, Dtype::I32, Dtype::I64] {
+        for layout in ArrayLayout::ALL {
+            for size in [256, 32] {
+                let label = format!("{dtype} {layout} / workgroup {size}");
+                all.push((label, Workload::Array(dtype, layout), size));
+            }
+        }
+    }
+    all
+}
+
 fn kernels() -> Vec<Kernel> {
     let mut kernels = Vec::new();
     for choice in KernelChoice::all_supported(wgpu::Features::all()) {
-        for size in WORKGROUP_SIZES {
-            let label = format!("{choice} / workgroup {size}");
-            let source = kernel_wgsl(Workload::Range, choice, size, WgslCompiler::Naga);
+        for (what, workload, size) in compositions() {
+            let label = format!("{choice} / {what}");
+            let source = kernel_wgsl(workload, choice, size, WgslCompiler::Naga);
             let module = naga::front::wgsl::parse_str(&source)
                 .unwrap_or_else(|e| panic!("{label}: {}", e.emit_to_string(&source)));
             let info = Validator::new(ValidationFlags::all(), Capabilities::all())

@@ -1,0 +1,71 @@
+// The array kernels' per-dispatch uniform, and how an invocation walks its units.
+//
+// A unit is 16 bytes of data: 16 u8, 8 u16, 4 u32 or 2 u64 elements. The host prepends
+// `ELEMENT_BYTES` (1, 2, 4 or 8) and `SIGN_FLIP`, the bits that bias signed elements to unsigned
+// (each element's sign bit; zero for unsigned types), and a layout file provides `load_unit`.
+
+struct Params {
+    // The dispatch's units are [first_unit, first_unit + units) of the binding.
+    first_unit: u32,
+    units: u32,
+    // Units each invocation adds, at most 2^15 (see MAX_UNITS_PER_INVOCATION on the host).
+    per_invocation: u32,
+    // Only bytes [begin_byte, end_byte) of the binding are data; the rest of the edge units is
+    // masked to zero. Both are multiples of 4; end_byte - begin_byte < 2^31.
+    begin_byte: u32,
+    end_byte: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+
+// A unit's biased words, with bytes outside [begin_byte, end_byte) zeroed: a zero biased value
+// is no element at all, and the host removes the bias of the elements that are there.
+fn biased_unit(unit: u32) -> vec4<u32> {
+    let first_byte = 16u * unit;
+    if first_byte >= params.begin_byte && first_byte + 16u <= params.end_byte {
+        return load_unit(unit) ^ SIGN_FLIP;
+    }
+    var mask = vec4<u32>(0u);
+    for (var k = 0u; k < 4u; k += 1u) {
+        let byte = first_byte + 4u * k;
+        if byte >= params.begin_byte && byte < params.end_byte {
+            // 1 to 4 valid bytes, the low ones (little-endian).
+            let valid = min(params.end_byte - byte, 4u);
+            mask[k] = 0xffffffffu >> (32u - 8u * valid);
+        }
+    }
+    return (load_edge_unit(unit) ^ SIGN_FLIP) & mask;
+}
+
+// The units of a workgroup are consecutive, and its invocations take turns through them, so
+// neighbouring invocations read neighbouring units (coalesced on hardware). Returns (the
+// invocation's first unit, units between its turns, how many turns it has).
+fn invocation_units(index: u32) -> vec3<u32> {
+    let group = index / WORKGROUP_SIZE;
+    let lane = index % WORKGROUP_SIZE;
+    let per = params.per_invocation;
+    // A dispatch holds fewer than 2^31 units' worth of invocations (checked on the host), so
+    // neither product wraps.
+    let start = group * WORKGROUP_SIZE * per + lane;
+    if start >= params.units {
+        return vec3<u32>(0u);
+    }
+    let turns = min(per, (params.units - start + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE);
+    return vec3<u32>(params.first_unit + start, WORKGROUP_SIZE, turns);
+}
+
+// The sum of a unit of 1- or 2-byte elements, below 2^19.
+fn narrow_unit_sum(v: vec4<u32>) -> u32 {
+    if ELEMENT_BYTES == 2u {
+        // Each word's two halves: below 2^17; four of them below 2^19.
+        let halves = (v & vec4<u32>(0xffffu)) + (v >> vec4<u32>(16u));
+        return halves.x + halves.y + halves.z + halves.w;
+    }
+    // Bytes, in pairs, in 16-bit lanes: each lane ends below 4 * 2 * 255 = 2040.
+    let pairs = (v & vec4<u32>(0x00ff00ffu)) + ((v >> vec4<u32>(8u)) & vec4<u32>(0x00ff00ffu));
+    let lanes = pairs.x + pairs.y + pairs.z + pairs.w;
+    return (lanes & 0xffffu) + (lanes >> 16u);
+}

@@ -1,0 +1,228 @@
+//! Streaming an array to the GPU through a ring of slots, so that filling one slot's staging
+//! buffer on the host overlaps the device summing the slot before it.
+//!
+//! Each slot is a mappable staging buffer, the data it is copied into (a storage buffer or an
+//! array texture), and its own batches (parameters, partials, readback). A chunk is: wait for the
+//! slot's previous chunk and read its partials, copy the next bytes into its staging buffer,
+//! record the copy and the dispatches into one submission. Memory stays at the ring's size, for
+//! any length of input.
+
+use super::array::{
+    ArrayKernels, MAX_WINDOW_BYTES, OwnedData, PARAMS_BYTES, UNIT_BYTES, WindowSum,
+    decode_partials, texture_capacity,
+};
+use super::device::Device;
+use super::readback::{Batches, Pending};
+use super::shape::DispatchShape;
+use crate::Error;
+use crate::array::{Dtype, ExactIntSum, unbias};
+use crate::control::Control;
+use crate::kernel::ArrayLayout;
+
+/// Slots in the ring: one filling while one is summed.
+pub const RING_SLOTS: usize = 2;
+
+/// Bytes per slot unless the caller says otherwise: large enough that a submission's fixed cost
+/// is small against its copy and kernel, small enough for a modest ring (2 slots of staging
+/// and data: 128 MiB in all).
+pub const DEFAULT_CHUNK_BYTES: u64 = 32 << 20;
+
+/// A source of chunks: whole elements in little-endian order, at most `max` bytes a call, an
+/// empty chunk at the end.
+pub(crate) trait ChunkSource {
+    fn next_chunk(&mut self, max: usize) -> Result<&[u8], Error>;
+}
+
+/// The ring of one context, built at its first stream.
+pub(crate) struct Ring {
+    slots: Vec<Slot>,
+    chunk_bytes: u64,
+}
+
+struct Slot {
+    staging: wgpu::Buffer,
+    data: OwnedData,
+    batches: Batches,
+    bind_group: wgpu::BindGroup,
+    /// Set while the staging buffer is being mapped for the next chunk.
+    mapping: Option<MapReceiver>,
+    /// The chunk in flight, if any: its submission and element count.
+    in_flight: Option<(Pending, u64)>,
+}
+
+type MapReceiver = std::sync::mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>;
+
+/// The largest chunk `layout` allows on a device with `limits` and kernels of `shape`.
+pub(crate) fn max_chunk_bytes(
+    layout: ArrayLayout,
+    limits: &wgpu::Limits,
+    kernels: &ArrayKernels,
+) -> u64 {
+    let binding = match layout {
+        ArrayLayout::Buffer => limits.max_storage_buffer_binding_size,
+        ArrayLayout::Texture => texture_capacity(limits),
+    };
+    binding
+        .min(limits.max_buffer_size)
+        .min(MAX_WINDOW_BYTES)
+        .min(kernels.bytes_per_submission())
+        / UNIT_BYTES
+        * UNIT_BYTES
+}
+
+impl Ring {
+    /// A ring of chunks of `chunk_bytes` (a multiple of 16 that `max_chunk_bytes` allows).
+    pub(crate) fn new(
+        device: &Device,
+        kernels: &ArrayKernels,
+        shape: &DispatchShape,
+        layout: ArrayLayout,
+        chunk_bytes: u64,
+        timestamps: bool,
+    ) -> Result<Self, Error> {
+        debug_assert!(chunk_bytes.is_multiple_of(UNIT_BYTES) && chunk_bytes > 0);
+        use wgpu::BufferUsages as U;
+        let slots = device.scoped(|| {
+            (0..RING_SLOTS)
+                .map(|_| {
+                    let staging = device.wgpu().create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("array staging"),
+                        size: chunk_bytes,
+                        usage: U::MAP_WRITE | U::COPY_SRC,
+                        mapped_at_creation: true,
+                    });
+                    let data = OwnedData::new(device, layout, chunk_bytes);
+                    let batches = Batches::new(device, shape, PARAMS_BYTES, timestamps)?;
+                    let bind_group = kernels.bind_group(device, &batches, data.as_ref());
+                    Ok(Slot {
+                        staging,
+                        data,
+                        batches,
+                        bind_group,
+                        mapping: None,
+                        in_flight: None,
+                    })
+                })
+                .collect::<Result<Vec<Slot>, Error>>()
+        })??;
+        Ok(Self { slots, chunk_bytes })
+    }
+
+    pub(crate) fn layout(&self) -> ArrayLayout {
+        self.slots[0].data.as_ref().layout()
+    }
+
+    /// The exact sum of everything `source` gives, elements of `dtype`, with `tap` shown each
+    /// chunk before it is uploaded. On an error the ring is left mid-stream: drop it.
+    pub(crate) fn sum(
+        &mut self,
+        device: &Device,
+        kernels: &ArrayKernels,
+        dtype: Dtype,
+        source: &mut dyn ChunkSource,
+        control: &Control,
+        tap: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<(ExactIntSum, WindowSum), Error> {
+        let layout = self.layout();
+        let pipeline = kernels.pipeline(device, dtype, layout)?;
+        let mut total = ExactIntSum::new();
+        let mut window = WindowSum::default();
+        let mut next = 0;
+        loop {
+            control.check()?;
+            let slot = &mut self.slots[next];
+            if let Some((pending, count)) = slot.in_flight.take() {
+                let outcome = slot
+                    .batches
+                    .finish(device, pending, control, decode_partials)?;
+                let biased = outcome.dispatches.iter().sum::<u128>();
+                total.merge(ExactIntSum::from_parts(
+                    unbias(dtype, biased, count),
+                    count,
+                )?)?;
+                window.add(outcome);
+                control.report(total.count() as u128, 0);
+                slot.start_mapping();
+            }
+            let chunk = source.next_chunk(self.chunk_bytes as usize)?;
+            if chunk.is_empty() {
+                break;
+            }
+            tap(chunk)?;
+            slot.wait_mapped(device, control)?;
+            let bytes = chunk.len() as u64;
+            {
+                let mut view = slot.staging.slice(..).get_mapped_range_mut()?;
+                view.slice(..chunk.len()).copy_from_slice(chunk);
+            }
+            slot.staging.unmap();
+            let count = bytes / dtype.size() as u64;
+            let [submission] = &kernels.plan(0, bytes)[..] else {
+                unreachable!("a chunk is at most one submission")
+            };
+            let staging = &slot.staging;
+            let data = &slot.data;
+            let pending =
+                slot.batches
+                    .submit(device, &pipeline, &slot.bind_group, submission, |encoder| {
+                        data.upload(encoder, staging, bytes)
+                    });
+            slot.in_flight = Some((pending, count));
+            next = (next + 1) % self.slots.len();
+        }
+        // The other slot may still hold the chunk before the last.
+        for slot in &mut self.slots {
+            if let Some((pending, count)) = slot.in_flight.take() {
+                let outcome = slot
+                    .batches
+                    .finish(device, pending, control, decode_partials)?;
+                let biased = outcome.dispatches.iter().sum::<u128>();
+                total.merge(ExactIntSum::from_parts(
+                    unbias(dtype, biased, count),
+                    count,
+                )?)?;
+                window.add(outcome);
+                slot.start_mapping();
+            }
+        }
+        control.report(total.count() as u128, 0);
+        Ok((total, window))
+    }
+}
+
+impl Slot {
+    /// Starts mapping the staging buffer for writing; the device finished with it.
+    fn start_mapping(&mut self) {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        self.staging
+            .slice(..)
+            .map_async(wgpu::MapMode::Write, move |result| {
+                sender.send(result).ok();
+            });
+        self.mapping = Some(receiver);
+    }
+
+    /// Waits until the staging buffer is mapped (at once, unless this is its first chunk since
+    /// it was released).
+    fn wait_mapped(&mut self, device: &Device, control: &Control) -> Result<(), Error> {
+        let Some(receiver) = self.mapping.take() else {
+            return Ok(()); // Mapped at creation.
+        };
+        loop {
+            match receiver.try_recv() {
+                Ok(result) => return result.map_err(Error::Map),
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    return Err(Error::DeviceLost {
+                        reason: "the map callback was dropped".into(),
+                    });
+                }
+            }
+            control.check()?;
+            // Polling delivers the callback; the buffer's last use has already finished, so
+            // this does not wait on the chunk in flight in the other slot.
+            device.poll_once()?;
+            std::thread::yield_now();
+        }
+    }
+}
