@@ -5,29 +5,35 @@
 // (each element's sign bit; zero for unsigned types), and a layout file provides `load_unit`.
 
 struct Params {
-    // The dispatch's units are [first_unit, first_unit + units) of the binding.
+    // The dispatch walks units [first_unit, first_unit + units) of the binding, all of them
+    // whole units of data.
     first_unit: u32,
     units: u32,
-    // Units each invocation adds, at most 2^15 (see MAX_UNITS_PER_INVOCATION on the host).
+    // Units each invocation adds, at most 2^14 (MAX_UNITS_PER_INVOCATION on the host).
     per_invocation: u32,
-    // Only bytes [begin_byte, end_byte) of the binding are data; the rest of the edge units is
-    // masked to zero. Both are multiples of 4; end_byte - begin_byte < 2^31.
+    // Only bytes [begin_byte, end_byte) of the binding are data: multiples of 4, less than 2^31.
     begin_byte: u32,
     end_byte: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
+    // Up to two units that hold data only in part (the window's first and last), which the
+    // dispatch's first invocation adds, masked; NO_EDGE where there is none.
+    edge_a: u32,
+    edge_b: u32,
+    pad: u32,
 }
+
+const NO_EDGE: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<uniform> params: Params;
 
-// A unit's biased words, with bytes outside [begin_byte, end_byte) zeroed: a zero biased value
-// is no element at all, and the host removes the bias of the elements that are there.
+// A whole unit's biased words.
 fn biased_unit(unit: u32) -> vec4<u32> {
+    return load_unit(unit) ^ SIGN_FLIP;
+}
+
+// An edge unit's biased words, with bytes outside [begin_byte, end_byte) zeroed: a zero biased
+// value is no element at all, and the host removes the bias of the elements that are there.
+fn biased_edge_unit(unit: u32) -> vec4<u32> {
     let first_byte = 16u * unit;
-    if first_byte >= params.begin_byte && first_byte + 16u <= params.end_byte {
-        return load_unit(unit) ^ SIGN_FLIP;
-    }
     var mask = vec4<u32>(0u);
     for (var k = 0u; k < 4u; k += 1u) {
         let byte = first_byte + 4u * k;
@@ -42,19 +48,19 @@ fn biased_unit(unit: u32) -> vec4<u32> {
 
 // The units of a workgroup are consecutive, and its invocations take turns through them, so
 // neighbouring invocations read neighbouring units (coalesced on hardware). Returns (the
-// invocation's first unit, units between its turns, how many turns it has).
-fn invocation_units(index: u32) -> vec3<u32> {
+// invocation's first unit, how many turns it has); its turns are WORKGROUP_SIZE units apart.
+fn invocation_units(index: u32) -> vec2<u32> {
     let group = index / WORKGROUP_SIZE;
     let lane = index % WORKGROUP_SIZE;
     let per = params.per_invocation;
-    // A dispatch holds fewer than 2^31 units' worth of invocations (checked on the host), so
-    // neither product wraps.
+    // A dispatch's invocations cover fewer than 2^31 units (checked on the host), so neither
+    // product wraps.
     let start = group * WORKGROUP_SIZE * per + lane;
     if start >= params.units {
-        return vec3<u32>(0u);
+        return vec2<u32>(0u);
     }
     let turns = min(per, (params.units - start + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE);
-    return vec3<u32>(params.first_unit + start, WORKGROUP_SIZE, turns);
+    return vec2<u32>(params.first_unit + start, turns);
 }
 
 // The sum of a unit of 1- or 2-byte elements, below 2^19.

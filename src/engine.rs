@@ -2,14 +2,17 @@
 //! [`BackendChoice::Auto`]; and what happens to a device that timed out.
 
 use std::fmt;
+use std::io::Read;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::array::{ArrayOutcome, ExactIntSum, IntSlice};
 use crate::control::Control;
 use crate::gpu::{self, GpuContext, GpuOptions};
+use crate::input::ArrayReader;
 use crate::range::SumRange;
 use crate::{Error, cpu};
 
@@ -158,6 +161,8 @@ pub struct SumOutcome {
 pub struct Engine {
     gpu: Option<Box<GpuContext>>,
     cpu: Place,
+    /// Bytes the CPU path reads from a stream at a time.
+    cpu_chunk_bytes: usize,
     choice: BackendChoice,
     fallback: OnceLock<Error>,
     abandoned: AtomicBool,
@@ -178,6 +183,15 @@ impl Engine {
         if let (true, Some(shape)) = (options.backend.may_use_gpu(), options.gpu.shape) {
             shape.check_kernel_bounds()?;
         }
+        if let Some(bytes) = options.gpu.array_chunk_bytes
+            && (bytes == 0 || !bytes.is_multiple_of(16))
+        {
+            return Err(Error::InvalidShape {
+                reason: format!(
+                    "an array chunk must be a positive multiple of 16 bytes, not {bytes}"
+                ),
+            });
+        }
         let (gpu, fallback) = match options.backend {
             BackendChoice::Cpu | BackendChoice::Seq => (None, None),
             BackendChoice::Gpu => (Some(open_gpu(options)?), None),
@@ -194,6 +208,10 @@ impl Engine {
             } else {
                 Place::Cpu
             },
+            cpu_chunk_bytes: options
+                .gpu
+                .array_chunk_bytes
+                .map_or(cpu::STREAM_CHUNK_BYTES, |bytes| bytes as usize),
             choice: options.backend,
             fallback: OnceLock::new(),
             abandoned: AtomicBool::new(false),
@@ -209,6 +227,7 @@ impl Engine {
     /// device's failures rather than falling back.
     pub fn from_context(context: GpuContext) -> Engine {
         Self {
+            cpu_chunk_bytes: context.array_chunk_bytes() as usize,
             gpu: Some(Box::new(context)),
             cpu: Place::Cpu,
             choice: BackendChoice::Gpu,
@@ -240,16 +259,7 @@ impl Engine {
                         kernel_seconds: outcome.kernel_seconds,
                     });
                 }
-                Err(error) if self.choice == BackendChoice::Auto && error.is_gpu_failure() => {
-                    let _ = self.fallback.set(error);
-                }
-                Err(error) => {
-                    if matches!(error, Error::Timeout) {
-                        // Work may still be queued on a stuck device.
-                        self.abandoned.store(true, Ordering::Relaxed);
-                    }
-                    return Err(error);
-                }
+                Err(error) => self.gpu_failed(error, true)?,
             }
         }
         let sum = match self.cpu {
@@ -260,6 +270,89 @@ impl Engine {
             sum,
             kernel_seconds: None,
         })
+    }
+
+    /// The exact sum of `data`, with its element count.
+    ///
+    /// # Errors
+    /// As for [`Engine::sum`].
+    pub fn sum_ints(&self, data: IntSlice<'_>, control: &Control) -> Result<ArrayOutcome, Error> {
+        if let Some(context) = self.active_gpu() {
+            match context.sum_ints(data, control) {
+                Ok(outcome) => return Ok(outcome),
+                Err(error) => self.gpu_failed(error, true)?,
+            }
+        }
+        let sum = match self.cpu {
+            Place::Seq => cpu::sum_ints_sequential(data, control)?,
+            _ => cpu::sum_ints(data, control)?,
+        };
+        Ok(ArrayOutcome::new(sum))
+    }
+
+    /// The exact sum of everything `reader` holds, read once in chunks with bounded memory. With
+    /// `check`, the CPU twin sums every chunk too (on the GPU as it is uploaded; on the CPU by
+    /// the other of its two paths), in [`ArrayOutcome::cpu_check`].
+    ///
+    /// Under [`BackendChoice::Auto`] a GPU that fails before reading begins moves the engine to
+    /// the CPU, as for [`Engine::sum`]; once data has been read, a stream cannot be read again,
+    /// and the failure is returned.
+    ///
+    /// # Errors
+    /// The reader's errors (a failed read, truncated or malformed data), and those of
+    /// [`Engine::sum`].
+    pub fn sum_reader<R: Read>(
+        &self,
+        reader: &mut ArrayReader<R>,
+        check: bool,
+        control: &Control,
+    ) -> Result<ArrayOutcome, Error> {
+        if let Some(context) = self.active_gpu() {
+            let format = reader.format();
+            let mut checked = ExactIntSum::new();
+            let quiet = control.without_progress();
+            let mut tap = |chunk: &[u8]| -> Result<(), Error> {
+                if check {
+                    let isa = cpu::Isa::best();
+                    let order = crate::array::ByteOrder::Little;
+                    let sum = cpu::sum_bytes(isa, true, format.dtype, order, chunk, &quiet)?;
+                    checked.merge(sum)?;
+                }
+                Ok(())
+            };
+            match context.sum_reader_tapped(reader, control, &mut tap) {
+                Ok(outcome) => {
+                    return Ok(ArrayOutcome {
+                        cpu_check: check.then_some(checked),
+                        ..outcome
+                    });
+                }
+                // A stream read in part cannot be summed again on the CPU.
+                Err(error) => self.gpu_failed(error, reader.bytes_read() == 0)?,
+            }
+        }
+        let parallel = self.cpu != Place::Seq;
+        let chunk = self.cpu_chunk_bytes;
+        let (sum, checked) = cpu::sum_reader_checked(reader, parallel, check, chunk, control)?;
+        Ok(ArrayOutcome {
+            cpu_check: checked,
+            ..ArrayOutcome::new(sum)
+        })
+    }
+
+    /// Takes a GPU failure: under `Auto`, where the sum can start again (`restartable`), moves to
+    /// the CPU for good (`Ok`, so the caller sums there); otherwise returns it, and after a
+    /// timeout stops waiting for that device again.
+    fn gpu_failed(&self, error: Error, restartable: bool) -> Result<(), Error> {
+        if self.choice == BackendChoice::Auto && restartable && error.is_gpu_failure() {
+            let _ = self.fallback.set(error);
+            return Ok(());
+        }
+        if matches!(error, Error::Timeout) {
+            // Work may still be queued on a stuck device.
+            self.abandoned.store(true, Ordering::Relaxed);
+        }
+        Err(error)
     }
 
     /// Where sums run now.

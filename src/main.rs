@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Some(Command::Adapters { json }) => cli::adapters::run(json),
         Some(Command::Selftest(args)) => cli::selftest::run(&args, talk),
         Some(Command::Bench(args)) => cli::bench::run(&args, talk),
+        Some(Command::File(args)) => cli::file::run(&args, talk),
         Some(Command::Completions { shell }) => cli::completions(shell),
         Some(Command::Man) => cli::man(),
         None => cli::sum::run(&parsed.sum, talk),

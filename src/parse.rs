@@ -19,6 +19,9 @@ pub enum ParseError {
     /// A length of zero or past i64.
     #[error("length {0:?} must be 1 to 2^63 - 1")]
     LengthOutOfRange(String),
+    /// Not written as a number of bytes.
+    #[error("{0:?} is not a number of bytes (write 65536, 2^16, 64KiB or 32MiB)")]
+    NotBytes(String),
     /// Not a number of seconds in the range gpusum takes.
     #[error(
         "{0:?} is not a number of seconds from {min} to {max:e}",
@@ -88,6 +91,41 @@ pub fn length(text: &str) -> Result<u64, ParseError> {
     }
 }
 
+/// A number of bytes: a [`length`], or a whole number followed by `KiB`, `MiB` or `GiB`
+/// (powers of 1024; `K`, `M` and `G` alone mean the same), from 1 to 2^63 - 1.
+///
+/// ```
+/// assert_eq!(gpusum::parse::bytes("32MiB"), Ok(32 << 20));
+/// assert_eq!(gpusum::parse::bytes("2^16"), Ok(65536));
+/// ```
+///
+/// # Errors
+/// [`ParseError::NotBytes`] or [`ParseError::LengthOutOfRange`].
+pub fn bytes(text: &str) -> Result<u64, ParseError> {
+    let trimmed = text.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let units = [
+        ("kib", 10),
+        ("mib", 20),
+        ("gib", 30),
+        ("k", 10),
+        ("m", 20),
+        ("g", 30),
+    ];
+    let (number, shift) = units
+        .iter()
+        .find_map(|&(unit, shift)| lower.strip_suffix(unit).map(|n| (n.trim_end(), shift)))
+        .unwrap_or((lower.as_str(), 0));
+    let value = length(number).map_err(|error| match error {
+        ParseError::NotALength(_) => ParseError::NotBytes(text.to_owned()),
+        _ => ParseError::LengthOutOfRange(text.to_owned()),
+    })?;
+    value
+        .checked_mul(1 << shift)
+        .filter(|&bytes| bytes <= i64::MAX as u64)
+        .ok_or_else(|| ParseError::LengthOutOfRange(text.to_owned()))
+}
+
 /// The shortest duration [`seconds`] takes: a millisecond. Anything shorter is over before the
 /// first check, like zero.
 pub const MIN_SECONDS: f64 = 0.001;
@@ -116,6 +154,21 @@ pub fn seconds(text: &str) -> Result<Duration, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_take_binary_units() {
+        assert_eq!(bytes("48"), Ok(48));
+        assert_eq!(bytes("64KiB"), Ok(65536));
+        assert_eq!(bytes("1 gib"), Ok(1 << 30));
+        assert_eq!(bytes("4M"), Ok(4 << 20));
+        assert!(matches!(bytes("MiB"), Err(ParseError::NotBytes(_))));
+        assert!(matches!(bytes("1.5MiB"), Err(ParseError::NotBytes(_))));
+        assert!(matches!(bytes("0"), Err(ParseError::LengthOutOfRange(_))));
+        assert!(matches!(
+            bytes("9999999999GiB"),
+            Err(ParseError::LengthOutOfRange(_))
+        ));
+    }
 
     #[test]
     fn bounds_accept_signs_and_separators() {

@@ -24,6 +24,9 @@ fuzz_target!(|data: &[u8]| {
             assert!((1..=i64::MAX as u64).contains(&length));
         }
     }
+    if let Ok(bytes) = parse::bytes(text) {
+        assert!((1..=i64::MAX as u64).contains(&bytes));
+    }
     if let Ok(duration) = parse::seconds(text) {
         let seconds = duration.as_secs_f64();
         assert!(seconds >= MIN_SECONDS * 0.999 && seconds <= MAX_SECONDS * 1.001);

@@ -7,7 +7,9 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use gpusum::bench::BackendSelector;
-use gpusum::{BackendChoice, Reduction, ShaderVariant, parse};
+use gpusum::input::InputFormat;
+use gpusum::kernel::ArrayLayout;
+use gpusum::{BackendChoice, Dtype, Reduction, ShaderVariant, parse};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -82,6 +84,13 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `gpusum man > gpusum.1`.
     Man,
+    /// Sum every element of an integer array, exactly: a .npy file, raw binary data, or `-` for
+    /// standard input.
+    ///
+    /// A .npy file may have any shape, byte order and C or Fortran order; its header gives the
+    /// type. Raw data needs --dtype (little-endian unless --big-endian). Input is read in chunks,
+    /// so files larger than memory and endless pipes work. Prints the sum as a decimal integer.
+    File(FileArgs),
     /// Measure every backend side by side: seq, cpu, and each GPU adapter and shader variant.
     ///
     /// Sums 1..=N for a sweep of lengths N (powers of two from 2^10 until a time budget per backend
@@ -148,6 +157,50 @@ pub struct BenchArgs {
     /// Also draw throughput against length (log-log, SVG) to this file.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct FileArgs {
+    /// The array: a .npy file, a raw binary file (with --dtype), or - for standard input.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// The element type of raw data; with a .npy file, it must be the header's.
+    #[arg(long, value_parser = dtype_parser())]
+    pub dtype: Option<Dtype>,
+
+    /// Raw data is big-endian (most significant byte first).
+    #[arg(long)]
+    pub big_endian: bool,
+
+    /// How to read PATH: auto takes it as .npy when it starts with numpy's magic bytes.
+    #[arg(long, default_value = "auto", value_parser = format_parser())]
+    pub format: InputFormat,
+
+    #[command(flatten)]
+    pub device: DeviceArgs,
+
+    /// Where the array lives on the GPU [default: texture on software adapters, else buffer].
+    #[arg(long, value_parser = layout_parser())]
+    pub layout: Option<ArrayLayout>,
+
+    /// Bytes read at a time, e.g. 64KiB or 32MiB (a multiple of 16); a GPU's upload ring holds
+    /// two chunks of staging and two on the device [default: 32MiB on a GPU, 8MiB on the CPU].
+    #[arg(long, value_name = "BYTES", value_parser = parse_chunk_bytes)]
+    pub chunk_bytes: Option<u64>,
+
+    /// Also sum every chunk with the CPU twin; exit 1 on a mismatch.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Print one JSON object instead of the bare sum.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up after this many seconds with exit code 1 [default: 10 s plus 1 s per 5e7
+    /// elements; none for standard input of unknown length].
+    #[arg(long, value_name = "SECONDS", value_parser = parse::seconds)]
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Args, Debug)]
@@ -260,6 +313,53 @@ fn reduction_parser() -> impl TypedValueParser<Value = Reduction> {
             .map(|reduction| PossibleValue::new(reduction.name()).help(reduction.summary())),
     )
     .try_map(|name| name.parse::<Reduction>())
+}
+
+fn dtype_parser() -> impl TypedValueParser<Value = Dtype> {
+    PossibleValuesParser::new(Dtype::ALL.map(|dtype| PossibleValue::new(dtype.name())))
+        .try_map(|name| name.parse::<Dtype>())
+}
+
+fn layout_parser() -> impl TypedValueParser<Value = ArrayLayout> {
+    PossibleValuesParser::new(
+        ArrayLayout::ALL.map(|layout| PossibleValue::new(layout.name()).help(layout.summary())),
+    )
+    .try_map(|name| name.parse::<ArrayLayout>())
+}
+
+fn format_parser() -> impl TypedValueParser<Value = InputFormat> {
+    const FORMATS: [(&str, InputFormat, &str); 3] = [
+        (
+            "auto",
+            InputFormat::Auto,
+            ".npy if the input starts with numpy's magic bytes, else raw",
+        ),
+        (
+            "npy",
+            InputFormat::Npy,
+            "a .npy file; anything else is an error",
+        ),
+        (
+            "raw",
+            InputFormat::Raw,
+            "raw elements of --dtype, whatever the first bytes are",
+        ),
+    ];
+    PossibleValuesParser::new(FORMATS.map(|(name, _, help)| PossibleValue::new(name).help(help)))
+        .map(|name| {
+            FORMATS
+                .iter()
+                .find(|(candidate, _, _)| *candidate == name)
+                .map_or(InputFormat::Auto, |(_, format, _)| *format)
+        })
+}
+
+fn parse_chunk_bytes(text: &str) -> Result<u64, String> {
+    match parse::bytes(text) {
+        Ok(bytes) if bytes.is_multiple_of(16) => Ok(bytes),
+        Ok(bytes) => Err(format!("{bytes} bytes is not a multiple of 16")),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 fn parse_workgroup_size(text: &str) -> Result<u32, String> {

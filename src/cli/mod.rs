@@ -7,6 +7,7 @@ pub mod bench;
 mod bench_compare;
 mod bench_export;
 mod bench_table;
+pub mod file;
 mod json;
 mod junit;
 pub mod out;

@@ -53,9 +53,14 @@ impl Progress {
             bar.set_style(style);
             bar
         });
-        bar.set_position((done * Self::STEPS as u128 / total.max(1)) as u64);
         let rate = done as f64 / self.started.elapsed().as_secs_f64();
-        let eta = (total - done) as f64 / rate.max(1.0);
+        if total == 0 {
+            // A stream of unknown length: how far, and how fast.
+            bar.set_message(format!("{done} elements, {rate:.2e} elements/s"));
+            return;
+        }
+        bar.set_position((done * Self::STEPS as u128 / total) as u64);
+        let eta = total.saturating_sub(done) as f64 / rate.max(1.0);
         bar.set_message(eta_message(
             rate,
             eta,

@@ -36,7 +36,7 @@ struct SumJson {
 
 pub fn run(args: &SumArgs, talk: Talk) -> Outcome {
     let range = lower_range(args)?;
-    let engine = Engine::open(&engine_options(&args.device)?)?;
+    let engine = Engine::open(&engine_options(&args.device, None)?)?;
     if let (Some(reason), false) = (engine.fallback(), talk.quiet) {
         say!("gpusum: no usable GPU, so summing on the CPU: {reason}");
     }
@@ -128,7 +128,10 @@ fn lower_range(args: &SumArgs) -> Result<SumRange, Failure> {
 
 /// The engine the device options ask for. GPU options with a CPU backend, and an empty adapter
 /// name, are usage errors rather than options silently ignored.
-pub fn engine_options(device: &DeviceArgs) -> Result<EngineOptions, Failure> {
+pub fn engine_options(
+    device: &DeviceArgs,
+    subcommand: Option<&str>,
+) -> Result<EngineOptions, Failure> {
     let gpu_only = [
         ("--adapter", device.adapter.is_some()),
         ("--shader", device.shader.is_some()),
@@ -138,7 +141,8 @@ pub fn engine_options(device: &DeviceArgs) -> Result<EngineOptions, Failure> {
         device.backend.may_use_gpu(),
         gpu_only.iter().find(|(_, given)| *given),
     ) {
-        return Err(Failure::Usage(usage_error(
+        return Err(Failure::Usage(subcommand_usage_error(
+            subcommand.unwrap_or_default(),
             ErrorKind::ArgumentConflict,
             format!(
                 "{option} chooses how a GPU sums, but --backend {} sums on the CPU; drop one of them",
@@ -146,7 +150,7 @@ pub fn engine_options(device: &DeviceArgs) -> Result<EngineOptions, Failure> {
             ),
         )));
     }
-    check_adapter_text(None, device.adapter.as_deref())?;
+    check_adapter_text(subcommand, device.adapter.as_deref())?;
     let mut gpu = GpuOptions::new();
     if let Some(variant) = device.shader {
         gpu = gpu.with_variant(variant);
@@ -173,7 +177,7 @@ pub fn check_adapter_text(subcommand: Option<&str>, adapter: Option<&str>) -> Re
     }
 }
 
-fn describe(engine: &Engine) {
+pub fn describe(engine: &Engine) {
     match engine.gpu() {
         Some(context) => {
             let shape = context.shape();

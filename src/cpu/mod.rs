@@ -94,8 +94,9 @@ fn sum_blocks(
 /// elements of any type, as [`array::biased_sum`] needs.
 pub(crate) const ARRAY_BLOCK_BYTES: usize = 1 << 26;
 
-/// Bytes read from a stream at a time: the CPU path's whole buffer.
-pub(crate) const STREAM_CHUNK_BYTES: usize = 1 << 23;
+/// Bytes read from a stream at a time unless the caller says otherwise: the CPU path's whole
+/// buffer.
+pub const STREAM_CHUNK_BYTES: usize = 1 << 23;
 
 /// The exact sum of `data` on the rayon pool, with the best instruction set.
 ///
@@ -173,31 +174,39 @@ pub fn sum_reader<R: Read>(
     parallel: bool,
     control: &Control,
 ) -> Result<ExactIntSum, Error> {
+    sum_reader_checked(reader, parallel, false, STREAM_CHUNK_BYTES, control).map(|(sum, _)| sum)
+}
+
+/// [`sum_reader`] in chunks of `chunk_bytes` (a multiple of 16), and with `check` a second sum
+/// of every chunk by the other path (one thread against the pool), for `--verify` on the CPU.
+pub(crate) fn sum_reader_checked<R: Read>(
+    reader: &mut ArrayReader<R>,
+    parallel: bool,
+    check: bool,
+    chunk_bytes: usize,
+    control: &Control,
+) -> Result<(ExactIntSum, Option<ExactIntSum>), Error> {
     let format = reader.format();
-    let size = reader.total_bytes().map_or(STREAM_CHUNK_BYTES, |total| {
-        total
-            .clamp(16, STREAM_CHUNK_BYTES as u64)
-            .next_multiple_of(16) as usize
+    let size = reader.total_bytes().map_or(chunk_bytes, |total| {
+        total.clamp(16, chunk_bytes as u64).next_multiple_of(16) as usize
     });
     let mut buffer = vec![0u8; size];
     let mut sum = ExactIntSum::new();
+    let mut checked = check.then(ExactIntSum::new);
     let quiet = control.without_progress();
     let isa = Isa::best();
     loop {
         control.check()?;
         let filled = reader.fill(&mut buffer)?;
         if filled == 0 {
-            return Ok(sum);
+            return Ok((sum, checked));
         }
         let chunk = &buffer[..filled];
-        sum.merge(sum_bytes(
-            isa,
-            parallel,
-            format.dtype,
-            format.order,
-            chunk,
-            &quiet,
-        )?)?;
+        let (dtype, order) = (format.dtype, format.order);
+        sum.merge(sum_bytes(isa, parallel, dtype, order, chunk, &quiet)?)?;
+        if let Some(checked) = &mut checked {
+            checked.merge(sum_bytes(isa, !parallel, dtype, order, chunk, &quiet)?)?;
+        }
         control.report(sum.count() as u128, format.count.unwrap_or(0) as u128);
     }
 }

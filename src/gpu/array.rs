@@ -20,9 +20,13 @@ use crate::kernel::{ArrayLayout, KernelChoice};
 /// Bytes of a unit: what one invocation loads at a time (a `vec4<u32>`, or one texel).
 pub(crate) const UNIT_BYTES: u64 = 16;
 
-/// Most units one invocation adds in a dispatch: its sum stays below 2^15 units * 2 elements *
-/// 2^64 = 2^80, the bound the reductions assume (as for ranges).
-pub const MAX_UNITS_PER_INVOCATION: u32 = 1 << 15;
+/// Most units one invocation adds in a dispatch: with the two edge units the first invocation
+/// may add, its sum stays below (2^14 + 2) units * 2 elements * 2^64 < 2^80, the bound the
+/// reductions assume (as for ranges).
+pub const MAX_UNITS_PER_INVOCATION: u32 = 1 << 14;
+
+/// An edge slot with no unit in it (the shaders' `NO_EDGE`).
+const NO_EDGE: u32 = u32::MAX;
 
 /// Longest window of data one binding covers: keeps the shaders' byte offsets (16 * unit) far
 /// below 2^32.
@@ -40,7 +44,9 @@ struct Params {
     per_invocation: u32,
     begin_byte: u32,
     end_byte: u32,
-    pad: [u32; 3],
+    edge_a: u32,
+    edge_b: u32,
+    pad: u32,
 }
 
 /// Where a window's data lives.
@@ -260,36 +266,54 @@ impl ArrayKernels {
     }
 
     /// The dispatches that cover bytes `[begin_byte, end_byte)` of a window, grouped into
-    /// submissions of at most the shape's dispatches per submission. A short window spreads
-    /// over every workgroup of a dispatch with as few units per invocation as that allows.
+    /// submissions of at most the shape's dispatches per submission. The whole units are
+    /// walked; the (at most two) units the window holds only in part go to the first dispatch's
+    /// first invocation. A short window spreads over every workgroup of a dispatch with as few
+    /// units per invocation as that allows.
     pub(crate) fn plan(&self, begin_byte: u64, end_byte: u64) -> Vec<Vec<Dispatch>> {
         debug_assert!(begin_byte.is_multiple_of(4) && end_byte <= MAX_WINDOW_BYTES);
-        let first_unit = begin_byte / UNIT_BYTES;
-        let end_unit = end_byte.div_ceil(UNIT_BYTES);
+        debug_assert!(begin_byte < end_byte);
+        let whole_begin = begin_byte.div_ceil(UNIT_BYTES);
+        let whole_end = (end_byte / UNIT_BYTES).max(whole_begin);
+        let mut edges = Vec::new();
+        if !begin_byte.is_multiple_of(UNIT_BYTES) {
+            edges.push(begin_byte / UNIT_BYTES);
+        }
+        if !end_byte.is_multiple_of(UNIT_BYTES) && end_byte / UNIT_BYTES >= whole_begin {
+            edges.push(end_byte / UNIT_BYTES);
+        }
+        let edge = |i: usize| edges.get(i).map_or(NO_EDGE, |&unit| unit as u32);
         let size = self.shape.workgroup_size as u64;
         let workgroups = self.shape.workgroups_per_dispatch as u64;
         let capacity = size * workgroups * MAX_UNITS_PER_INVOCATION as u64;
         let mut dispatches = Vec::new();
-        let mut unit = first_unit;
-        while unit < end_unit {
-            let units = (end_unit - unit).min(capacity);
+        let mut unit = whole_begin;
+        loop {
+            let units = (whole_end - unit).min(capacity);
             let per = units
                 .div_ceil(size * workgroups)
                 .clamp(1, MAX_UNITS_PER_INVOCATION as u64);
+            let first = dispatches.is_empty();
             let params = Params {
                 first_unit: unit as u32,
                 units: units as u32,
                 per_invocation: per as u32,
                 begin_byte: begin_byte as u32,
                 end_byte: end_byte as u32,
-                pad: [0; 3],
+                edge_a: if first { edge(0) } else { NO_EDGE },
+                edge_b: if first { edge(1) } else { NO_EDGE },
+                pad: 0,
             };
             dispatches.push(Dispatch {
                 params: bytemuck::bytes_of(&params).to_vec(),
-                // per >= units / (size * workgroups): at most the shape's workgroups.
-                workgroups: units.div_ceil(size * per) as u32,
+                // per >= units / (size * workgroups): at most the shape's workgroups, and at
+                // least one, whose first invocation adds the edges.
+                workgroups: units.div_ceil(size * per).max(1) as u32,
             });
             unit += units;
+            if unit >= whole_end {
+                break;
+            }
         }
         dispatches
             .chunks(self.shape.dispatches_per_submit as usize)
@@ -385,10 +409,10 @@ fn data_layout_entries(layout: ArrayLayout) -> Vec<wgpu::BindGroupLayoutEntry> {
         ArrayLayout::Texture => vec![wgpu::BindGroupLayoutEntry {
             binding: 2,
             visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Texture {
-                sample_type: wgpu::TextureSampleType::Uint,
+            ty: wgpu::BindingType::StorageTexture {
+                access: wgpu::StorageTextureAccess::ReadOnly,
+                format: wgpu::TextureFormat::Rgba32Uint,
                 view_dimension: wgpu::TextureViewDimension::D2,
-                multisampled: false,
             },
             count: None,
         }],
@@ -412,7 +436,7 @@ pub(crate) fn array_texture(device: &Device, units: u64) -> (wgpu::Texture, wgpu
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
         format: wgpu::TextureFormat::Rgba32Uint,
-        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_DST,
         view_formats: &[],
     });
     let view = texture.create_view(&Default::default());

@@ -1,0 +1,222 @@
+//! `gpusum file PATH`: the exact sum of an integer array from a .npy file, a raw binary file or
+//! standard input, printed bare or as JSON.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::error::ErrorKind;
+use serde::Serialize;
+
+use gpusum::array::ArrayOutcome;
+use gpusum::control::default_timeout;
+use gpusum::input::{ArrayReader, InputHints};
+use gpusum::{Control, Engine, Error};
+
+use super::args::{FileArgs, subcommand_usage_error};
+use super::out::say;
+use super::progress::{Progress, cancel_on_ctrl_c};
+use super::sum::{describe, engine_options};
+use super::{Failure, Outcome, RUNTIME, Talk, out};
+
+/// `gpusum file --json`: the integers are strings, exact for any parser.
+#[derive(Serialize)]
+struct FileJson {
+    input: String,
+    format: &'static str,
+    dtype: &'static str,
+    byte_order: &'static str,
+    backend: &'static str,
+    adapter: Option<String>,
+    variant: Option<&'static str>,
+    reduction: Option<&'static str>,
+    layout: Option<&'static str>,
+    count: String,
+    sum: String,
+    bytes: String,
+    seconds: f64,
+    verified: Option<bool>,
+}
+
+pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
+    let mut options = engine_options(&args.device, Some("file"))?;
+    if args.layout.is_some() && !args.device.backend.may_use_gpu() {
+        return Err(Failure::Usage(subcommand_usage_error(
+            "file",
+            ErrorKind::ArgumentConflict,
+            format!(
+                "--layout chooses where a GPU keeps the array, but --backend {} sums on the CPU; \
+                 drop one of them",
+                args.device.backend.name()
+            ),
+        )));
+    }
+    if let Some(layout) = args.layout {
+        options.gpu = options.gpu.with_array_layout(layout);
+    }
+    if let Some(bytes) = args.chunk_bytes {
+        options.gpu = options.gpu.with_array_chunk_bytes(bytes);
+    }
+    let hints = InputHints::auto(args.dtype)
+        .with_format(args.format)
+        .with_big_endian(args.big_endian);
+    let stdin = args.path.as_os_str() == "-";
+    // The input is opened first: a missing file or a bad header is reported before any GPU work.
+    let result = if stdin {
+        let reader = std::io::stdin().lock();
+        ArrayReader::new(reader, "standard input", hints, None).map(Input::Stdin)
+    } else {
+        ArrayReader::open(&args.path, hints).map(Input::File)
+    };
+    let mut input = result.map_err(input_failure)?;
+    let engine = Engine::open(&options)?;
+    if let (Some(reason), false) = (engine.fallback(), talk.quiet) {
+        say!("gpusum: no usable GPU, so summing on the CPU: {reason}");
+    }
+    if talk.verbose {
+        describe(&engine);
+        if let Some(context) = engine.gpu() {
+            say!(
+                "arrays: {} layout, {} bytes per chunk",
+                context.array_layout(),
+                context.array_chunk_bytes()
+            );
+        }
+        say!("setup: {:.3} s", engine.setup().as_secs_f64());
+    }
+
+    let cancel = cancel_on_ctrl_c();
+    let count = input.format().count;
+    // A stream of unknown length gets no deadline unless one is asked for: its producer may be
+    // slow for good reasons.
+    let timeout = args
+        .timeout
+        .or_else(|| count.map(|count| default_timeout(count as u128)));
+    let mut control = Control::new().with_cancel(&cancel);
+    if let Some(timeout) = timeout {
+        control = control.with_timeout(timeout);
+    }
+    let progress = Progress::new(control.deadline(), !talk.quiet);
+    let report = |done, total| progress.update(done, total);
+    let control = control.with_progress(&report);
+    let started = Instant::now();
+    let fell_back_before = engine.fallback().is_some();
+    let result = match &mut input {
+        Input::File(reader) => engine.sum_reader(reader, args.verify, &control),
+        Input::Stdin(reader) => engine.sum_reader(reader, args.verify, &control),
+    };
+    progress.finish();
+    if let (false, Some(reason), false) = (fell_back_before, engine.fallback(), talk.quiet) {
+        say!("gpusum: the GPU failed, so summed on the CPU instead: {reason}");
+    }
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(error @ Error::Timeout) => {
+            let seconds = timeout.map_or(0.0, |t| t.as_secs_f64());
+            return Err(anyhow::Error::new(error)
+                .context(format!("gave up after {seconds:.3} s (--timeout)"))
+                .into());
+        }
+        Err(error @ (Error::Input { .. } | Error::Read { .. })) => {
+            return Err(input_failure(error));
+        }
+        Err(error) if engine.gpu().is_some() && input.bytes_read() > 0 => {
+            return Err(anyhow::Error::new(error)
+                .context(
+                    "summing failed after part of the input was read, which cannot be read \
+                     again; try --backend cpu",
+                )
+                .into());
+        }
+        Err(error) => return Err(anyhow::Error::new(error).context("summing failed").into()),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let format = input.format();
+    let bytes = outcome.total.count() * format.dtype.size() as u64;
+    if talk.verbose {
+        let rate = outcome.total.count() as f64 / seconds;
+        say!(
+            "sum: {seconds:.6} s ({rate:.3e} elements/s, {:.3e} bytes/s)",
+            bytes as f64 / seconds
+        );
+    }
+    let verified = verdict(&outcome);
+    if args.json {
+        let kernel = engine.gpu().map(|context| context.kernel());
+        let json = FileJson {
+            input: input.name().to_owned(),
+            format: if format.npy { "npy" } else { "raw" },
+            dtype: format.dtype.name(),
+            byte_order: match format.order {
+                gpusum::ByteOrder::Little => "little",
+                gpusum::ByteOrder::Big => "big",
+            },
+            backend: engine.place().name(),
+            adapter: engine.gpu().map(|context| context.adapter_label()),
+            variant: kernel.map(|k| k.variant.name()),
+            reduction: kernel.map(|k| k.reduction.name()),
+            layout: engine.gpu().map(|context| context.array_layout().name()),
+            count: outcome.total.count().to_string(),
+            sum: outcome.total.sum().to_string(),
+            bytes: bytes.to_string(),
+            seconds,
+            verified,
+        };
+        out::println(&super::json::document(&json, false).context("encoding JSON")?)?;
+    } else {
+        out::println(&outcome.total.sum().to_string())?;
+    }
+    if verified == Some(false) {
+        let check = outcome.cpu_check.map(|c| c.sum()).unwrap_or_default();
+        say!(
+            "gpusum: verification failed: got {}, the CPU twin gives {check}",
+            outcome.total.sum()
+        );
+        return Ok(ExitCode::from(RUNTIME));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the sum and its check agree, when a check was made.
+fn verdict(outcome: &ArrayOutcome) -> Option<bool> {
+    outcome.cpu_check.map(|check| check == outcome.total)
+}
+
+enum Input {
+    File(ArrayReader<std::fs::File>),
+    Stdin(ArrayReader<std::io::StdinLock<'static>>),
+}
+
+impl Input {
+    fn format(&self) -> gpusum::input::ArrayFormat {
+        match self {
+            Input::File(reader) => reader.format(),
+            Input::Stdin(reader) => reader.format(),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Input::File(reader) => reader.name(),
+            Input::Stdin(reader) => reader.name(),
+        }
+    }
+
+    fn bytes_read(&self) -> u64 {
+        match self {
+            Input::File(reader) => reader.bytes_read(),
+            Input::Stdin(reader) => reader.bytes_read(),
+        }
+    }
+}
+
+/// An input's problem as the CLI reports it: the command line's (a missing or contradicting
+/// --dtype, exit 2) or the input's (exit 1).
+fn input_failure(error: Error) -> Failure {
+    match &error {
+        Error::Input { problem, .. } if problem.is_usage() => Failure::Usage(
+            subcommand_usage_error("file", ErrorKind::ValueValidation, &error),
+        ),
+        _ => Failure::Runtime(anyhow::Error::new(error)),
+    }
+}
