@@ -288,8 +288,9 @@ fn memory_stays_at_the_ring_for_any_input_length() {
     let _ = std::fs::remove_file(large);
 }
 
-/// The child's peak resident memory in KiB, by wait4.
+/// The child's peak resident memory in KiB, by wait4 (which also reaps it).
 #[cfg(unix)]
+#[allow(clippy::zombie_processes)]
 fn peak_rss_kib(backend: &str, env: &[(&str, String)], path: &Path) -> i64 {
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpusum"))
         .envs(env.iter().cloned())
