@@ -79,8 +79,8 @@ fn suite(xml: &mut String, report: &SelftestReport, target: &TargetReport, wgpu_
             None => xml.push_str("/>\n"),
             Some(failure) => {
                 let message = format!(
-                    "[{}, {}]: expected {}, cpu {}, observed {}",
-                    failure.start, failure.end, failure.expected, failure.cpu, failure.observed
+                    "{}: expected {}, cpu {}, observed {}",
+                    failure.input, failure.expected, failure.cpu, failure.observed
                 );
                 let _ = writeln!(
                     xml,

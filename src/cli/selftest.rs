@@ -15,7 +15,7 @@ use super::out::say;
 use super::{Outcome, RUNTIME, Talk, out};
 
 /// Wide enough for "  emulated / subgroup" and for "cpu"; a row fits 80 columns.
-const LABEL_WIDTH: usize = 52;
+const LABEL_WIDTH: usize = 58;
 
 /// `gpusum selftest --json`.
 #[derive(Serialize)]
@@ -143,9 +143,13 @@ fn target_row(target: &TargetReport, last_adapter: &mut Option<String>) -> Strin
                 let _ = writeln!(text, "{adapter}");
                 *last_adapter = Some(adapter.clone());
             }
+            let what = match target.layout {
+                Some(layout) => format!("arrays ({layout}), {kernel}"),
+                None => format!("ranges, {kernel}"),
+            };
             match target.workgroup_size {
-                Some(size) => format!("  {kernel}, workgroups of {size}"),
-                None => format!("  {kernel}"),
+                Some(size) => format!("  {what}, workgroups of {size}"),
+                None => format!("  {what}"),
             }
         }
         _ => target.label(),
@@ -179,11 +183,10 @@ fn failures(report: &SelftestReport, no_adapter_fails: bool) -> String {
         for failure in &target.failures {
             let _ = writeln!(
                 text,
-                "\n{}: {} [{}, {}]\n  expected {}\n  cpu      {}\n  observed {}",
+                "\n{}: {} {}\n  expected {}\n  cpu      {}\n  observed {}",
                 target.label(),
                 failure.case,
-                failure.start,
-                failure.end,
+                failure.input,
                 failure.expected,
                 failure.cpu,
                 failure.observed

@@ -1,9 +1,11 @@
 //! A fixed battery that tells whether a machine's GPU compute stack adds correctly.
 //!
 //! Every adapter present runs every kernel it supports, next to the `cpu` and `seq` paths. Each
-//! case is checked against the closed form and against the CPU. A workload adds its cases in
-//! `battery.rs` and its targets here.
+//! case is checked against an oracle (the closed form, or a plain i128 loop) and against the CPU
+//! twin. A workload adds its cases in a battery file (`battery.rs` for ranges, `arrays.rs`) and
+//! its targets here.
 
+mod arrays;
 mod battery;
 
 use std::collections::HashMap;
@@ -11,14 +13,20 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub use arrays::{ArrayCase, Pattern};
 pub use battery::Case;
 
+use crate::array::Dtype;
 use crate::control::{Control, default_timeout};
 use crate::engine::Place;
 use crate::gpu::{self, AdapterReport, GpuContext, GpuOptions};
-use crate::kernel::{KernelChoice, Reduction, ShaderVariant};
+use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
 use crate::range::SumRange;
 use crate::{Error, cpu};
+
+/// Bytes per chunk of the array targets' streams: small, so that lengths around the chunk (and
+/// several chunks) stay quick, and every case crosses the ring's slots.
+pub const ARRAY_CHUNK_BYTES: u64 = 4096;
 
 /// How to run the selftest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -77,6 +85,8 @@ impl SelftestOptions {
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct TargetReport {
+    /// What was summed: "range" or "array".
+    pub workload: &'static str,
     /// Where the sums ran.
     pub backend: Place,
     /// "name (api)" for a GPU, else null.
@@ -87,6 +97,8 @@ pub struct TargetReport {
     pub reduction: Option<Reduction>,
     /// Invocations per workgroup for a GPU, else null.
     pub workgroup_size: Option<u32>,
+    /// Where a GPU kept the arrays, for array targets; else null.
+    pub layout: Option<ArrayLayout>,
     /// Whether the adapter is a software (CPU) adapter.
     pub software: bool,
     /// The adapter's driver, as it names itself, for a GPU; else null.
@@ -107,13 +119,25 @@ pub struct TargetReport {
 }
 
 impl TargetReport {
+    /// The same target with no case run yet.
+    fn reset(&mut self) {
+        self.cases_passed = 0;
+        self.cases_run = 0;
+        self.seconds = 0.0;
+        self.failures.clear();
+        self.case_seconds.clear();
+        self.error = None;
+    }
+
     fn new(backend: Place, adapter: Option<String>, kernel: Option<KernelChoice>) -> Self {
         Self {
+            workload: "range",
             backend,
             adapter,
             variant: kernel.map(|k| k.variant),
             reduction: kernel.map(|k| k.reduction),
             workgroup_size: None,
+            layout: None,
             software: false,
             driver: None,
             cases_passed: 0,
@@ -137,13 +161,19 @@ impl TargetReport {
         Some(KernelChoice::new(self.variant?, self.reduction?))
     }
 
-    /// "cpu", "seq", or "adapter name (api) / variant / reduction".
+    /// "cpu", "seq", or "adapter name (api) / variant / reduction", with " / arrays" (and
+    /// where a GPU kept them) for array targets.
     #[must_use]
     pub fn label(&self) -> String {
-        match (&self.adapter, self.kernel()) {
+        let base = match (&self.adapter, self.kernel()) {
             (Some(adapter), Some(kernel)) => format!("{adapter} / {kernel}"),
             (Some(adapter), None) => adapter.clone(),
             _ => self.backend.name().to_owned(),
+        };
+        match (self.workload, self.layout) {
+            ("array", Some(layout)) => format!("{base} / arrays in a {layout}"),
+            ("array", None) => format!("{base} / arrays"),
+            _ => base,
         }
     }
 }
@@ -154,13 +184,15 @@ impl TargetReport {
 pub struct Failure {
     /// The case's name.
     pub case: String,
-    /// First element.
-    #[serde(serialize_with = "crate::json::string")]
-    pub start: i64,
-    /// Last element.
-    #[serde(serialize_with = "crate::json::string")]
-    pub end: i64,
-    /// The closed form, exact, as a string.
+    /// The input in words: "[start, end]", or "i64 x 257, alternating extremes".
+    pub input: String,
+    /// A range's first element; null for arrays.
+    #[serde(serialize_with = "crate::json::option_string")]
+    pub start: Option<i64>,
+    /// A range's last element; null for arrays.
+    #[serde(serialize_with = "crate::json::option_string")]
+    pub end: Option<i64>,
+    /// The oracle's sum (the closed form, or a plain i128 loop), exact, as a string.
     pub expected: String,
     /// The CPU path's sum, as a string.
     pub cpu: String,
@@ -242,7 +274,31 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
                         &mut reference,
                         |range, control| context.sum(range, control),
                     );
+                    finish(report.clone());
+                    for layout in ArrayLayout::ALL {
+                        let mut arrays = TargetReport {
+                            workload: "array",
+                            layout: Some(layout),
+                            ..report.clone()
+                        };
+                        arrays.reset();
+                        let array_options = gpu_options
+                            .with_array_layout(layout)
+                            .with_array_chunk_bytes(ARRAY_CHUNK_BYTES);
+                        match context.with_options(&array_options) {
+                            Ok(array_context) => {
+                                let size = shape.workgroup_size as u64;
+                                let cases = gpu_array_cases(size, options.seed);
+                                run_array_cases(&mut arrays, &cases, options, |slice, control| {
+                                    array_context.sum_ints(slice, control).map(|o| o.total)
+                                });
+                            }
+                            Err(error) => arrays.error = Some(error.to_string()),
+                        }
+                        finish(arrays);
+                    }
                     on_device.get_or_insert(context);
+                    continue;
                 }
                 Err(error) => report.error = Some(error.to_string()),
             }
@@ -266,12 +322,128 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
         run_cases(&mut report, &cases, options, &mut reference, sum);
         finish(report);
     }
+    let lanes = |_: Dtype| 32;
+    let piece = |dtype: Dtype| (cpu::array::PIECE_BYTES / dtype.size()) as u64;
+    let array_sizes: [(&str, &dyn Fn(Dtype) -> u64); 2] =
+        [("a vector of lanes", &lanes), ("a rayon piece", &piece)];
+    let array_cases = arrays::array_battery(&array_sizes, options.seed);
+    type CpuArraySum = fn(crate::IntSlice<'_>, &Control) -> Result<crate::ExactIntSum, Error>;
+    let cpu_array_paths: [(Place, CpuArraySum); 2] = [
+        (Place::Cpu, cpu::sum_ints),
+        (Place::Seq, cpu::sum_ints_sequential),
+    ];
+    for (place, sum) in cpu_array_paths {
+        let mut report = TargetReport::new(place, None, None);
+        report.workload = "array";
+        run_array_cases(&mut report, &array_cases, options, sum);
+        finish(report);
+    }
 
     SelftestReport {
         seed: options.seed,
         adapters: adapters.len(),
         targets,
     }
+}
+
+/// The array cases of a GPU target: lengths around its workgroup size and around the stream
+/// chunk of [`ARRAY_CHUNK_BYTES`].
+fn gpu_array_cases(workgroup_size: u64, seed: u64) -> Vec<(String, ArrayCase)> {
+    let workgroup = move |_: Dtype| workgroup_size;
+    let chunk = |dtype: Dtype| ARRAY_CHUNK_BYTES / dtype.size() as u64;
+    let sizes: [(&str, &dyn Fn(Dtype) -> u64); 2] = [
+        ("workgroup size", &workgroup),
+        ("elements per chunk", &chunk),
+    ];
+    arrays::array_battery(&sizes, seed)
+}
+
+/// Sums each array case with `sum` and checks it against a plain i128 loop and the CPU twin.
+fn run_array_cases(
+    report: &mut TargetReport,
+    cases: &[(String, ArrayCase)],
+    options: &SelftestOptions,
+    sum: impl Fn(crate::IntSlice<'_>, &Control) -> Result<crate::ExactIntSum, Error>,
+) {
+    for (name, case) in cases {
+        let expected = case.expected();
+        let timeout = options
+            .timeout
+            .unwrap_or_else(|| default_timeout(case.len as u128));
+        let control = Control::new().with_timeout(timeout);
+        let (cpu_sum, observed, seconds) = case.with_slice(|slice| {
+            let cpu_sum = cpu::sum_ints(slice, &Control::new())
+                .map(|total| total.sum())
+                .map_err(|e| e.to_string());
+            let started = Instant::now();
+            let observed = sum(slice, &control);
+            (cpu_sum, observed, started.elapsed().as_secs_f64())
+        });
+        // The count must be right too: a sum that skipped zeros could still match.
+        let observed = observed.and_then(|total| {
+            if total.count() == case.len {
+                Ok(total.sum())
+            } else {
+                Err(Error::InvalidArray {
+                    reason: format!("counted {} elements of {}", total.count(), case.len),
+                })
+            }
+        });
+        record(
+            report,
+            Checked {
+                case: name.clone(),
+                input: case.describe(),
+                range: None,
+                expected,
+                cpu: cpu_sum,
+                observed,
+                seconds,
+            },
+        );
+    }
+}
+
+/// One case's outcome, ready to be counted.
+struct Checked {
+    case: String,
+    input: String,
+    range: Option<SumRange>,
+    expected: i128,
+    cpu: Result<i128, String>,
+    observed: Result<i128, Error>,
+    seconds: f64,
+}
+
+/// Counts a case, and keeps it as a failure unless the target and the CPU both gave the oracle's
+/// sum.
+fn record(report: &mut TargetReport, checked: Checked) {
+    report.seconds += checked.seconds;
+    report
+        .case_seconds
+        .push((checked.case.clone(), checked.seconds));
+    report.cases_run += 1;
+    let expected = checked.expected;
+    let observed = match checked.observed {
+        Ok(sum) if sum == expected && checked.cpu.as_ref() == Ok(&expected) => {
+            report.cases_passed += 1;
+            return;
+        }
+        Ok(sum) => sum.to_string(),
+        Err(error) => format!("error: {error}"),
+    };
+    report.failures.push(Failure {
+        case: checked.case,
+        input: checked.input,
+        start: checked.range.map(|r| r.start()),
+        end: checked.range.map(|r| r.end()),
+        expected: expected.to_string(),
+        cpu: match &checked.cpu {
+            Ok(sum) => sum.to_string(),
+            Err(error) => format!("error: {error}"),
+        },
+        observed,
+    });
 }
 
 fn run_cases(
@@ -291,28 +463,19 @@ fn run_cases(
         let started = Instant::now();
         let observed = sum(case.range, &control);
         let seconds = started.elapsed().as_secs_f64();
-        report.seconds += seconds;
-        report.case_seconds.push((case.name.clone(), seconds));
-        report.cases_run += 1;
-        let observed = match observed {
-            Ok(sum) if sum == expected && cpu_sum.as_ref() == Ok(&expected) => {
-                report.cases_passed += 1;
-                continue;
-            }
-            Ok(sum) => sum.to_string(),
-            Err(error) => format!("error: {error}"),
-        };
-        report.failures.push(Failure {
-            case: case.name.clone(),
-            start: case.range.start(),
-            end: case.range.end(),
-            expected: expected.to_string(),
-            cpu: match &cpu_sum {
-                Ok(sum) => sum.to_string(),
-                Err(error) => format!("error: {error}"),
+        let range = case.range;
+        record(
+            report,
+            Checked {
+                case: case.name.clone(),
+                input: format!("[{}, {}]", range.start(), range.end()),
+                range: Some(range),
+                expected,
+                cpu: cpu_sum,
+                observed,
+                seconds,
             },
-            observed,
-        });
+        );
     }
 }
 

@@ -1,0 +1,189 @@
+//! The battery of integer arrays: every type, filled with its minimum, its maximum, alternating
+//! extremes and seeded random values, at lengths around a target's sizes (lengths of 1, 3 and 5
+//! leave a partial 32-bit word for narrow types).
+
+use serde::Serialize;
+
+use super::battery::SplitMix64;
+use crate::array::{Dtype, IntSlice};
+
+/// How an array case is filled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Pattern {
+    /// Every element the type's minimum.
+    Minimum,
+    /// Every element the type's maximum.
+    Maximum,
+    /// Maximum, minimum, maximum, ...
+    Alternating,
+    /// Seeded random values over the whole type.
+    Random(u64),
+}
+
+impl Pattern {
+    fn describe(self) -> &'static str {
+        match self {
+            Pattern::Minimum => "all minimum",
+            Pattern::Maximum => "all maximum",
+            Pattern::Alternating => "alternating extremes",
+            Pattern::Random(_) => "random",
+        }
+    }
+}
+
+/// An array to sum: its type, its filling and its length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ArrayCase {
+    /// The element type.
+    pub dtype: Dtype,
+    /// How it is filled.
+    pub pattern: Pattern,
+    /// Number of elements.
+    pub len: u64,
+}
+
+impl ArrayCase {
+    /// "i64 x 257, alternating extremes".
+    #[must_use]
+    pub fn describe(&self) -> String {
+        format!("{} x {}, {}", self.dtype, self.len, self.pattern.describe())
+    }
+
+    /// The elements, widened to i128.
+    #[must_use]
+    pub fn values(&self) -> Vec<i128> {
+        let (low, high) = self.dtype.bounds();
+        let mut random = SplitMix64(match self.pattern {
+            Pattern::Random(seed) => seed,
+            _ => 0,
+        });
+        let span = (high - low + 1) as u128;
+        (0..self.len)
+            .map(|i| match self.pattern {
+                Pattern::Minimum => low,
+                Pattern::Maximum => high,
+                Pattern::Alternating if i % 2 == 0 => high,
+                Pattern::Alternating => low,
+                Pattern::Random(_) => low + (random.next() as u128 % span) as i128,
+            })
+            .collect()
+    }
+
+    /// The exact sum by the plainest loop: the oracle.
+    #[must_use]
+    pub fn expected(&self) -> i128 {
+        self.values().iter().sum()
+    }
+
+    /// Runs `with` on the elements as a typed slice.
+    pub fn with_slice<T>(&self, with: impl FnOnce(IntSlice<'_>) -> T) -> T {
+        let values = self.values();
+        // Little-endian bytes in u64 words: aligned for every element type.
+        let size = self.dtype.size();
+        let mut words = vec![0u64; (values.len() * size).div_ceil(8)];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words);
+        for (&value, chunk) in values.iter().zip(bytes.chunks_exact_mut(size)) {
+            // The element's low bytes, in this machine's order.
+            let (little, big) = ((value as u128).to_le_bytes(), (value as u128).to_be_bytes());
+            if cfg!(target_endian = "big") {
+                chunk.copy_from_slice(&big[16 - size..]);
+            } else {
+                chunk.copy_from_slice(&little[..size]);
+            }
+        }
+        let bytes: &[u8] = &bytemuck::cast_slice(&words)[..values.len() * size];
+        let slice = match self.dtype {
+            Dtype::I8 => IntSlice::I8(bytemuck::cast_slice(bytes)),
+            Dtype::I16 => IntSlice::I16(bytemuck::cast_slice(bytes)),
+            Dtype::I32 => IntSlice::I32(bytemuck::cast_slice(bytes)),
+            Dtype::I64 => IntSlice::I64(bytemuck::cast_slice(bytes)),
+            Dtype::U8 => IntSlice::U8(bytemuck::cast_slice(bytes)),
+            Dtype::U16 => IntSlice::U16(bytemuck::cast_slice(bytes)),
+            Dtype::U32 => IntSlice::U32(bytemuck::cast_slice(bytes)),
+            Dtype::U64 => IntSlice::U64(bytemuck::cast_slice(bytes)),
+        };
+        with(slice)
+    }
+}
+
+/// Every type, at lengths 0, 1, 3 and 5 and around each of `sizes` (named element counts that
+/// may depend on the type), and past several of the largest, each length with every pattern.
+pub(crate) fn array_battery(
+    sizes: &[(&str, &dyn Fn(Dtype) -> u64)],
+    seed: u64,
+) -> Vec<(String, ArrayCase)> {
+    let mut random = SplitMix64(seed);
+    let mut cases = Vec::new();
+    for dtype in Dtype::ALL {
+        let mut lengths: Vec<(String, u64)> = [0, 1, 3, 5]
+            .map(|len| (format!("length {len}"), len))
+            .to_vec();
+        for &(name, size) in sizes {
+            let size = size(dtype);
+            lengths.push((format!("{name} - 1"), size.saturating_sub(1)));
+            lengths.push((name.to_owned(), size));
+            lengths.push((format!("{name} + 1"), size + 1));
+        }
+        if let Some(&(name, size)) = sizes.last() {
+            lengths.push((format!("3 x {name} + 7"), 3 * size(dtype) + 7));
+        }
+        for (why, len) in lengths {
+            for pattern in [
+                Pattern::Minimum,
+                Pattern::Maximum,
+                Pattern::Alternating,
+                Pattern::Random(random.next()),
+            ] {
+                let case = ArrayCase {
+                    dtype,
+                    pattern,
+                    len,
+                };
+                cases.push((format!("{} ({why})", case.describe()), case));
+            }
+        }
+    }
+    cases
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cases_fill_as_described_and_slices_hold_the_values() {
+        let case = ArrayCase {
+            dtype: Dtype::I16,
+            pattern: Pattern::Alternating,
+            len: 3,
+        };
+        assert_eq!(case.values(), [32767, -32768, 32767]);
+        assert_eq!(case.expected(), 32766);
+        assert_eq!(case.with_slice(|slice| slice.reference_sum()), 32766);
+        let random = ArrayCase {
+            dtype: Dtype::U64,
+            pattern: Pattern::Random(9),
+            len: 50,
+        };
+        assert_eq!(random.values(), random.values());
+        assert_eq!(random.with_slice(|s| s.reference_sum()), random.expected());
+    }
+
+    #[test]
+    fn the_battery_reaches_each_size_for_each_type() {
+        let sizes: [(&str, &dyn Fn(Dtype) -> u64); 1] = [("chunk", &|d| 64 / d.size() as u64)];
+        let cases = array_battery(&sizes, 1);
+        for dtype in Dtype::ALL {
+            let per_chunk = 64 / dtype.size() as u64;
+            for len in [0, 1, 3, 5, per_chunk - 1, per_chunk + 1, 3 * per_chunk + 7] {
+                assert!(
+                    cases.iter().any(|(_, c)| c.dtype == dtype && c.len == len),
+                    "{dtype} x {len}"
+                );
+            }
+        }
+    }
+}
