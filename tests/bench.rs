@@ -122,8 +122,95 @@ fn the_table_fits_80_columns_and_csv_has_a_row_per_point() {
         .unwrap();
     let csv = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("backend,adapter,variant,reduction,count,"));
+    assert!(
+        lines[0]
+            .starts_with("workload,series,backend,dtype,resident,adapter,variant,reduction,count,")
+    );
     assert_eq!(lines.len(), 1 + 4);
+}
+
+#[test]
+fn the_array_workload_reports_bytes_and_the_bandwidth_that_bounds_each_row() {
+    let output = gpusum()
+        .args([
+            "bench",
+            "--workload",
+            "array",
+            "--json",
+            "--sizes",
+            "2^12,2^16",
+        ])
+        .args(["--runs", "2", "--warmup", "0"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["workload"], "array");
+    let rows = report["results"].as_array().unwrap();
+    let gpus = !common::adapter_backends().is_empty();
+    for dtype in ["i64", "i32", "u8"] {
+        for backend in ["seq", "cpu"] {
+            let series = format!("{backend} {dtype}");
+            assert_eq!(
+                rows.iter()
+                    .filter(|r| r["series"] == series.as_str())
+                    .count(),
+                2,
+                "{series}"
+            );
+        }
+        for resident in ["host", "device"] {
+            let found = rows
+                .iter()
+                .any(|r| r["dtype"] == dtype && r["resident"] == resident);
+            assert_eq!(found, gpus, "{dtype} {resident}");
+        }
+    }
+    for row in rows {
+        assert_eq!(row["workload"], "array");
+        let count: f64 = row["count"].as_str().unwrap().parse().unwrap();
+        let size = match row["dtype"].as_str().unwrap() {
+            "i64" => 8.0,
+            "i32" => 4.0,
+            _ => 1.0,
+        };
+        let bytes = row["bytes_per_second"].as_f64().unwrap();
+        let median = row["median_seconds"].as_f64().unwrap();
+        assert!(
+            (bytes * median / (count * size) - 1.0).abs() < 1e-9,
+            "{row}"
+        );
+        assert!(row["bound"]["fraction"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    let kinds: Vec<(&str, &str)> = report["bandwidth"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["device"].as_str().unwrap(),
+                b["measurement"]["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(kinds.contains(&("cpu", "memory_read")) && kinds.contains(&("seq", "memory_read")));
+    if gpus {
+        assert!(
+            kinds
+                .iter()
+                .any(|(d, k)| d.starts_with("gpu:") && *k == "upload")
+        );
+        assert!(
+            kinds
+                .iter()
+                .any(|(d, k)| d.starts_with("gpu:") && *k == "device_read")
+        );
+    }
+    assert!(report["peak"].as_array().unwrap().is_empty());
 }
 
 #[test]

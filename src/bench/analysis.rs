@@ -10,17 +10,18 @@ use crate::gpu::adapter_label;
 use crate::kernel::ShaderVariant;
 use crate::peak::{GpuPeak, PeakMeasurement, Threads, cpu_peak};
 
+/// Each row's speedup over `seq` and `cpu` at the same length (and for arrays, the same type).
 pub(crate) fn fill_speedups(rows: &mut [Row]) {
-    let median_of = |rows: &[Row], backend: &BackendId, count: u64| {
+    let median_of = |rows: &[Row], backend: &BackendId, like: &Row| {
         rows.iter()
-            .find(|r| &r.backend == backend && r.count == count)
+            .find(|r| &r.backend == backend && r.count == like.count && r.dtype == like.dtype)
             .map(|r| r.median_seconds)
     };
     let speedups: Vec<(Option<f64>, Option<f64>)> = rows
         .iter()
         .map(|row| {
             let over = |baseline: &BackendId| {
-                median_of(rows, baseline, row.count).map(|base| base / row.median_seconds)
+                median_of(rows, baseline, row).map(|base| base / row.median_seconds)
             };
             (over(&BackendId::Seq), over(&BackendId::Cpu))
         })
@@ -31,15 +32,23 @@ pub(crate) fn fill_speedups(rows: &mut [Row]) {
     }
 }
 
-pub(crate) fn crossovers(backends: &[Backend], rows: &[Row]) -> Vec<Crossover> {
-    backends
-        .iter()
-        .filter(|backend| matches!(backend.id, BackendId::Gpu { .. }))
-        .map(|backend| {
+/// For each GPU series, the length from which it beat `cpu` at every length both measured.
+pub(crate) fn crossovers(rows: &[Row]) -> Vec<Crossover> {
+    let mut series: Vec<&Row> = Vec::new();
+    for row in rows {
+        if matches!(row.backend, BackendId::Gpu { .. })
+            && !series.iter().any(|first| first.series == row.series)
+        {
+            series.push(row);
+        }
+    }
+    series
+        .into_iter()
+        .map(|first| {
             // Lengths both measured, ascending, with whether the GPU won.
             let wins: Vec<(u64, bool)> = rows
                 .iter()
-                .filter(|row| row.backend == backend.id)
+                .filter(|row| row.series == first.series)
                 .filter_map(|row| row.speedup_vs_cpu.map(|speedup| (row.count, speedup > 1.0)))
                 .collect();
             let losses_after = wins.iter().rposition(|&(_, won)| !won);
@@ -48,8 +57,9 @@ pub(crate) fn crossovers(backends: &[Backend], rows: &[Row]) -> Vec<Crossover> {
                 Some(last_loss) => wins.get(last_loss + 1).map(|&(count, _)| count),
             };
             Crossover {
-                backend: backend.id.clone(),
-                label: backend.label.clone(),
+                backend: first.backend.clone(),
+                series: first.series.clone(),
+                label: first.label.clone(),
                 count,
                 largest_common_count: wins.last().map(|&(count, _)| count),
             }
@@ -221,7 +231,6 @@ pub(crate) fn flags(rows: &[Row], peaks: &[Peak]) -> Vec<Flag> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{BackendChoice, Engine, EngineOptions};
     use crate::kernel::ShaderVariant;
 
     fn gpu_id() -> BackendId {
@@ -232,24 +241,13 @@ mod tests {
     }
 
     fn row(backend: BackendId, count: u64, median_seconds: f64) -> Row {
-        Row {
-            label: backend.to_string(),
-            backend,
-            adapter: None,
-            variant: None,
-            reduction: None,
-            count,
-            runs: 1,
-            median_seconds,
-            min_seconds: median_seconds,
-            max_seconds: median_seconds,
-            stddev_seconds: 0.0,
-            mad_seconds: 0.0,
-            elements_per_second: count as f64 / median_seconds,
-            kernel_seconds: None,
-            speedup_vs_seq: None,
-            speedup_vs_cpu: None,
-        }
+        let mut row = Row::blank(backend.clone(), backend.to_string(), count);
+        row.runs = 1;
+        row.median_seconds = median_seconds;
+        row.min_seconds = median_seconds;
+        row.max_seconds = median_seconds;
+        row.elements_per_second = count as f64 / median_seconds;
+        row
     }
 
     fn peak(device: &str, ops_per_second: f64, backend: BackendId, count: u64, rate: f64) -> Peak {
@@ -306,14 +304,7 @@ mod tests {
             row(gpu_id(), 8, 0.25),
         ];
         fill_speedups(&mut rows);
-        let backend = Backend {
-            id: gpu_id(),
-            label: "gpu0:native".into(),
-            engine: Engine::open(&EngineOptions::new(BackendChoice::Seq)).unwrap(),
-            timing: None,
-            adapter_index: Some(0),
-        };
-        let crossover = crossovers(std::slice::from_ref(&backend), &rows);
+        let crossover = crossovers(&rows);
         assert_eq!(crossover[0].count, Some(4));
         assert_eq!(crossover[0].largest_common_count, Some(8));
     }

@@ -1,4 +1,5 @@
-//! Timing one backend over a sweep of lengths: a warm-up, then repeated checked runs per point.
+//! Timing one series (a backend, and for arrays a type and where the data lives) over a sweep
+//! of lengths: a warm-up, then repeated checked runs per point.
 
 use std::time::Instant;
 
@@ -8,15 +9,50 @@ use super::{BenchError, BenchOptions, Event};
 use crate::control::{Control, default_timeout};
 use crate::range::SumRange;
 
-/// Measures one backend over the requested lengths (ascending), or over powers of two, while
-/// the budget lasts. A requested length whose predicted time would overrun the budget is not
-/// measured but returned as skipped, with its prediction, and so is every longer one.
-pub(crate) fn sweep(
-    backend: &Backend,
-    options: &BenchOptions,
-    on_event: &mut impl FnMut(Event),
-) -> Result<(Vec<Row>, Vec<Skipped>), BenchError> {
-    let lengths: Vec<u64> = match &options.sizes {
+/// What a sweep measures: one checked, timed sum at a length, and kernel times where a GPU
+/// gives them. A row's identity comes from [`Series::row`].
+pub(crate) trait Series {
+    /// The row of a point at `count`, with no timings filled in.
+    fn row(&self, count: u64) -> Row;
+    /// The backend, for skipped points.
+    fn backend(&self) -> &BackendId;
+    /// The most elements this series can take (memory); longer requested lengths are skipped.
+    fn max_count(&self) -> u64 {
+        u64::MAX
+    }
+    /// One checked sum of `count` elements; returns its seconds.
+    fn timed_sum(&mut self, count: u64) -> Result<f64, BenchError>;
+    /// Kernel times of a few checked sums by GPU timestamps; none without them.
+    fn kernel_times(&mut self, count: u64) -> Result<Vec<f64>, BenchError>;
+}
+
+/// A range backend as a series: it sums 1..=count.
+pub(crate) struct RangeSeries<'a>(pub(crate) &'a Backend);
+
+impl Series for RangeSeries<'_> {
+    fn row(&self, count: u64) -> Row {
+        let backend = self.0;
+        let kernel = backend.kernel();
+        Row::blank(backend.id.clone(), backend.label.clone(), count)
+            .with_kernel(kernel.map(|k| k.variant), kernel.map(|k| k.reduction))
+    }
+
+    fn backend(&self) -> &BackendId {
+        &self.0.id
+    }
+
+    fn timed_sum(&mut self, count: u64) -> Result<f64, BenchError> {
+        timed_sum(self.0, SumRange::new(1, count as i64))
+    }
+
+    fn kernel_times(&mut self, count: u64) -> Result<Vec<f64>, BenchError> {
+        kernel_times(self.0, SumRange::new(1, count as i64))
+    }
+}
+
+/// The lengths a sweep tries: the requested ones ascending, or powers of `growth` from 2^10.
+pub(crate) fn lengths(options: &BenchOptions) -> Vec<u64> {
+    match &options.sizes {
         Some(sizes) => {
             let mut sizes = sizes.clone();
             sizes.sort_unstable();
@@ -26,34 +62,50 @@ pub(crate) fn sweep(
         None => std::iter::successors(Some(1u64 << 10), |&n| n.checked_mul(options.growth.max(2)))
             .take_while(|&n| n <= 1 << 62)
             .collect(),
-    };
+    }
+}
+
+/// Measures one series over the requested lengths (ascending), or over powers of two, while
+/// `budget` seconds last. A requested length whose predicted time would overrun the budget (or
+/// that the series cannot hold) is not measured but returned as skipped, with its prediction,
+/// and so is every longer one.
+pub(crate) fn sweep(
+    series: &mut dyn Series,
+    options: &BenchOptions,
+    budget: f64,
+    on_event: &mut impl FnMut(Event),
+) -> Result<(Vec<Row>, Vec<Skipped>), BenchError> {
+    let lengths = lengths(options);
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
     let mut spent = 0.0;
     let mut last_sum: Option<(u64, f64)> = None;
     for count in lengths {
-        let predicted = if skipped.is_empty() {
-            point_seconds(backend, count, last_sum, options)?
+        let fits = count <= series.max_count();
+        let predicted = if skipped.is_empty() && fits {
+            point_seconds(series, count, last_sum, options)?
         } else {
             0.0
         };
-        if !skipped.is_empty() || spent + predicted > options.budget_seconds {
+        if !skipped.is_empty() || !fits || spent + predicted > budget {
             if options.sizes.is_none() {
                 break;
             }
             skipped.push(Skipped {
-                backend: backend.id.clone(),
+                backend: series.backend().clone(),
+                label: series.row(count).label,
                 count,
                 predicted_seconds: predicted,
             });
             continue;
         }
+        let label = series.row(count).label;
         on_event(Event::Measuring {
-            label: &backend.label,
+            label: &label,
             count,
         });
         let started = Instant::now();
-        let row = measure(backend, count, options)?;
+        let row = measure(series, count, options)?;
         spent += started.elapsed().as_secs_f64();
         last_sum = Some((count, row.median_seconds));
         rows.push(row);
@@ -65,7 +117,7 @@ pub(crate) fn sweep(
 /// That is honest once a sum takes long enough for the fixed costs to be paid (10 ms); until
 /// then, sums of 16 times the last length (at most `count`) are timed to find one that does.
 fn point_seconds(
-    backend: &Backend,
+    series: &mut dyn Series,
     count: u64,
     last_sum: Option<(u64, f64)>,
     options: &BenchOptions,
@@ -74,7 +126,7 @@ fn point_seconds(
     let (mut length, mut seconds) = last_sum.unwrap_or((0, 0.0));
     while seconds < LONG_ENOUGH && length < count {
         length = length.saturating_mul(16).max(1 << 16).min(count);
-        seconds = timed_sum(backend, SumRange::new(1, length as i64))?;
+        seconds = series.timed_sum(length)?;
     }
     let one = seconds * count as f64 / length.max(1) as f64;
     // A warm-up and the timed runs, which go on until they add up to the minimum.
@@ -84,10 +136,9 @@ fn point_seconds(
 
 /// A warm-up, then at least `repeats` timed runs, more until they add up to
 /// `min_point_seconds` (at most 1000 runs).
-fn measure(backend: &Backend, count: u64, options: &BenchOptions) -> Result<Row, BenchError> {
-    let range = SumRange::new(1, count as i64);
+fn measure(series: &mut dyn Series, count: u64, options: &BenchOptions) -> Result<Row, BenchError> {
     for _ in 0..options.warmup {
-        timed_sum(backend, range)?;
+        series.timed_sum(count)?;
     }
     let mut times = Vec::new();
     let mut total = 0.0;
@@ -99,35 +150,26 @@ fn measure(backend: &Backend, count: u64, options: &BenchOptions) -> Result<Row,
         }
     };
     while !enough(&times, total) {
-        let seconds = timed_sum(backend, range)?;
+        let seconds = series.timed_sum(count)?;
         total += seconds;
         times.push(seconds);
     }
     let median_seconds = median(&mut times);
     let spread = Spread::of(&times, median_seconds);
-    let mut kernels = kernel_times(backend, range)?;
-    let kernel = backend.kernel();
-    Ok(Row {
-        backend: backend.id.clone(),
-        label: backend.label.clone(),
-        adapter: match &backend.id {
-            BackendId::Gpu { adapter, .. } => Some(adapter.clone()),
-            _ => None,
-        },
-        variant: kernel.map(|k| k.variant),
-        reduction: kernel.map(|k| k.reduction),
-        count,
-        runs: times.len(),
-        median_seconds,
-        min_seconds: times[0],
-        max_seconds: times[times.len() - 1],
-        stddev_seconds: spread.stddev,
-        mad_seconds: spread.mad,
-        elements_per_second: count as f64 / median_seconds,
-        kernel_seconds: (!kernels.is_empty()).then(|| median(&mut kernels)),
-        speedup_vs_seq: None,
-        speedup_vs_cpu: None,
-    })
+    let mut kernels = series.kernel_times(count)?;
+    let mut row = series.row(count);
+    row.runs = times.len();
+    row.median_seconds = median_seconds;
+    row.min_seconds = times[0];
+    row.max_seconds = times[times.len() - 1];
+    row.stddev_seconds = spread.stddev;
+    row.mad_seconds = spread.mad;
+    row.elements_per_second = count as f64 / median_seconds;
+    row.bytes_per_second = row
+        .dtype
+        .map(|dtype| (count * dtype.size() as u64) as f64 / median_seconds);
+    row.kernel_seconds = (!kernels.is_empty()).then(|| median(&mut kernels));
+    Ok(row)
 }
 
 /// One checked, timed sum, bounded like any other sum; returns its seconds.

@@ -3,15 +3,18 @@
 use serde::Serialize;
 
 use super::backend::BackendId;
+use crate::array::Dtype;
 use crate::cpu::Isa;
 use crate::gpu::AdapterReport;
 use crate::kernel::{Reduction, ShaderVariant};
-use crate::peak::PeakMeasurement;
+use crate::peak::{BandwidthKind, BandwidthMeasurement, PeakMeasurement};
 
 /// Everything one bench run measured.
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct BenchReport {
+    /// What was summed: `range` (1..=n) or `array` (host- and device-resident arrays).
+    pub workload: &'static str,
     /// The machine.
     pub machine: Machine,
     /// Start-up costs per GPU backend.
@@ -20,8 +23,11 @@ pub struct BenchReport {
     pub results: Vec<Row>,
     /// Crossover per GPU backend.
     pub crossover: Vec<Crossover>,
-    /// Peaks per device.
+    /// Add peaks per device (range workload).
     pub peak: Vec<Peak>,
+    /// Bandwidths per device (array workload): the CPU's memory read, each GPU's upload and
+    /// device read.
+    pub bandwidth: Vec<Bandwidth>,
     /// Suspicious measurements (a folded loop, say).
     pub flags: Vec<Flag>,
     /// Adapters found but not measured, because no device could be opened on them.
@@ -85,10 +91,21 @@ pub struct Startup {
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Row {
+    /// What was summed: `range` or `array`.
+    pub workload: &'static str,
     /// The backend.
     pub backend: BackendId,
-    /// Short label for tables and plots: `seq`, `cpu`, `gpu0:native`.
+    /// The series this point belongs to, unique in a report: the backend for ranges; for arrays
+    /// the backend, the type and where the data lived, e.g. `gpu:<adapter>:emulated i64 device`.
+    pub series: String,
+    /// Short label for tables and plots: `seq`, `cpu`, `gpu0:native`; for arrays with the type
+    /// and where the data lived, `cpu i64`, `gpu0:emulated u8 device`.
     pub label: String,
+    /// The element type of an array, else null.
+    pub dtype: Option<Dtype>,
+    /// Where an array lived when the timing began: `host` (the upload is timed) or `device`
+    /// (kernels and readback only); null for ranges.
+    pub resident: Option<Residence>,
     /// "name (api)" for a GPU, else null.
     pub adapter: Option<String>,
     /// Shader variant for a GPU, else null.
@@ -113,6 +130,10 @@ pub struct Row {
     pub mad_seconds: f64,
     /// `count / median_seconds`.
     pub elements_per_second: f64,
+    /// The array's bytes over `median_seconds`; null for ranges.
+    pub bytes_per_second: Option<f64>,
+    /// The bandwidth that bounds this point and its share of it (arrays); else null.
+    pub bound: Option<BoundShare>,
     /// Median time the kernels ran, by GPU timestamps; null without TIMESTAMP_QUERY.
     pub kernel_seconds: Option<f64>,
     /// `seq`'s median at this length over this one; null where seq did not run it.
@@ -121,12 +142,58 @@ pub struct Row {
     pub speedup_vs_cpu: Option<f64>,
 }
 
+/// Where an array lived when a timing began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Residence {
+    /// In host memory: the timing includes moving it to the device.
+    Host,
+    /// Already on the device: kernels and readback only.
+    Device,
+}
+
+impl Residence {
+    /// "host" or "device".
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Residence::Host => "host",
+            Residence::Device => "device",
+        }
+    }
+}
+
+/// A bandwidth that bounds a point, and the point's share of it.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[non_exhaustive]
+pub struct BoundShare {
+    /// Which bandwidth.
+    pub kind: BandwidthKind,
+    /// Its median, bytes per second.
+    pub bytes_per_second: f64,
+    /// The point's bytes per second over it.
+    pub fraction: f64,
+}
+
+/// A device's measured bandwidth.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Bandwidth {
+    /// `seq` (one thread), `cpu` (every thread), or `gpu:<adapter>`.
+    pub device: String,
+    /// The measurement.
+    pub measurement: BandwidthMeasurement,
+}
+
 /// From which length a GPU backend beats `cpu`.
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Crossover {
     /// The GPU backend.
     pub backend: BackendId,
+    /// Its series (see [`Row::series`]).
+    pub series: String,
     /// Its short label.
     pub label: String,
     /// The smallest length from which it beat `cpu` at every length both measured; null if it
@@ -186,6 +253,8 @@ pub struct Flag {
 pub struct Skipped {
     /// The backend.
     pub backend: BackendId,
+    /// The series' short label.
+    pub label: String,
     /// The length.
     #[serde(serialize_with = "crate::json::string")]
     pub count: u64,
@@ -204,6 +273,66 @@ pub struct Unavailable {
 }
 
 impl Row {
+    /// A point of `backend` at `count` with no timing yet: a range's, until
+    /// [`Row::for_array`] says otherwise.
+    pub(crate) fn blank(backend: BackendId, label: String, count: u64) -> Self {
+        Self {
+            workload: "range",
+            series: backend.to_string(),
+            adapter: match &backend {
+                BackendId::Gpu { adapter, .. } => Some(adapter.clone()),
+                _ => None,
+            },
+            backend,
+            label,
+            dtype: None,
+            resident: None,
+            variant: None,
+            reduction: None,
+            count,
+            runs: 0,
+            median_seconds: 0.0,
+            min_seconds: 0.0,
+            max_seconds: 0.0,
+            stddev_seconds: 0.0,
+            mad_seconds: 0.0,
+            elements_per_second: 0.0,
+            bytes_per_second: None,
+            bound: None,
+            kernel_seconds: None,
+            speedup_vs_seq: None,
+            speedup_vs_cpu: None,
+        }
+    }
+
+    pub(crate) fn with_kernel(
+        self,
+        variant: Option<ShaderVariant>,
+        reduction: Option<Reduction>,
+    ) -> Self {
+        Self {
+            variant,
+            reduction,
+            ..self
+        }
+    }
+
+    /// The same point as an array's of `dtype`, living where `resident` says (null for the CPU,
+    /// whose data is always in host memory).
+    pub(crate) fn for_array(self, dtype: Dtype, resident: Option<Residence>) -> Self {
+        let place = resident
+            .map(|r| format!(" {}", r.name()))
+            .unwrap_or_default();
+        Self {
+            workload: "array",
+            series: format!("{} {dtype}{place}", self.backend),
+            label: format!("{} {dtype}{place}", self.label),
+            dtype: Some(dtype),
+            resident,
+            ..self
+        }
+    }
+
     /// Whether the runs scatter enough to distrust small differences: a median absolute
     /// deviation above 10% of the median.
     #[must_use]
@@ -213,14 +342,16 @@ impl Row {
 }
 
 impl BenchReport {
-    /// The short label of a backend (`gpu0:native` for `gpu:<adapter>:native`).
+    /// The short label of a backend (`gpu0:native` for `gpu:<adapter>:native`), whatever the
+    /// workload.
     #[must_use]
     pub fn label_of(&self, backend: &BackendId) -> String {
-        self.results
-            .iter()
-            .find(|row| &row.backend == backend)
-            .map(|row| row.label.clone())
-            .unwrap_or_else(|| backend.to_string())
+        match backend {
+            BackendId::Gpu { adapter, variant } => {
+                format!("{}:{variant}", self.device_label(&format!("gpu:{adapter}")))
+            }
+            other => other.to_string(),
+        }
     }
 
     /// The short name of a device (`gpu0` for the first adapter), as tables and plots use it.

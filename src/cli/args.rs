@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
-use gpusum::bench::BackendSelector;
+use gpusum::bench::{BackendSelector, BenchWorkload};
 use gpusum::input::InputFormat;
 use gpusum::kernel::ArrayLayout;
 use gpusum::{BackendChoice, Dtype, Reduction, ShaderVariant, parse};
@@ -93,14 +93,20 @@ pub enum Command {
     File(FileArgs),
     /// Measure every backend side by side: seq, cpu, and each GPU adapter and shader variant.
     ///
-    /// Sums 1..=N for a sweep of lengths N (powers of two from 2^10 until a time budget per backend
-    /// runs out), checks every sum, and reports times, throughput, speedups, the GPU/CPU crossover
-    /// and each device's integer-add peak.
+    /// Sums 1..=N (or, with --workload array, arrays of N elements) for a sweep of lengths N
+    /// (powers of two from 2^10 until a time budget per backend runs out), checks every sum, and
+    /// reports times, throughput, speedups, the GPU/CPU crossover and each device's peak: its
+    /// integer adds for ranges, its memory, upload and device-read bandwidths for arrays.
     Bench(BenchArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
+    /// What to sum: range (1..=N, compute-bound) or array (i64, i32 and u8 arrays, from host
+    /// and from device memory, bandwidth-bound).
+    #[arg(long, default_value = "range", value_parser = workload_parser())]
+    pub workload: BenchWorkload,
+
     /// A shorter sweep: every other power of two, 5 s per backend.
     #[arg(long)]
     pub quick: bool,
@@ -313,6 +319,18 @@ fn reduction_parser() -> impl TypedValueParser<Value = Reduction> {
             .map(|reduction| PossibleValue::new(reduction.name()).help(reduction.summary())),
     )
     .try_map(|name| name.parse::<Reduction>())
+}
+
+fn workload_parser() -> impl TypedValueParser<Value = BenchWorkload> {
+    PossibleValuesParser::new([
+        PossibleValue::new("range").help("1..=N, generated on the device: compute-bound"),
+        PossibleValue::new("array")
+            .help("i64, i32 and u8 arrays read from memory: bandwidth-bound"),
+    ])
+    .map(|name| match name.as_str() {
+        "array" => BenchWorkload::Array,
+        _ => BenchWorkload::Range,
+    })
 }
 
 fn dtype_parser() -> impl TypedValueParser<Value = Dtype> {

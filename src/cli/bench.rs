@@ -110,7 +110,7 @@ fn options(args: &BenchArgs) -> BenchOptions {
     if let Some(warmup) = args.warmup {
         options = options.with_warmup(warmup);
     }
-    options
+    options.with_workload(args.workload)
 }
 
 /// The bench itself, with a spinner on a terminal.
@@ -123,6 +123,7 @@ fn measure(options: &BenchOptions, talk: Talk) -> anyhow::Result<BenchReport> {
                     format!("measuring {label} at {count} elements")
                 }
                 Event::Peak { device } => format!("measuring the add peak of {device}"),
+                Event::Bandwidth { device } => format!("measuring the bandwidths of {device}"),
                 _ => String::new(),
             });
         }

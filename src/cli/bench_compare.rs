@@ -7,9 +7,10 @@ use gpusum::bench::BenchReport;
 
 use super::bench_table::length;
 
-/// A saved run's point: backend id, length, median and median absolute deviation.
+/// A saved run's point: its series (the backend id, for ranges), length, median and median
+/// absolute deviation.
 pub struct SavedPoint {
-    backend: String,
+    series: String,
     count: String,
     median: f64,
     mad: f64,
@@ -26,7 +27,8 @@ pub fn read_baseline(text: &str) -> anyhow::Result<Vec<SavedPoint>> {
             let text = |key: &str| row[key].as_str().map(str::to_owned);
             let number = |key: &str| row[key].as_f64();
             Some(SavedPoint {
-                backend: text("backend")?,
+                // Reports saved before series existed held ranges only, keyed by backend.
+                series: text("series").or_else(|| text("backend"))?,
                 count: text("count")?,
                 median: number("median_seconds")?,
                 // Reports saved before the MAD existed count as noise-free.
@@ -43,10 +45,10 @@ pub fn compare(report: &BenchReport, baseline: &[SavedPoint], name: &str) -> Str
     let mut text = format!("\nagainst {name} (median now over median then):\n");
     let mut matched = 0;
     for row in &report.results {
-        let (backend, count) = (row.backend.to_string(), row.count.to_string());
+        let count = row.count.to_string();
         let Some(old) = baseline
             .iter()
-            .find(|p| p.backend == backend && p.count == count)
+            .find(|p| p.series == row.series && p.count == count)
         else {
             continue;
         };
@@ -62,7 +64,7 @@ pub fn compare(report: &BenchReport, baseline: &[SavedPoint], name: &str) -> Str
         };
         let _ = writeln!(
             text,
-            "  {:<13} {:>6} {:>+7.1}%  {verdict}",
+            "  {:<24} {:>6} {:>+7.1}%  {verdict}",
             row.label,
             length(row.count),
             change * 100.0

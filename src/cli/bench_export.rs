@@ -10,7 +10,11 @@ use super::bench_table::{length, ratio, seconds};
 pub fn to_csv(report: &BenchReport) -> anyhow::Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
+        "workload",
+        "series",
         "backend",
+        "dtype",
+        "resident",
         "adapter",
         "variant",
         "reduction",
@@ -22,6 +26,10 @@ pub fn to_csv(report: &BenchReport) -> anyhow::Result<String> {
         "stddev_seconds",
         "mad_seconds",
         "elements_per_second",
+        "bytes_per_second",
+        "bound",
+        "bound_bytes_per_second",
+        "bound_fraction",
         "kernel_seconds",
         "speedup_vs_seq",
         "speedup_vs_cpu",
@@ -29,7 +37,13 @@ pub fn to_csv(report: &BenchReport) -> anyhow::Result<String> {
     let optional = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
     for row in &report.results {
         writer.write_record([
+            row.workload.to_owned(),
+            row.series.clone(),
             row.backend.to_string(),
+            row.dtype.map(|d| d.name().to_owned()).unwrap_or_default(),
+            row.resident
+                .map(|r| r.name().to_owned())
+                .unwrap_or_default(),
             row.adapter.clone().unwrap_or_default(),
             row.variant.map(|v| v.name().to_owned()).unwrap_or_default(),
             row.reduction
@@ -43,6 +57,12 @@ pub fn to_csv(report: &BenchReport) -> anyhow::Result<String> {
             row.stddev_seconds.to_string(),
             row.mad_seconds.to_string(),
             row.elements_per_second.to_string(),
+            optional(row.bytes_per_second),
+            row.bound
+                .map(|b| b.kind.name().to_owned())
+                .unwrap_or_default(),
+            optional(row.bound.map(|b| b.bytes_per_second)),
+            optional(row.bound.map(|b| b.fraction)),
             optional(row.kernel_seconds),
             optional(row.speedup_vs_seq),
             optional(row.speedup_vs_cpu),
@@ -73,13 +93,13 @@ pub fn to_markdown(report: &BenchReport) -> String {
         );
     }
     md.push_str(
-        "\n| backend | length | median | min | max | MAD | elements/s | × seq | × cpu | kernel |\n",
+        "\n| backend | length | median | min | max | MAD | elements/s | bytes/s | of bound | × seq | × cpu | kernel |\n",
     );
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for row in &report.results {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {:.2e} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2e} | {} | {} | {} | {} | {} |",
             row.label,
             length(row.count),
             seconds(row.median_seconds),
@@ -87,6 +107,12 @@ pub fn to_markdown(report: &BenchReport) -> String {
             seconds(row.max_seconds),
             seconds(row.mad_seconds),
             row.elements_per_second,
+            row.bytes_per_second
+                .map(|rate| format!("{rate:.2e}"))
+                .unwrap_or_else(|| "–".into()),
+            row.bound
+                .map(|b| format!("{:.0}% of {}", b.fraction * 100.0, b.kind.name()))
+                .unwrap_or_else(|| "–".into()),
             ratio(row.speedup_vs_seq),
             ratio(row.speedup_vs_cpu),
             row.kernel_seconds

@@ -57,36 +57,11 @@ pub fn to_table(report: &BenchReport) -> String {
         }
     }
 
-    let _ = writeln!(
-        out,
-        "\nbackend       length   median      min      max  elem/s   xseq   xcpu   kernel"
-    );
-    let mut noisy = false;
-    let mut previous = None;
-    for row in &report.results {
-        if previous.is_some_and(|backend| backend != &row.backend) {
-            out.push('\n');
-        }
-        previous = Some(&row.backend);
-        noisy |= row.is_noisy();
-        let mark = if row.is_noisy() { "~" } else { "" };
-        let _ = writeln!(
-            out,
-            "{:<13} {:>6} {:>8} {:>8} {:>8} {:>7} {:>6} {:>6} {:>8}",
-            row.label,
-            length(row.count),
-            format!("{mark}{}", seconds(row.median_seconds)),
-            seconds(row.min_seconds),
-            seconds(row.max_seconds),
-            format!("{:.1e}", row.elements_per_second),
-            ratio(row.speedup_vs_seq),
-            ratio(row.speedup_vs_cpu),
-            row.kernel_seconds
-                .map(seconds)
-                .unwrap_or_else(|| "-".into()),
-        );
-    }
-
+    let noisy = if report.workload == "array" {
+        array_rows(report, &mut out)
+    } else {
+        range_rows(report, &mut out)
+    };
     if noisy {
         let _ = writeln!(
             out,
@@ -100,13 +75,19 @@ pub fn to_table(report: &BenchReport) -> String {
             out,
             "\ncrossover (the GPU beats cpu at every measured length from):"
         );
+        let width = report
+            .crossover
+            .iter()
+            .map(|c| c.label.chars().count())
+            .max()
+            .unwrap_or(0);
         for crossover in &report.crossover {
             let verdict = match (crossover.count, crossover.largest_common_count) {
                 (Some(count), _) => format!("from {}", length(count)),
                 (None, Some(largest)) => format!("never, up to {}", length(largest)),
                 (None, None) => "no length measured by both".into(),
             };
-            let _ = writeln!(out, "  {:<12} {verdict}", crossover.label);
+            let _ = writeln!(out, "  {:<width$} {verdict}", crossover.label);
         }
     }
 
@@ -148,12 +129,23 @@ pub fn to_table(report: &BenchReport) -> String {
         }
     }
 
+    if !report.bandwidth.is_empty() {
+        bandwidths(report, &mut out);
+    }
+
     for skipped in &report.skipped {
+        let why = if skipped.predicted_seconds > 0.0 {
+            format!(
+                "it would take about {}, past the budget (--budget)",
+                seconds(skipped.predicted_seconds)
+            )
+        } else {
+            "it is past the memory the bench allots to arrays, or a length before it was".into()
+        };
         let text = format!(
-            "! {}: length {} not measured: it would take about {}, past the budget (--budget)",
-            report.label_of(&skipped.backend),
+            "! {}: length {} not measured: {why}",
+            skipped.label,
             length(skipped.count),
-            seconds(skipped.predicted_seconds),
         );
         let _ = writeln!(out, "\n{}", wrap(&text, 80, "  "));
     }
@@ -162,6 +154,116 @@ pub fn to_table(report: &BenchReport) -> String {
         let _ = writeln!(out, "\n{}", wrap(&text, 80, "  "));
     }
     out
+}
+
+/// The range rows; returns whether any was noisy.
+fn range_rows(report: &BenchReport, out: &mut String) -> bool {
+    let _ = writeln!(
+        out,
+        "\nbackend       length   median      min      max  elem/s   xseq   xcpu   kernel"
+    );
+    let mut noisy = false;
+    let mut previous = None;
+    for row in &report.results {
+        if previous.is_some_and(|series| series != &row.series) {
+            out.push('\n');
+        }
+        previous = Some(&row.series);
+        noisy |= row.is_noisy();
+        let mark = if row.is_noisy() { "~" } else { "" };
+        let _ = writeln!(
+            out,
+            "{:<13} {:>6} {:>8} {:>8} {:>8} {:>7} {:>6} {:>6} {:>8}",
+            row.label,
+            length(row.count),
+            format!("{mark}{}", seconds(row.median_seconds)),
+            seconds(row.min_seconds),
+            seconds(row.max_seconds),
+            format!("{:.1e}", row.elements_per_second),
+            ratio(row.speedup_vs_seq),
+            ratio(row.speedup_vs_cpu),
+            row.kernel_seconds
+                .map(seconds)
+                .unwrap_or_else(|| "-".into()),
+        );
+    }
+    noisy
+}
+
+/// The array rows, with bytes per second and the share of the bound; returns whether any was
+/// noisy.
+fn array_rows(report: &BenchReport, out: &mut String) -> bool {
+    let _ = writeln!(
+        out,
+        "\narrays: host (the upload timed) or device (kernels and readback only)\n\
+         series                   length   median      min  bytes/s bound   xcpu   kernel"
+    );
+    let mut noisy = false;
+    let mut previous = None;
+    for row in &report.results {
+        if previous.is_some_and(|series| series != &row.series) {
+            out.push('\n');
+        }
+        previous = Some(&row.series);
+        noisy |= row.is_noisy();
+        let mark = if row.is_noisy() { "~" } else { "" };
+        let _ = writeln!(
+            out,
+            "{:<24} {:>6} {:>8} {:>8} {:>8} {:>5} {:>6} {:>8}",
+            row.label,
+            length(row.count),
+            format!("{mark}{}", seconds(row.median_seconds)),
+            seconds(row.min_seconds),
+            row.bytes_per_second
+                .map(|rate| format!("{rate:.1e}"))
+                .unwrap_or_else(|| "-".into()),
+            row.bound
+                .map(|bound| format!("{:.0}%", bound.fraction * 100.0))
+                .unwrap_or_else(|| "-".into()),
+            ratio(row.speedup_vs_cpu),
+            row.kernel_seconds
+                .map(seconds)
+                .unwrap_or_else(|| "-".into()),
+        );
+    }
+    noisy
+}
+
+/// The bandwidths measured, by device, and what bounds each kind of row.
+fn bandwidths(report: &BenchReport, out: &mut String) {
+    let runs = report.bandwidth[0].measurement.runs;
+    let _ = writeln!(
+        out,
+        "\nbandwidth (bytes/s, median of {runs} runs); a row's bound: memory read for seq\n\
+         and cpu, device read for device data, the slower of upload and device read for\n\
+         host data:"
+    );
+    let mut devices: Vec<&str> = Vec::new();
+    for bandwidth in &report.bandwidth {
+        if !devices.contains(&bandwidth.device.as_str()) {
+            devices.push(&bandwidth.device);
+        }
+    }
+    for device in devices {
+        let parts: Vec<String> = report
+            .bandwidth
+            .iter()
+            .filter(|b| b.device == device)
+            .map(|b| {
+                format!(
+                    "{} {:.2e}",
+                    b.measurement.kind.name(),
+                    b.measurement.bytes_per_second
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<10} {}",
+            report.device_label(device),
+            parts.join(", ")
+        );
+    }
 }
 
 /// Wraps `text` at spaces to lines of at most `width` columns, continuing with `indent`.

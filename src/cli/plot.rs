@@ -21,9 +21,11 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(0x56, 0xB4, 0xE9),
 ];
 
-/// One backend's line: the legend's text, (length, elements per second) at the median with the
-/// slowest and fastest run's rates, and the point from which it beats `cpu`.
+/// One series' line: the legend's text, (length, rate) at the median with the slowest and
+/// fastest run's rates (elements per second for ranges, bytes per second for arrays), and the
+/// point from which it beats `cpu`.
 struct Line {
+    series: String,
     legend: String,
     points: Vec<(f64, f64, f64, f64)>,
     crossover: Option<(f64, f64)>,
@@ -31,7 +33,28 @@ struct Line {
 
 /// Writes the plot as SVG to `path`.
 pub fn write_svg(report: &BenchReport, path: &Path) -> anyhow::Result<()> {
-    draw(&lines(report), &caption(report), path).map_err(|error| anyhow::anyhow!("{error}"))
+    let labels = if report.workload == "array" {
+        Labels {
+            title: "gpusum bench: array bytes summed per second, by length",
+            x: "elements in the array",
+            y: "bytes per second",
+        }
+    } else {
+        Labels {
+            title: "gpusum bench: elements summed per second, by length",
+            x: "elements in the range",
+            y: "elements per second",
+        }
+    };
+    draw(&lines(report), &caption(report), &labels, path)
+        .map_err(|error| anyhow::anyhow!("{error}"))
+}
+
+/// The plot's title and axis descriptions.
+struct Labels {
+    title: &'static str,
+    x: &'static str,
+    y: &'static str,
 }
 
 /// What ran where: the CPU, each adapter with its driver, and gpusum's version.
@@ -58,22 +81,22 @@ fn caption(report: &BenchReport) -> Vec<String> {
 fn lines(report: &BenchReport) -> Vec<Line> {
     let mut lines: Vec<Line> = Vec::new();
     for row in &report.results {
-        let count = row.count as f64;
+        // Arrays are plotted in bytes, so that types of every width share one scale.
+        let unit = row.dtype.map_or(1.0, |dtype| dtype.size() as f64);
+        let amount = row.count as f64 * unit;
         let point = (
-            count,
-            row.elements_per_second,
-            count / row.max_seconds,
-            count / row.min_seconds,
+            row.count as f64,
+            amount / row.median_seconds,
+            amount / row.max_seconds,
+            amount / row.min_seconds,
         );
-        if lines
-            .last()
-            .is_none_or(|line| !line.legend.starts_with(&row.label))
-        {
+        if lines.last().is_none_or(|line| line.series != row.series) {
             let legend = match &row.adapter {
                 Some(adapter) => format!("{} ({})", row.label, short_name(adapter)),
                 None => row.label.clone(),
             };
             lines.push(Line {
+                series: row.series.clone(),
                 legend,
                 points: Vec::new(),
                 crossover: None,
@@ -84,7 +107,7 @@ fn lines(report: &BenchReport) -> Vec<Line> {
             let crosses = report
                 .crossover
                 .iter()
-                .any(|c| c.backend == row.backend && c.count == Some(row.count));
+                .any(|c| c.series == row.series && c.count == Some(row.count));
             if crosses {
                 line.crossover = Some((point.0, point.1));
             }
@@ -109,6 +132,7 @@ fn short_name(adapter: &str) -> String {
 fn draw<'a>(
     lines: &[Line],
     caption: &[String],
+    labels: &Labels,
     path: &'a Path,
 ) -> Result<(), Box<dyn std::error::Error + 'a>> {
     let root = SVGBackend::new(path, (1200, 800)).into_drawing_area();
@@ -128,18 +152,15 @@ fn draw<'a>(
         .log_scale()
         .with_key_points(x_ticks);
     let mut chart = ChartBuilder::on(&plot_area)
-        .caption(
-            "gpusum bench: elements summed per second, by length",
-            ("sans-serif", 28),
-        )
+        .caption(labels.title, ("sans-serif", 28))
         .margin(20)
         .x_label_area_size(60)
         .y_label_area_size(100)
         .build_cartesian_2d(x_axis, (y_min / 2.0..y_max * 2.0).log_scale())?;
     chart
         .configure_mesh()
-        .x_desc("elements in the range")
-        .y_desc("elements per second")
+        .x_desc(labels.x)
+        .y_desc(labels.y)
         .label_style(("sans-serif", 18))
         .axis_desc_style(("sans-serif", 20))
         .x_label_formatter(&|x| length(*x as u64))
@@ -240,11 +261,13 @@ mod tests {
     fn the_crossover_and_the_caption_are_on_the_plot() {
         let lines = [
             Line {
+                series: "cpu".into(),
                 legend: "cpu".into(),
                 points: vec![(1024.0, 1e9, 0.9e9, 1.1e9), (1048576.0, 1e9, 0.8e9, 1.2e9)],
                 crossover: None,
             },
             Line {
+                series: "gpu:x:native".into(),
                 legend: "gpu0:native (x, vulkan)".into(),
                 points: vec![(1024.0, 1e7, 1e7, 1e7), (1048576.0, 1e11, 9e10, 1.1e11)],
                 crossover: Some((1048576.0, 1e11)),
@@ -252,7 +275,13 @@ mod tests {
         ];
         let path =
             std::env::temp_dir().join(format!("gpusum-plot-test-{}.svg", std::process::id()));
-        draw(&lines, &["gpusum 0.1.0 on a test machine".into()], &path).unwrap();
+        let labels = Labels {
+            title: "a test",
+            x: "elements",
+            y: "elements per second",
+        };
+        let caption = ["gpusum 0.1.0 on a test machine".into()];
+        draw(&lines, &caption, &labels, &path).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         let _ = std::fs::remove_file(&path);
         assert!(svg.contains("beats cpu from 2^20"));

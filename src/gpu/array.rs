@@ -231,38 +231,17 @@ impl ArrayKernels {
         data: DataRef<'_>,
     ) -> wgpu::BindGroup {
         let mut entries = batches.bind_entries().to_vec();
-        match data {
-            DataRef::Buffer { buffer, start } => {
-                let available = (buffer.size() - start).min(MAX_WINDOW_BYTES);
-                let whole_units = available / UNIT_BYTES * UNIT_BYTES;
-                let units = if whole_units == 0 {
-                    self.empty_units.as_entire_buffer_binding()
-                } else {
-                    buffer_binding(buffer, start, whole_units)
-                };
-                entries.push(wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::Buffer(units),
-                });
-                entries.push(wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: wgpu::BindingResource::Buffer(buffer_binding(
-                        buffer,
-                        start,
-                        available / 4 * 4,
-                    )),
-                });
-            }
-            DataRef::Texture(view) => entries.push(wgpu::BindGroupEntry {
-                binding: 2,
-                resource: wgpu::BindingResource::TextureView(view),
-            }),
-        }
+        entries.extend(data_entries(data, &self.empty_units));
         device.wgpu().create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("array window"),
             layout: &self.layouts[&data.layout()].0,
             entries: &entries,
         })
+    }
+
+    /// A buffer to bind where a window holds no whole unit.
+    pub(crate) fn empty_units(&self) -> &wgpu::Buffer {
+        &self.empty_units
     }
 
     /// The dispatches that cover bytes `[begin_byte, end_byte)` of a window, grouped into
@@ -392,8 +371,45 @@ pub(crate) fn decode_partials(partials: &[u8]) -> u128 {
     partials.chunks_exact(16).map(limbs_to_u128).sum()
 }
 
+/// Bindings 2 and (for buffers) 3 of the window `data`: whole units (or `empty_units` where the
+/// window holds none) and the same bytes word by word.
+pub(crate) fn data_entries<'a>(
+    data: DataRef<'a>,
+    empty_units: &'a wgpu::Buffer,
+) -> Vec<wgpu::BindGroupEntry<'a>> {
+    match data {
+        DataRef::Buffer { buffer, start } => {
+            let available = (buffer.size() - start).min(MAX_WINDOW_BYTES);
+            let whole_units = available / UNIT_BYTES * UNIT_BYTES;
+            let units = if whole_units == 0 {
+                empty_units.as_entire_buffer_binding()
+            } else {
+                buffer_binding(buffer, start, whole_units)
+            };
+            vec![
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::Buffer(units),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::Buffer(buffer_binding(
+                        buffer,
+                        start,
+                        available / 4 * 4,
+                    )),
+                },
+            ]
+        }
+        DataRef::Texture(view) => vec![wgpu::BindGroupEntry {
+            binding: 2,
+            resource: wgpu::BindingResource::TextureView(view),
+        }],
+    }
+}
+
 /// Bindings 2 and (for buffers) 3: the data, whole units and word by word.
-fn data_layout_entries(layout: ArrayLayout) -> Vec<wgpu::BindGroupLayoutEntry> {
+pub(crate) fn data_layout_entries(layout: ArrayLayout) -> Vec<wgpu::BindGroupLayoutEntry> {
     let storage = |binding| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,

@@ -303,6 +303,10 @@ impl GpuContext {
     pub(crate) fn shared_device(&self) -> &Device {
         &self.device
     }
+
+    pub(crate) fn array_kernels(&self) -> &ArrayKernels {
+        &self.arrays
+    }
 }
 
 impl fmt::Debug for GpuContext {

@@ -6,14 +6,14 @@
 //! plumbing (`device.rs`), shapes (`shape.rs`) and readback (`readback.rs`) are shared.
 
 mod adapter;
-mod array;
+pub(crate) mod array;
 mod context;
 pub(crate) mod device;
 mod dx12;
 mod kernel;
 mod range;
 mod readback;
-mod ring;
+pub(crate) mod ring;
 mod shape;
 
 pub(crate) use adapter::name_matches;

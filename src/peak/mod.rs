@@ -1,7 +1,8 @@
 //! Each device's integer-add peak, so a report can say what share of it a sum reaches: the GPU
-//! microkernel (shaders/peak_add.wgsl) and its CPU twin, measured by one loop; and the floor
-//! under a GPU call, a minimal dispatch plus readback.
+//! microkernel (shaders/peak_add.wgsl) and its CPU twin, measured by one loop; the floor under a
+//! GPU call, a minimal dispatch plus readback; and the bandwidths that bound array sums.
 
+mod bandwidth;
 mod cpu;
 mod gpu;
 mod round_trip;
@@ -10,6 +11,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+pub use bandwidth::{BandwidthKind, BandwidthMeasurement, GpuBandwidth, memory_read};
 pub use cpu::{Threads, cpu_peak};
 pub use gpu::GpuPeak;
 pub use round_trip::RoundTrip;
