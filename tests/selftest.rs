@@ -25,11 +25,11 @@ fn selftest_passes_on_every_adapter_and_says_so() {
     for backend in &backends {
         let heading = stdout
             .lines()
-            .position(|l| l.ends_with(&format!("({backend})")));
+            .position(|l| l.contains(&format!("({backend}), workgroups of ")));
         let heading = heading.unwrap_or_else(|| panic!("{backend} heading missing:\n{stdout}"));
         let first_row = stdout.lines().nth(heading + 1).unwrap();
         assert!(
-            first_row.starts_with("  emulated / tree") && first_row.ends_with("ok"),
+            first_row.starts_with("  ranges, emulated / tree") && first_row.ends_with("ok"),
             "{first_row}"
         );
     }
@@ -156,8 +156,10 @@ fn junit_reports_read_as_junit_and_required_backends_are_enforced() {
         .collect();
     assert_eq!(
         suites.len(),
-        2 + 4 * backends.contains(&"vulkan".to_owned()) as usize
-            + backends.contains(&"gl".to_owned()) as usize
+        // Per adapter, each variant runs ranges and arrays in both layouts; the CPU twins run
+        // ranges and arrays.
+        4 + 12 * backends.contains(&"vulkan".to_owned()) as usize
+            + 3 * backends.contains(&"gl".to_owned()) as usize
     );
     let cases: usize = suites
         .iter()

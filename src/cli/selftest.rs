@@ -14,8 +14,8 @@ use super::args::SelftestArgs;
 use super::out::say;
 use super::{Outcome, RUNTIME, Talk, out};
 
-/// Wide enough for "  emulated / subgroup" and for "cpu"; a row fits 80 columns.
-const LABEL_WIDTH: usize = 58;
+/// Wide enough for "  arrays (texture), emulated / subgroup"; a row fits 80 columns.
+const LABEL_WIDTH: usize = 48;
 
 /// `gpusum selftest --json`.
 #[derive(Serialize)]
@@ -63,11 +63,11 @@ pub fn run(args: &SelftestArgs, _talk: Talk) -> Outcome {
             "target", "passed", "time"
         ))?;
     }
-    let mut last_adapter = None;
+    let mut last_heading = None;
     let mut write_error = None;
     let report = selftest::run(&options, |target| {
         if !args.json && write_error.is_none() {
-            let row = target_row(target, &mut last_adapter);
+            let row = target_row(target, &mut last_heading);
             write_error = out::print(&row).err();
         }
     });
@@ -134,22 +134,23 @@ pub fn run(args: &SelftestArgs, _talk: Talk) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One row per target; a GPU's rows are indented under a line naming its adapter.
-fn target_row(target: &TargetReport, last_adapter: &mut Option<String>) -> String {
+/// One row per target; a GPU's rows are indented under a line naming its adapter and the
+/// workgroup size its kernels ran at.
+fn target_row(target: &TargetReport, last_heading: &mut Option<String>) -> String {
     let mut text = String::new();
     let label = match (&target.adapter, target.kernel()) {
         (Some(adapter), Some(kernel)) => {
-            if last_adapter.as_ref() != Some(adapter) {
-                let _ = writeln!(text, "{adapter}");
-                *last_adapter = Some(adapter.clone());
-            }
-            let what = match target.layout {
-                Some(layout) => format!("arrays ({layout}), {kernel}"),
-                None => format!("ranges, {kernel}"),
+            let heading = match target.workgroup_size {
+                Some(size) => format!("{adapter}, workgroups of {size}"),
+                None => adapter.clone(),
             };
-            match target.workgroup_size {
-                Some(size) => format!("  {what}, workgroups of {size}"),
-                None => format!("  {what}"),
+            if last_heading.as_ref() != Some(&heading) {
+                let _ = writeln!(text, "{heading}");
+                *last_heading = Some(heading);
+            }
+            match target.layout {
+                Some(layout) => format!("  arrays ({layout}), {kernel}"),
+                None => format!("  ranges, {kernel}"),
             }
         }
         _ => target.label(),
