@@ -101,7 +101,7 @@ pub enum Error {
     Cancelled,
 
     /// An input file or stream cannot be summed as it is.
-    #[error("{input}: {problem}")]
+    #[error("cannot sum {input}")]
     Input {
         /// The input, as messages name it: a path, or "standard input".
         input: String,

@@ -214,9 +214,14 @@ impl Input {
 /// --dtype, exit 2) or the input's (exit 1).
 fn input_failure(error: Error) -> Failure {
     match &error {
-        Error::Input { problem, .. } if problem.is_usage() => Failure::Usage(
-            subcommand_usage_error("file", ErrorKind::ValueValidation, &error),
-        ),
+        Error::Input { problem, .. } if problem.is_usage() => {
+            let message = format!("{error}: {problem}");
+            Failure::Usage(subcommand_usage_error(
+                "file",
+                ErrorKind::ValueValidation,
+                message,
+            ))
+        }
         _ => Failure::Runtime(anyhow::Error::new(error)),
     }
 }
