@@ -1,4 +1,5 @@
-//! Exact sums of inclusive i64 ranges on any GPU that wgpu reaches, with a rayon CPU twin.
+//! Exact sums of inclusive i64 ranges and of integer arrays on any GPU that wgpu reaches, with a
+//! rayon CPU twin.
 //!
 //! # How to use
 //!
@@ -16,6 +17,27 @@
 //! // Past u64 a plain sum wraps; gpusum's i128 result stays exact.
 //! let big = SumRange::new(i64::MAX - 1_000, i64::MAX);
 //! assert_eq!(engine.sum(big, &Control::new())?, big.closed_form());
+//! # Ok::<(), gpusum::Error>(())
+//! ```
+//!
+//! Integer arrays (`i8` to `u64`) sum exactly into an [`ExactIntSum`], from a slice, or from a
+//! `.npy` file, raw file or stream through an [`input::ArrayReader`], in chunks of bounded size:
+//!
+//! ```
+//! use gpusum::input::{ArrayReader, InputHints};
+//! use gpusum::{BackendChoice, Control, Engine, EngineOptions, IntSlice};
+//!
+//! let engine = Engine::open(&EngineOptions::new(BackendChoice::Auto))?;
+//! let values = [u64::MAX; 1000];
+//! let outcome = engine.sum_ints(IntSlice::U64(&values), &Control::new())?;
+//! assert_eq!(outcome.total.sum(), 1000 * u64::MAX as i128);
+//!
+//! // Raw big-endian i16 data from any reader; a .npy header would give the type itself.
+//! let bytes: Vec<u8> = (-500i16..500).flat_map(i16::to_be_bytes).collect();
+//! let hints = InputHints::raw(gpusum::Dtype::I16).with_big_endian(true);
+//! let mut reader = ArrayReader::new(&bytes[..], "the bytes", hints, Some(bytes.len() as u64))?;
+//! let outcome = engine.sum_reader(&mut reader, false, &Control::new())?;
+//! assert_eq!((outcome.total.sum(), outcome.total.count()), (-500, 1000));
 //! # Ok::<(), gpusum::Error>(())
 //! ```
 //!
@@ -43,21 +65,25 @@
 //! # Crate layout
 //!
 //! - [`range`]: the inclusive range and its closed form (the test oracle).
+//! - [`array`]: element types, typed slices and the exact, mergeable integer accumulator.
+//! - [`npy`] and [`input`]: the `.npy` header parser, and the chunked reader of `.npy` files, raw
+//!   files and streams.
 //! - [`kernel`]: the kernel vocabulary, [`ShaderVariant`] × [`Reduction`] = [`KernelChoice`].
 //! - [`gpu`]: adapters, device plumbing, kernel composition, dispatch shapes, readback, and the
 //!   reusable [`GpuContext`].
 //! - [`cpu`]: the rayon path and its one-thread baseline, twins of the GPU kernels.
 //! - [`engine`]: where a sum runs, the CPU fallback, and what happens after a timeout.
 //! - [`control`]: cancellation, deadlines and progress.
-//! - [`peak`]: each device's integer-add peak.
+//! - [`peak`]: each device's integer-add peak and memory, upload and device-read bandwidths.
 //! - [`selftest`]: the battery behind `gpusum selftest`.
 //! - [`bench`](mod@bench): the sweep, analysis and report behind `gpusum bench`.
 //! - [`parse`]: the parsers for bounds, lengths and durations that the CLI uses.
 //! - [`json`]: the conventions of every JSON report (exact integers as strings, a schema).
 //! - `shaders/` (next to `src/`): the WGSL that [`gpu::kernel_wgsl`] composes.
 //!
-//! A workload (ranges today) is a seam: its WGSL in `shaders/`, its GPU module in `src/gpu/`, its
-//! CPU twin in `src/cpu/`, its cases in `src/selftest/battery.rs`, its rows in `src/bench/`.
+//! A workload (ranges, integer arrays) is a seam: its WGSL in `shaders/`, its GPU module in
+//! `src/gpu/` (`range.rs`, `array.rs`), its CPU twin in `src/cpu/`, its cases in `src/selftest/`
+//! (`battery.rs`, `arrays.rs`), its rows in `src/bench/` (`arrays.rs` for arrays).
 //!
 //! The `gpusum` binary (`src/main.rs` and `src/cli/`) is behind the default `cli` feature; with
 //! `default-features = false` the library builds without clap, anyhow, indicatif, ctrlc,

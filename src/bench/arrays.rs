@@ -294,7 +294,8 @@ pub(crate) fn bandwidths(
 
 /// Each row's share of the bandwidth that bounds it: the CPU's memory read (one thread for
 /// `seq`); a GPU's device read for device-resident data, and the slower of its upload and
-/// device read for host-resident data.
+/// device read for host-resident data. A bound is its measurement's fastest run: noise only
+/// slows runs down, so a median on a busy machine would lower the ceiling and flatter the share.
 pub(crate) fn fill_bounds(rows: &mut [Row], bandwidths: &[Bandwidth]) {
     let find = |device: &str, kind: BandwidthKind| {
         bandwidths
@@ -312,20 +313,21 @@ pub(crate) fn fill_bounds(rows: &mut [Row], bandwidths: &[Bandwidth]) {
                 match resident {
                     Some(Residence::Host) => {
                         let upload = find(&device, BandwidthKind::Upload);
-                        [upload, read]
-                            .into_iter()
-                            .flatten()
-                            .min_by(|a, b| a.bytes_per_second.total_cmp(&b.bytes_per_second))
+                        [upload, read].into_iter().flatten().min_by(|a, b| {
+                            let (a, b) = (a.bytes_per_second_range.1, b.bytes_per_second_range.1);
+                            a.total_cmp(&b)
+                        })
                     }
                     _ => read,
                 }
             }
         };
         if let (Some(bound), Some(rate)) = (bound, row.bytes_per_second) {
+            let fastest = bound.bytes_per_second_range.1;
             row.bound = Some(BoundShare {
                 kind: bound.kind,
-                bytes_per_second: bound.bytes_per_second,
-                fraction: rate / bound.bytes_per_second,
+                bytes_per_second: fastest,
+                fraction: rate / fastest,
             });
         }
     }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::backend::{Backend, BackendId};
-use super::report::{Row, Skipped};
+use super::report::{Row, SkipReason, Skipped};
 use super::{BenchError, BenchOptions, Event};
 use crate::control::{Control, default_timeout};
 use crate::range::SumRange;
@@ -87,7 +87,16 @@ pub(crate) fn sweep(
         } else {
             0.0
         };
-        if !skipped.is_empty() || !fits || spent + predicted > budget {
+        let reason = if !skipped.is_empty() {
+            Some(SkipReason::AfterSkipped)
+        } else if !fits {
+            Some(SkipReason::TooLarge)
+        } else if spent + predicted > budget {
+            Some(SkipReason::Budget)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
             if options.sizes.is_none() {
                 break;
             }
@@ -95,6 +104,7 @@ pub(crate) fn sweep(
                 backend: series.backend().clone(),
                 label: series.row(count).label,
                 count,
+                reason,
                 predicted_seconds: predicted,
             });
             continue;
@@ -126,7 +136,9 @@ fn point_seconds(
     let (mut length, mut seconds) = last_sum.unwrap_or((0, 0.0));
     while seconds < LONG_ENOUGH && length < count {
         length = length.saturating_mul(16).max(1 << 16).min(count);
-        seconds = series.timed_sum(length)?;
+        // The faster of two: a series' first sum can pay for lazily built pipelines and
+        // buffers, which would inflate the prediction many times over.
+        seconds = series.timed_sum(length)?.min(series.timed_sum(length)?);
     }
     let one = seconds * count as f64 / length.max(1) as f64;
     // A warm-up and the timed runs, which go on until they add up to the minimum.

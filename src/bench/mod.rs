@@ -21,7 +21,7 @@ pub use arrays::BENCH_DTYPES;
 pub use backend::{BackendId, BackendSelector};
 pub use report::{
     Bandwidth, BenchReport, BoundShare, Crossover, Flag, Machine, Peak, PeakFraction, Residence,
-    Row, Skipped, Startup, Unavailable,
+    Row, SkipReason, Skipped, Startup, Unavailable,
 };
 
 use crate::Error;

@@ -170,7 +170,7 @@ impl Residence {
 pub struct BoundShare {
     /// Which bandwidth.
     pub kind: BandwidthKind,
-    /// Its median, bytes per second.
+    /// Its fastest run, bytes per second.
     pub bytes_per_second: f64,
     /// The point's bytes per second over it.
     pub fraction: f64,
@@ -247,7 +247,7 @@ pub struct Flag {
     pub reason: String,
 }
 
-/// A requested length the budget did not allow.
+/// A requested length that was not measured, and why.
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Skipped {
@@ -258,8 +258,24 @@ pub struct Skipped {
     /// The length.
     #[serde(serialize_with = "crate::json::string")]
     pub count: u64,
-    /// How long measuring it was predicted to take, from the points before it (or a probe).
+    /// Why it was not measured.
+    pub reason: SkipReason,
+    /// How long measuring it was predicted to take, from the points before it (or a probe); 0
+    /// where no prediction was made.
     pub predicted_seconds: f64,
+}
+
+/// Why a requested length was not measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// Its predicted time would overrun the budget.
+    Budget,
+    /// The series cannot hold it (an array past the memory the bench allots).
+    TooLarge,
+    /// A shorter length of the series was already skipped.
+    AfterSkipped,
 }
 
 /// An adapter the bench found but could not measure.

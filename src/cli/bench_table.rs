@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use gpusum::bench::BenchReport;
+use gpusum::bench::{BenchReport, SkipReason};
 
 /// The report as text for a terminal: every line fits 80 columns.
 pub fn to_table(report: &BenchReport) -> String {
@@ -134,13 +134,13 @@ pub fn to_table(report: &BenchReport) -> String {
     }
 
     for skipped in &report.skipped {
-        let why = if skipped.predicted_seconds > 0.0 {
-            format!(
+        let why = match skipped.reason {
+            SkipReason::Budget => format!(
                 "it would take about {}, past the budget (--budget)",
                 seconds(skipped.predicted_seconds)
-            )
-        } else {
-            "it is past the memory the bench allots to arrays, or a length before it was".into()
+            ),
+            SkipReason::TooLarge => "it is past the memory the bench allots to arrays".into(),
+            _ => "a shorter length was not measured".into(),
         };
         let text = format!(
             "! {}: length {} not measured: {why}",
@@ -234,9 +234,9 @@ fn bandwidths(report: &BenchReport, out: &mut String) {
     let runs = report.bandwidth[0].measurement.runs;
     let _ = writeln!(
         out,
-        "\nbandwidth (bytes/s, median of {runs} runs); a row's bound: memory read for seq\n\
-         and cpu, device read for device data, the slower of upload and device read for\n\
-         host data:"
+        "\nbandwidth (bytes/s, median of {runs} runs, fastest run in brackets); a row's\n\
+         bound is the fastest run of: memory read for seq and cpu, device read for\n\
+         device data, the slower of upload and device read for host data:"
     );
     let mut devices: Vec<&str> = Vec::new();
     for bandwidth in &report.bandwidth {
@@ -251,9 +251,10 @@ fn bandwidths(report: &BenchReport, out: &mut String) {
             .filter(|b| b.device == device)
             .map(|b| {
                 format!(
-                    "{} {:.2e}",
+                    "{} {:.2e} ({:.2e})",
                     b.measurement.kind.name(),
-                    b.measurement.bytes_per_second
+                    b.measurement.bytes_per_second,
+                    b.measurement.bytes_per_second_range.1
                 )
             })
             .collect();
