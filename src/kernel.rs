@@ -65,7 +65,7 @@ impl ArrayLayout {
         match self {
             ArrayLayout::Buffer => "a storage buffer; the default on hardware",
             ArrayLayout::Texture => {
-                "an rgba32uint texture; the default on software adapters, 6-8x faster there"
+                "an rgba32uint texture; the default on software adapters, which read it faster"
             }
         }
     }
