@@ -292,6 +292,26 @@ pub(crate) fn bandwidths(
     Ok(all)
 }
 
+/// Of two measurements of the same bandwidths, each one's with the faster fastest run.
+pub(crate) fn faster(before: Vec<Bandwidth>, after: Vec<Bandwidth>) -> Vec<Bandwidth> {
+    before
+        .into_iter()
+        .zip(after)
+        .map(|(before, after)| {
+            debug_assert_eq!(
+                (&before.device, before.measurement.kind),
+                (&after.device, after.measurement.kind)
+            );
+            let fastest = |b: &Bandwidth| b.measurement.bytes_per_second_range.1;
+            if fastest(&after) > fastest(&before) {
+                after
+            } else {
+                before
+            }
+        })
+        .collect()
+}
+
 /// Each row's share of the bandwidth that bounds it: the CPU's memory read (one thread for
 /// `seq`); a GPU's device read for device-resident data, and the slower of its upload and
 /// device read for host-resident data. A bound is its measurement's fastest run: noise only
