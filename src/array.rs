@@ -3,7 +3,7 @@
 //!
 //! Every path (the GPU kernels, the CPU twin, the streams of the CLI) adds *biased* values: a
 //! signed element `v` of `bits` bits becomes `v + 2^(bits-1)`, so every limb is unsigned, and one
-//! subtraction per chunk removes the bias ([`unbias`]).
+//! subtraction per chunk removes the bias (`unbias`).
 
 use std::fmt;
 use std::str::FromStr;

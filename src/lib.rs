@@ -65,7 +65,7 @@
 //! # Crate layout
 //!
 //! - [`range`]: the inclusive range and its closed form (the test oracle).
-//! - [`array`]: element types, typed slices and the exact, mergeable integer accumulator.
+//! - [`array`](mod@array): element types, typed slices and the exact, mergeable integer accumulator.
 //! - [`npy`] and [`input`]: the `.npy` header parser, and the chunked reader of `.npy` files, raw
 //!   files and streams.
 //! - [`kernel`]: the kernel vocabulary, [`ShaderVariant`] × [`Reduction`] = [`KernelChoice`].
