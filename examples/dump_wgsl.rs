@@ -6,7 +6,8 @@
 //! ```
 
 use gpusum::gpu::{WgslCompiler, Workload, kernel_wgsl};
-use gpusum::{KernelChoice, wgpu};
+use gpusum::kernel::ArrayLayout;
+use gpusum::{Dtype, KernelChoice, wgpu};
 
 fn main() -> std::io::Result<()> {
     let Some(dir) = std::env::args().nth(1) else {
@@ -20,6 +21,17 @@ fn main() -> std::io::Result<()> {
             let name = format!("range_{}_{}_{size}.wgsl", choice.variant, choice.reduction);
             let source = kernel_wgsl(Workload::Range, choice, size, WgslCompiler::Tint);
             std::fs::write(std::path::Path::new(&dir).join(name), source)?;
+            for dtype in Dtype::ALL {
+                for layout in ArrayLayout::ALL {
+                    let name = format!(
+                        "array_{dtype}_{layout}_{}_{}_{size}.wgsl",
+                        choice.variant, choice.reduction
+                    );
+                    let workload = Workload::Array(dtype, layout);
+                    let source = kernel_wgsl(workload, choice, size, WgslCompiler::Tint);
+                    std::fs::write(std::path::Path::new(&dir).join(name), source)?;
+                }
+            }
         }
     }
     Ok(())
