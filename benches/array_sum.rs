@@ -1,0 +1,96 @@
+//! criterion benches of exact i64 array sums: `seq`, `cpu`, and every GPU adapter × shader
+//! variant, from host memory (the upload inside the timed loop) and from a `DeviceArray` (uploaded
+//! once, outside it). `Throughput::Bytes`, so criterion reports bandwidth.
+//!
+//! Set `GPUSUM_BENCH_QUICK=1` to shrink the lengths and the sampling. Under `cargo test` each
+//! benchmark runs once, as a smoke test.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+
+use gpusum::{Control, GpuContext, GpuOptions, IntSlice, ShaderVariant, cpu, gpu};
+
+fn quick() -> bool {
+    std::env::var("GPUSUM_BENCH_QUICK").is_ok_and(|v| v == "1")
+}
+
+fn contexts() -> Vec<(String, GpuContext)> {
+    let adapters = gpu::compute_adapters(&gpu::instance());
+    if adapters.is_empty() {
+        eprintln!("!!!!! NO GPU ADAPTER: only the CPU paths are benchmarked !!!!!");
+    }
+    let mut contexts = Vec::new();
+    for (index, adapter) in adapters.iter().enumerate() {
+        for variant in ShaderVariant::ALL {
+            if gpusum::KernelChoice::resolve(Some(variant), None, adapter.features()).is_err() {
+                continue;
+            }
+            let options = GpuOptions::new().with_variant(variant);
+            match GpuContext::new(adapter, &options) {
+                Ok(context) => contexts.push((format!("gpu{index}:{variant}"), context)),
+                Err(error) => eprintln!("skipping gpu{index}:{variant}: {error}"),
+            }
+        }
+    }
+    contexts
+}
+
+fn array_sum(c: &mut Criterion) {
+    let lengths: &[usize] = if quick() {
+        &[1 << 12, 1 << 16]
+    } else {
+        &[1 << 16, 1 << 20, 1 << 24]
+    };
+    let contexts = contexts();
+    let control = Control::new();
+    let mut group = c.benchmark_group("array_sum_i64");
+    if quick() {
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(100))
+            .measurement_time(Duration::from_millis(300));
+    }
+    for &length in lengths {
+        // Values near the extremes, so that an i64 accumulator would wrap.
+        let values: Vec<i64> = (0..length as i64)
+            .map(|i| if i % 2 == 0 { i64::MAX - i } else { i64::MIN + i })
+            .collect();
+        let expected: i128 = values.iter().map(|&v| i128::from(v)).sum();
+        let data = IntSlice::I64(&values);
+        group.throughput(Throughput::Bytes(length as u64 * 8));
+        group.bench_with_input(BenchmarkId::new("seq", length), &data, |b, &data| {
+            b.iter(|| {
+                let total = cpu::sum_ints_sequential(black_box(data), &control).unwrap();
+                assert_eq!(total.sum(), expected);
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("cpu", length), &data, |b, &data| {
+            b.iter(|| {
+                let total = cpu::sum_ints(black_box(data), &control).unwrap();
+                assert_eq!(total.sum(), expected);
+            })
+        });
+        for (label, context) in &contexts {
+            let host = format!("{label} host");
+            group.bench_with_input(BenchmarkId::new(host, length), &data, |b, &data| {
+                b.iter(|| {
+                    let outcome = context.sum_ints(black_box(data), &control).unwrap();
+                    assert_eq!(outcome.total.sum(), expected);
+                })
+            });
+            let on_device = context.upload(data, &control).unwrap();
+            let device = format!("{label} device");
+            group.bench_with_input(BenchmarkId::new(device, length), &on_device, |b, array| {
+                b.iter(|| {
+                    let outcome = context.sum_device_array(array, &control).unwrap();
+                    assert_eq!(outcome.total.sum(), expected);
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, array_sum);
+criterion_main!(benches);
