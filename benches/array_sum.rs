@@ -54,7 +54,13 @@ fn array_sum(c: &mut Criterion) {
     for &length in lengths {
         // Values near the extremes, so that an i64 accumulator would wrap.
         let values: Vec<i64> = (0..length as i64)
-            .map(|i| if i % 2 == 0 { i64::MAX - i } else { i64::MIN + i })
+            .map(|i| {
+                if i % 2 == 0 {
+                    i64::MAX - i
+                } else {
+                    i64::MIN + i
+                }
+            })
             .collect();
         let expected: i128 = values.iter().map(|&v| i128::from(v)).sum();
         let data = IntSlice::I64(&values);

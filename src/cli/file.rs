@@ -120,6 +120,11 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
         Err(error @ (Error::Input { .. } | Error::Read { .. })) => {
             return Err(input_failure(error));
         }
+        Err(Error::Cancelled) => {
+            return Err(anyhow::Error::new(Error::Cancelled)
+                .context("summing failed")
+                .into());
+        }
         Err(error) if engine.gpu().is_some() && input.bytes_read() > 0 => {
             return Err(anyhow::Error::new(error)
                 .context(
