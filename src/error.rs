@@ -124,6 +124,13 @@ pub enum Error {
     #[error("more than 2^63 - 1 elements: past what an exact i128 sum can take")]
     TooManyElements,
 
+    /// Bytes that are not a serialized exact float sum.
+    #[error("not an exact float sum: {reason}")]
+    InvalidAccumulator {
+        /// What is wrong with them.
+        reason: String,
+    },
+
     /// A caller's array or buffer that the GPU kernels cannot take as given.
     #[error("invalid array: {reason}")]
     InvalidArray {

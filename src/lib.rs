@@ -66,6 +66,8 @@
 //!
 //! - [`range`]: the inclusive range and its closed form (the test oracle).
 //! - [`array`](mod@array): element types, typed slices and the exact, mergeable integer accumulator.
+//! - [`float`]: the exact, mergeable, serializable sum of `f32` and `f64` values, rounded once
+//!   (the CPU building block of exact float sums; GPU kernels and `gpusum file` do not use it yet).
 //! - [`npy`] and [`input`]: the `.npy` header parser, and the chunked reader of `.npy` files, raw
 //!   files and streams.
 //! - [`kernel`]: the kernel vocabulary, [`ShaderVariant`] × [`Reduction`] = [`KernelChoice`].
@@ -98,6 +100,7 @@ pub mod control;
 pub mod cpu;
 pub mod engine;
 mod error;
+pub mod float;
 pub mod gpu;
 pub mod input;
 pub mod json;
@@ -112,6 +115,7 @@ pub use array::{ByteOrder, Dtype, ExactIntSum, IntSlice};
 pub use control::Control;
 pub use engine::{BackendChoice, Engine, EngineOptions, Place, SumOutcome};
 pub use error::{Error, InputProblem};
+pub use float::{ExactFloat, ExactFloatSum, Rounded};
 pub use gpu::{DispatchShape, GpuContext, GpuOptions};
 pub use kernel::{KernelChoice, Reduction, ShaderVariant};
 pub use range::SumRange;

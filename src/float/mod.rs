@@ -1,0 +1,348 @@
+//! Exact sums of `f32` and `f64` values, rounded once: [`ExactFloatSum`].
+//!
+//! Every finite value is an integer multiple of the type's smallest subnormal, 2^-1074 for `f64`
+//! and 2^-149 for `f32`. The accumulator keeps the exact sum of those integers in 32-bit digits,
+//! each held in an `i64` so that carries can wait, and rounds the total once, to nearest with ties
+//! to even. Only integer operations touch the values, so the result does not depend on the order
+//! of the additions, on how the data was split, or on the machine: the same bits everywhere.
+
+use std::marker::PhantomData;
+
+use crate::Error;
+use crate::array::MAX_ELEMENTS;
+
+mod bytes;
+
+/// Additions between carry propagations. Each adds less than 2^32 in magnitude to a digit, and a
+/// normalized digit is below 2^32, so a digit stays below 2^32 + 2^30 * 2^32 < 2^63.
+const ADDS_PER_NORMALIZE: u32 = 1 << 30;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// `f32` or `f64`: the floating-point types [`ExactFloatSum`] sums.
+pub trait ExactFloat: Copy + sealed::Sealed + std::fmt::Debug {
+    /// Stored fraction bits: 23 or 52.
+    const FRACTION_BITS: u32;
+    /// Exponent bits: 8 or 11.
+    const EXPONENT_BITS: u32;
+    /// 32-bit digits of the accumulator. The largest finite value is below 2^277 units of the
+    /// smallest subnormal for f32 and 2^2098 for f64; fewer than 2^63 of them stay below
+    /// 2^(that + 63), and one more digit holds the sign.
+    const DIGITS: usize;
+    /// The type's tag in the byte format: its size in bytes.
+    const TAG: u8;
+    /// The raw bits, widened.
+    fn bits(self) -> u64;
+    /// The value with these bits.
+    fn from_bits(bits: u64) -> Self;
+}
+
+impl ExactFloat for f32 {
+    const FRACTION_BITS: u32 = 23;
+    const EXPONENT_BITS: u32 = 8;
+    const DIGITS: usize = (277 + 63) / 32 + 2;
+    const TAG: u8 = 4;
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+    fn from_bits(bits: u64) -> Self {
+        f32::from_bits(bits as u32)
+    }
+}
+
+impl ExactFloat for f64 {
+    const FRACTION_BITS: u32 = 52;
+    const EXPONENT_BITS: u32 = 11;
+    const DIGITS: usize = (2098 + 63) / 32 + 2;
+    const TAG: u8 = 8;
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+    fn from_bits(bits: u64) -> Self {
+        f64::from_bits(bits)
+    }
+}
+
+/// A rounded sum and whether a finite exact sum rounded to an infinity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Rounded<T> {
+    /// The exact sum rounded once to nearest, ties to even (or NaN or an infinity, per IEEE 754).
+    pub value: T,
+    /// The inputs were finite, but their exact sum lies beyond the largest finite value.
+    pub overflow: bool,
+}
+
+/// The exact sum of `f32` or `f64` values, mergeable and serializable; [`ExactFloatSum::round`]
+/// rounds it once.
+///
+/// Special values follow IEEE 754: any NaN gives NaN; +inf with -inf gives NaN; otherwise an
+/// infinity gives that infinity. An exact zero is +0.0, except -0.0 when every input was -0.0;
+/// the empty sum is +0.0.
+///
+/// ```
+/// use gpusum::ExactFloatSum;
+/// let mut sum = ExactFloatSum::<f64>::new();
+/// sum.add_slice(&[1e308, 1.0, -1e308])?;
+/// assert_eq!(sum.round().value, 1.0); // a plain loop gives 0.0
+/// # Ok::<(), gpusum::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ExactFloatSum<T> {
+    /// The finite values' sum in units of the smallest subnormal: digit k weighs 2^(32 k).
+    digits: Vec<i64>,
+    /// Additions since the digits were last normalized.
+    pending: u32,
+    count: u64,
+    nan: bool,
+    positive_infinity: bool,
+    negative_infinity: bool,
+    /// Whether any input was other than -0.0.
+    not_negative_zero: bool,
+    kind: PhantomData<T>,
+}
+
+impl<T: ExactFloat> Default for ExactFloatSum<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: ExactFloat> std::fmt::Debug for ExactFloatSum<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExactFloatSum")
+            .field("count", &self.count)
+            .field("rounded", &self.round().value)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ExactFloat> ExactFloatSum<T> {
+    /// The empty sum.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            digits: vec![0; T::DIGITS],
+            pending: 0,
+            count: 0,
+            nan: false,
+            positive_infinity: false,
+            negative_infinity: false,
+            not_negative_zero: false,
+            kind: PhantomData,
+        }
+    }
+
+    /// Values added so far.
+    #[must_use]
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds one value.
+    ///
+    /// # Errors
+    /// [`Error::TooManyElements`] past 2^63 - 1 values.
+    pub fn add(&mut self, value: T) -> Result<(), Error> {
+        self.add_slice(std::slice::from_ref(&value))
+    }
+
+    /// Adds every value of `values`.
+    ///
+    /// # Errors
+    /// [`Error::TooManyElements`] past 2^63 - 1 values; nothing is added then.
+    pub fn add_slice(&mut self, values: &[T]) -> Result<(), Error> {
+        let count = self
+            .count
+            .checked_add(values.len() as u64)
+            .filter(|&count| count <= MAX_ELEMENTS)
+            .ok_or(Error::TooManyElements)?;
+        for &value in values {
+            self.add_bits(value.bits());
+        }
+        self.count = count;
+        Ok(())
+    }
+
+    fn add_bits(&mut self, bits: u64) {
+        let fraction_bits = T::FRACTION_BITS;
+        let exponent_mask = (1u64 << T::EXPONENT_BITS) - 1;
+        let negative = bits >> (fraction_bits + T::EXPONENT_BITS) != 0;
+        let exponent = (bits >> fraction_bits) & exponent_mask;
+        let fraction = bits & ((1u64 << fraction_bits) - 1);
+        self.not_negative_zero |= !(negative && exponent == 0 && fraction == 0);
+        if exponent == exponent_mask {
+            match (fraction != 0, negative) {
+                (true, _) => self.nan = true,
+                (false, false) => self.positive_infinity = true,
+                (false, true) => self.negative_infinity = true,
+            }
+            return;
+        }
+        if self.pending == ADDS_PER_NORMALIZE {
+            self.normalize();
+        }
+        self.pending += 1;
+        // value = significand * 2^(shift) units of the smallest subnormal.
+        let (significand, shift) = match exponent {
+            0 => (fraction, 0),
+            _ => (fraction | 1 << fraction_bits, exponent as u32 - 1),
+        };
+        // At most 53 + 31 bits, over three digits.
+        let wide = u128::from(significand) << (shift % 32);
+        let digit = (shift / 32) as usize;
+        for (k, piece) in [wide as u32, (wide >> 32) as u32, (wide >> 64) as u32]
+            .into_iter()
+            .enumerate()
+        {
+            let piece = i64::from(piece);
+            if negative {
+                self.digits[digit + k] -= piece;
+            } else {
+                self.digits[digit + k] += piece;
+            }
+        }
+    }
+
+    /// Propagates carries: every digit but the last in [0, 2^32), the last signed.
+    fn normalize(&mut self) {
+        let mut carry = 0i64;
+        let last = self.digits.len() - 1;
+        for digit in &mut self.digits[..last] {
+            let value = *digit + carry;
+            carry = value >> 32;
+            *digit = value & 0xffff_ffff;
+        }
+        self.digits[last] += carry;
+        self.pending = 0;
+    }
+
+    /// Adds another sum's values.
+    ///
+    /// # Errors
+    /// [`Error::TooManyElements`] when the two together pass 2^63 - 1 values; `self` is left as
+    /// it was.
+    pub fn merge(&mut self, other: &ExactFloatSum<T>) -> Result<(), Error> {
+        let count = self
+            .count
+            .checked_add(other.count)
+            .filter(|&count| count <= MAX_ELEMENTS)
+            .ok_or(Error::TooManyElements)?;
+        let mut other = other.clone();
+        other.normalize();
+        self.normalize();
+        // Both normalized: each digit below 2^32 in magnitude (the last below 2^31), so a digit
+        // of the two together stays below 2^33.
+        for (digit, theirs) in self.digits.iter_mut().zip(&other.digits) {
+            *digit += theirs;
+        }
+        self.normalize();
+        self.count = count;
+        self.nan |= other.nan;
+        self.positive_infinity |= other.positive_infinity;
+        self.negative_infinity |= other.negative_infinity;
+        self.not_negative_zero |= other.not_negative_zero;
+        Ok(())
+    }
+
+    /// The sum, rounded once to `T`.
+    #[must_use]
+    pub fn round(&self) -> Rounded<T> {
+        let special = |bits: u64| Rounded {
+            value: T::from_bits(bits),
+            overflow: false,
+        };
+        let sign_bit = 1u64 << (T::FRACTION_BITS + T::EXPONENT_BITS);
+        let infinity = ((1u64 << T::EXPONENT_BITS) - 1) << T::FRACTION_BITS;
+        let quiet_nan = infinity | 1 << (T::FRACTION_BITS - 1);
+        if self.nan || (self.positive_infinity && self.negative_infinity) {
+            return special(quiet_nan);
+        }
+        if self.positive_infinity {
+            return special(infinity);
+        }
+        if self.negative_infinity {
+            return special(sign_bit | infinity);
+        }
+        let mut exact = self.clone();
+        exact.normalize();
+        let negative = exact.digits[exact.digits.len() - 1] < 0;
+        let magnitude = if negative {
+            negated(&exact.digits)
+        } else {
+            exact.digits.iter().map(|&d| d as u64).collect()
+        };
+        let sign = if negative { sign_bit } else { 0 };
+        let Some(top) = highest_bit(&magnitude) else {
+            let all_negative_zeros = self.count > 0 && !self.not_negative_zero;
+            return special(if all_negative_zeros { sign_bit } else { 0 });
+        };
+        let precision = T::FRACTION_BITS + 1;
+        if top < precision as u64 {
+            // Below 2^precision units the value is exact, and its bits are the units: a
+            // subnormal's fraction, or the smallest exponent's significand.
+            return special(sign | magnitude[0] | magnitude[1] << 32);
+        }
+        let drop = top + 1 - u64::from(precision);
+        let mut significand = bits_at(&magnitude, drop, precision);
+        let half = bits_at(&magnitude, drop - 1, 1) == 1;
+        let below_half = any_bit_below(&magnitude, drop - 1);
+        if half && (below_half || significand & 1 == 1) {
+            significand += 1;
+        }
+        // significand * 2^drop units; its biased exponent is drop + 1 (as in `add_bits`).
+        let mut exponent = drop + 1;
+        if significand >> precision != 0 {
+            significand >>= 1;
+            exponent += 1;
+        }
+        let largest_exponent = (1u64 << T::EXPONENT_BITS) - 2;
+        if exponent > largest_exponent {
+            return Rounded {
+                value: T::from_bits(sign | infinity),
+                overflow: true,
+            };
+        }
+        let fraction = significand & ((1u64 << T::FRACTION_BITS) - 1);
+        special(sign | exponent << T::FRACTION_BITS | fraction)
+    }
+}
+
+/// The magnitude of a negative normalized number, digit by digit.
+fn negated(digits: &[i64]) -> Vec<u64> {
+    let mut borrow = 0i64;
+    digits
+        .iter()
+        .map(|&digit| {
+            let value = -digit - borrow;
+            borrow = i64::from(value < 0);
+            (value & 0xffff_ffff) as u64
+        })
+        .collect()
+}
+
+/// The position of the highest set bit of 32-bit digits, if any is set.
+fn highest_bit(digits: &[u64]) -> Option<u64> {
+    let (k, &digit) = digits.iter().enumerate().rev().find(|(_, d)| **d != 0)?;
+    Some(32 * k as u64 + 63 - u64::from(digit.leading_zeros()))
+}
+
+/// `len` (at most 57) bits of 32-bit digits from bit `low` up.
+fn bits_at(digits: &[u64], low: u64, len: u32) -> u64 {
+    let k = (low / 32) as usize;
+    let mut window = 0u128;
+    for (i, &digit) in digits[k..].iter().take(3).enumerate() {
+        window |= u128::from(digit) << (32 * i);
+    }
+    ((window >> (low % 32)) as u64) & ((1u64 << len) - 1)
+}
+
+/// Whether any bit below bit `position` is set.
+fn any_bit_below(digits: &[u64], position: u64) -> bool {
+    let k = (position / 32) as usize;
+    digits[..k].iter().any(|&d| d != 0) || digits[k] & ((1u64 << (position % 32)) - 1) != 0
+}
