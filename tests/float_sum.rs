@@ -169,6 +169,40 @@ proptest! {
 }
 
 #[test]
+fn every_thread_pool_gives_the_same_bytes() {
+    let mut state = 7u64;
+    let values: Vec<f64> = (0..300_000)
+        .map(|i| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let value = f64::from_bits(state >> 1 | (i % 2) << 63);
+            if value.is_finite() { value } else { 1.0 }
+        })
+        .collect();
+    let mut sequential = ExactFloatSum::<f64>::new();
+    sequential.add_slice(&values).unwrap();
+    assert_eq!(
+        sequential.round().value.to_bits(),
+        oracle_f64(&values).to_bits()
+    );
+    for threads in [1, 2, 7] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let parallel = pool
+            .install(|| gpusum::float::sum_parallel(&values, &gpusum::Control::new()))
+            .unwrap();
+        assert_eq!(
+            parallel.to_bytes(),
+            sequential.to_bytes(),
+            "{threads} threads"
+        );
+    }
+}
+
+#[test]
 fn bad_bytes_are_refused() {
     let mut sum = ExactFloatSum::<f32>::new();
     sum.add_slice(&[1.0, -3.5]).unwrap();

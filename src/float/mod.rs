@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 
 use crate::Error;
 use crate::array::MAX_ELEMENTS;
+use crate::control::Control;
 
 mod bytes;
 
@@ -161,50 +162,59 @@ impl<T: ExactFloat> ExactFloatSum<T> {
             .checked_add(values.len() as u64)
             .filter(|&count| count <= MAX_ELEMENTS)
             .ok_or(Error::TooManyElements)?;
-        for &value in values {
-            self.add_bits(value.bits());
+        let mut rest = values;
+        while !rest.is_empty() {
+            if self.pending == ADDS_PER_NORMALIZE {
+                self.normalize();
+            }
+            let room = (ADDS_PER_NORMALIZE - self.pending) as usize;
+            let (block, after) = rest.split_at(room.min(rest.len()));
+            for &value in block {
+                self.add_bits(value.bits());
+            }
+            // Counts specials too: fewer carries to wait for, never more.
+            self.pending += block.len() as u32;
+            rest = after;
         }
         self.count = count;
         Ok(())
     }
 
+    /// Adds one value's bits; the caller counts it in `pending`.
+    #[inline(always)]
     fn add_bits(&mut self, bits: u64) {
         let fraction_bits = T::FRACTION_BITS;
         let exponent_mask = (1u64 << T::EXPONENT_BITS) - 1;
-        let negative = bits >> (fraction_bits + T::EXPONENT_BITS) != 0;
+        let sign_bit = 1u64 << (fraction_bits + T::EXPONENT_BITS);
         let exponent = (bits >> fraction_bits) & exponent_mask;
         let fraction = bits & ((1u64 << fraction_bits) - 1);
-        self.not_negative_zero |= !(negative && exponent == 0 && fraction == 0);
+        self.not_negative_zero |= bits != sign_bit;
         if exponent == exponent_mask {
-            match (fraction != 0, negative) {
-                (true, _) => self.nan = true,
-                (false, false) => self.positive_infinity = true,
-                (false, true) => self.negative_infinity = true,
-            }
+            self.add_special(bits & sign_bit != 0, fraction != 0);
             return;
         }
-        if self.pending == ADDS_PER_NORMALIZE {
-            self.normalize();
-        }
-        self.pending += 1;
-        // value = significand * 2^(shift) units of the smallest subnormal.
-        let (significand, shift) = match exponent {
-            0 => (fraction, 0),
-            _ => (fraction | 1 << fraction_bits, exponent as u32 - 1),
-        };
+        // value = significand * 2^shift units of the smallest subnormal.
+        let normal = u64::from(exponent != 0);
+        let significand = fraction | normal << fraction_bits;
+        let shift = (exponent - normal) as u32;
         // At most 53 + 31 bits, over three digits.
         let wide = u128::from(significand) << (shift % 32);
         let digit = (shift / 32) as usize;
-        for (k, piece) in [wide as u32, (wide >> 32) as u32, (wide >> 64) as u32]
-            .into_iter()
-            .enumerate()
-        {
-            let piece = i64::from(piece);
-            if negative {
-                self.digits[digit + k] -= piece;
-            } else {
-                self.digits[digit + k] += piece;
-            }
+        // 0 for a positive value, -1 for a negative one: (piece ^ flip) - flip negates.
+        let flip = -((bits & sign_bit != 0) as i64);
+        let digits = &mut self.digits[digit..digit + 3];
+        for (k, slot) in digits.iter_mut().enumerate() {
+            let piece = i64::from((wide >> (32 * k)) as u32);
+            *slot += (piece ^ flip) - flip;
+        }
+    }
+
+    #[cold]
+    fn add_special(&mut self, negative: bool, nan: bool) {
+        match (nan, negative) {
+            (true, _) => self.nan = true,
+            (false, false) => self.positive_infinity = true,
+            (false, true) => self.negative_infinity = true,
         }
     }
 
@@ -310,6 +320,34 @@ impl<T: ExactFloat> ExactFloatSum<T> {
         let fraction = significand & ((1u64 << T::FRACTION_BITS) - 1);
         special(sign | exponent << T::FRACTION_BITS | fraction)
     }
+}
+
+/// Values per rayon task of [`sum_parallel`]: enough to pay for a task and a merge.
+const PIECE_VALUES: usize = 1 << 16;
+
+/// The exact sum of `values` on every rayon thread: pieces summed apart and merged. The result,
+/// bytes and all, is the same as one thread's, whatever the pool.
+///
+/// # Errors
+/// [`Error::Cancelled`] or [`Error::Timeout`] from `control` (checked once per piece), and
+/// [`Error::TooManyElements`] past 2^63 - 1 values.
+pub fn sum_parallel<T: ExactFloat + Send + Sync>(
+    values: &[T],
+    control: &Control,
+) -> Result<ExactFloatSum<T>, Error> {
+    use rayon::prelude::*;
+    values
+        .par_chunks(PIECE_VALUES)
+        .map(|piece| {
+            control.check()?;
+            let mut sum = ExactFloatSum::new();
+            sum.add_slice(piece)?;
+            Ok(sum)
+        })
+        .try_reduce(ExactFloatSum::new, |mut left, right| {
+            left.merge(&right)?;
+            Ok(left)
+        })
 }
 
 /// The magnitude of a negative normalized number, digit by digit.
