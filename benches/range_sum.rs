@@ -8,37 +8,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use std::hint::black_box;
 use std::time::Duration;
 
-use gpusum::{Control, GpuContext, GpuOptions, ShaderVariant, SumRange, cpu, gpu};
+mod common;
 
-/// Every shader variant an adapter can run, each with the best reduction it has.
-fn variants(features: gpusum::wgpu::Features) -> Vec<ShaderVariant> {
-    ShaderVariant::ALL
-        .into_iter()
-        .filter(|&v| gpusum::KernelChoice::resolve(Some(v), None, features).is_ok())
-        .collect()
-}
-
-fn quick() -> bool {
-    std::env::var("GPUSUM_BENCH_QUICK").is_ok_and(|v| v == "1")
-}
-
-fn contexts() -> Vec<(String, GpuContext)> {
-    let adapters = gpu::compute_adapters(&gpu::instance());
-    if adapters.is_empty() {
-        eprintln!("!!!!! NO GPU ADAPTER: only the CPU paths are benchmarked !!!!!");
-    }
-    let mut contexts = Vec::new();
-    for (index, adapter) in adapters.iter().enumerate() {
-        for variant in variants(adapter.features()) {
-            let options = GpuOptions::new().with_variant(variant);
-            match GpuContext::new(adapter, &options) {
-                Ok(context) => contexts.push((format!("gpu{index}:{variant}"), context)),
-                Err(error) => eprintln!("skipping gpu{index}:{variant}: {error}"),
-            }
-        }
-    }
-    contexts
-}
+use common::{contexts, quick};
+use gpusum::{Control, SumRange, cpu};
 
 fn range_sum(c: &mut Criterion) {
     let lengths: &[u64] = if quick() {
