@@ -1,4 +1,7 @@
-//! What both criterion benches share: the quick switch and a context per adapter × variant.
+//! What the criterion benches share: the quick switch and a context per adapter × variant.
+
+// Each bench compiles this module on its own and uses part of it.
+#![allow(dead_code)]
 
 use gpusum::{GpuContext, GpuOptions, KernelChoice, ShaderVariant, gpu};
 
