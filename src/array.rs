@@ -199,6 +199,15 @@ macro_rules! int_slices {
                 }
             }
 
+            /// `bytes` as elements of `dtype` in this machine's byte order, where they are a
+            /// whole number of elements aligned for the type; `None` otherwise.
+            #[must_use]
+            pub fn from_bytes(dtype: Dtype, bytes: &'a [u8]) -> Option<Self> {
+                match dtype {
+                    $(Dtype::$variant => bytemuck::try_cast_slice(bytes).ok().map(IntSlice::$variant),)*
+                }
+            }
+
             /// The plainest exact sum: every element widened to i128 and added in order. The
             /// oracle for tests, never a measured path.
             #[must_use]
@@ -365,6 +374,22 @@ pub(crate) fn unbias(dtype: Dtype, biased: u128, count: u64) -> i128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_view_as_slices_only_when_aligned_and_whole() {
+        let words = [u64::MAX, 7];
+        let bytes: &[u8] = bytemuck::cast_slice(&words);
+        assert_eq!(
+            IntSlice::from_bytes(Dtype::I64, bytes),
+            Some(IntSlice::I64(&[-1, 7]))
+        );
+        assert_eq!(
+            IntSlice::from_bytes(Dtype::U8, &bytes[1..4]).map(|s| s.len()),
+            Some(3)
+        );
+        assert_eq!(IntSlice::from_bytes(Dtype::U32, &bytes[..6]), None);
+        assert_eq!(IntSlice::from_bytes(Dtype::U32, &bytes[2..6]), None);
+    }
 
     #[test]
     fn names_sizes_and_bounds() {

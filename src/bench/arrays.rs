@@ -54,16 +54,8 @@ impl ArrayData {
     fn slice(&self, dtype: Dtype, count: u64) -> IntSlice<'_> {
         let bytes: &[u8] = bytemuck::cast_slice(&self.words);
         let bytes = &bytes[..count as usize * dtype.size()];
-        match dtype {
-            Dtype::I8 => IntSlice::I8(bytemuck::cast_slice(bytes)),
-            Dtype::I16 => IntSlice::I16(bytemuck::cast_slice(bytes)),
-            Dtype::I32 => IntSlice::I32(bytemuck::cast_slice(bytes)),
-            Dtype::I64 => IntSlice::I64(bytemuck::cast_slice(bytes)),
-            Dtype::U8 => IntSlice::U8(bytemuck::cast_slice(bytes)),
-            Dtype::U16 => IntSlice::U16(bytemuck::cast_slice(bytes)),
-            Dtype::U32 => IntSlice::U32(bytemuck::cast_slice(bytes)),
-            Dtype::U64 => IntSlice::U64(bytemuck::cast_slice(bytes)),
-        }
+        // Views of u64 words: aligned for every type.
+        IntSlice::from_bytes(dtype, bytes).expect("aligned whole elements")
     }
 
     /// The exact sum of the first `count` elements of `dtype`, by a plain i128 loop, once.

@@ -95,16 +95,7 @@ impl ArrayCase {
             }
         }
         let bytes: &[u8] = &bytemuck::cast_slice(&words)[..values.len() * size];
-        let slice = match self.dtype {
-            Dtype::I8 => IntSlice::I8(bytemuck::cast_slice(bytes)),
-            Dtype::I16 => IntSlice::I16(bytemuck::cast_slice(bytes)),
-            Dtype::I32 => IntSlice::I32(bytemuck::cast_slice(bytes)),
-            Dtype::I64 => IntSlice::I64(bytemuck::cast_slice(bytes)),
-            Dtype::U8 => IntSlice::U8(bytemuck::cast_slice(bytes)),
-            Dtype::U16 => IntSlice::U16(bytemuck::cast_slice(bytes)),
-            Dtype::U32 => IntSlice::U32(bytemuck::cast_slice(bytes)),
-            Dtype::U64 => IntSlice::U64(bytemuck::cast_slice(bytes)),
-        };
+        let slice = IntSlice::from_bytes(self.dtype, bytes).expect("aligned whole elements");
         with(slice)
     }
 }
