@@ -7,11 +7,10 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::time::Duration;
 
 mod common;
 
-use common::{contexts, quick};
+use common::{contexts, group, quick};
 use gpusum::{Control, IntSlice, cpu};
 
 fn array_sum(c: &mut Criterion) {
@@ -22,13 +21,7 @@ fn array_sum(c: &mut Criterion) {
     };
     let contexts = contexts();
     let control = Control::new();
-    let mut group = c.benchmark_group("array_sum_i64");
-    if quick() {
-        group
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(100))
-            .measurement_time(Duration::from_millis(300));
-    }
+    let mut group = group(c, "array_sum_i64");
     for &length in lengths {
         // Values near the extremes, so that an i64 accumulator would wrap.
         let values: Vec<i64> = (0..length as i64)

@@ -9,14 +9,13 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::time::Duration;
 
 use gpusum::{Control, ExactFloatSum, float};
 use xsum::{Xsum, XsumSmall};
 
 mod common;
 
-use common::quick;
+use common::{group, quick};
 
 /// Seeded values over twenty orders of magnitude, both signs.
 fn values(len: usize) -> Vec<f64> {
@@ -55,13 +54,7 @@ fn float_sum(c: &mut Criterion) {
         &[1 << 16, 1 << 20, 1 << 24]
     };
     let control = Control::new();
-    let mut group = c.benchmark_group("float_sum_f64");
-    if quick() {
-        group
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(100))
-            .measurement_time(Duration::from_millis(300));
-    }
+    let mut group = group(c, "float_sum_f64");
     for &length in lengths {
         let values = values(length);
         let mut reference = XsumSmall::new();

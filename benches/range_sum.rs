@@ -6,11 +6,10 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::time::Duration;
 
 mod common;
 
-use common::{contexts, quick};
+use common::{contexts, group, quick};
 use gpusum::{Control, SumRange, cpu};
 
 fn range_sum(c: &mut Criterion) {
@@ -21,13 +20,7 @@ fn range_sum(c: &mut Criterion) {
     };
     let contexts = contexts();
     let control = Control::new();
-    let mut group = c.benchmark_group("range_sum");
-    if quick() {
-        group
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(100))
-            .measurement_time(Duration::from_millis(300));
-    }
+    let mut group = group(c, "range_sum");
     for &length in lengths {
         let range = SumRange::new(1, length as i64);
         let expected = range.closed_form();
