@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use arrays::{ArrayCase, Pattern};
+use arrays::{gpu_array_cases, run_array_cases};
 pub use battery::Case;
 
 use crate::array::Dtype;
@@ -343,64 +344,6 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
         seed: options.seed,
         adapters: adapters.len(),
         targets,
-    }
-}
-
-/// The array cases of a GPU target: lengths around its workgroup size and around the stream
-/// chunk of [`ARRAY_CHUNK_BYTES`].
-fn gpu_array_cases(workgroup_size: u64, seed: u64) -> Vec<(String, ArrayCase)> {
-    let workgroup = move |_: Dtype| workgroup_size;
-    let chunk = |dtype: Dtype| ARRAY_CHUNK_BYTES / dtype.size() as u64;
-    let sizes: [(&str, &dyn Fn(Dtype) -> u64); 2] = [
-        ("workgroup size", &workgroup),
-        ("elements per chunk", &chunk),
-    ];
-    arrays::array_battery(&sizes, seed)
-}
-
-/// Sums each array case with `sum` and checks it against a plain i128 loop and the CPU twin.
-fn run_array_cases(
-    report: &mut TargetReport,
-    cases: &[(String, ArrayCase)],
-    options: &SelftestOptions,
-    sum: impl Fn(crate::IntSlice<'_>, &Control) -> Result<crate::ExactIntSum, Error>,
-) {
-    for (name, case) in cases {
-        let expected = case.expected();
-        let timeout = options
-            .timeout
-            .unwrap_or_else(|| default_timeout(case.len as u128));
-        let control = Control::new().with_timeout(timeout);
-        let (cpu_sum, observed, seconds) = case.with_slice(|slice| {
-            let cpu_sum = cpu::sum_ints(slice, &Control::new())
-                .map(|total| total.sum())
-                .map_err(|e| e.to_string());
-            let started = Instant::now();
-            let observed = sum(slice, &control);
-            (cpu_sum, observed, started.elapsed().as_secs_f64())
-        });
-        // The count must be right too: a sum that skipped zeros could still match.
-        let observed = observed.and_then(|total| {
-            if total.count() == case.len {
-                Ok(total.sum())
-            } else {
-                Err(Error::InvalidArray {
-                    reason: format!("counted {} elements of {}", total.count(), case.len),
-                })
-            }
-        });
-        record(
-            report,
-            Checked {
-                case: name.clone(),
-                input: case.describe(),
-                range: None,
-                expected,
-                cpu: cpu_sum,
-                observed,
-                seconds,
-            },
-        );
     }
 }
 
