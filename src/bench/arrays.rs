@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::time::Instant;
+use web_time::Instant;
 
 use super::backend::{Backend, BackendId, Opened};
 use super::measure::{self, Series};

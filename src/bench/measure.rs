@@ -1,7 +1,7 @@
 //! Timing one series (a backend, and for arrays a type and where the data lives) over a sweep
 //! of lengths: a warm-up, then repeated checked runs per point.
 
-use std::time::Instant;
+use web_time::Instant;
 
 use super::backend::{Backend, BackendId};
 use super::report::{Row, SkipReason, Skipped};

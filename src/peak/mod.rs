@@ -7,7 +7,7 @@ mod cpu;
 mod gpu;
 mod round_trip;
 
-use std::time::Instant;
+use web_time::Instant;
 
 use serde::Serialize;
 

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use std::time::Instant;
+use web_time::Instant;
 
 use super::battery::SplitMix64;
 use super::{ARRAY_CHUNK_BYTES, Checked, SelftestOptions, TargetReport, record};
