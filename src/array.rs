@@ -365,6 +365,18 @@ pub(crate) fn swap_to_little_endian(dtype: Dtype, bytes: &mut [u8]) {
     }
 }
 
+impl ExactIntSum {
+    /// Adds a part summed biased: `count` elements of `dtype` whose biased values sum to `biased`.
+    pub(crate) fn add_biased(
+        &mut self,
+        dtype: Dtype,
+        biased: u128,
+        count: u64,
+    ) -> Result<(), Error> {
+        self.merge(Self::from_parts(unbias(dtype, biased, count), count)?)
+    }
+}
+
 /// The true sum of `count` elements of `dtype` whose biased values sum to `biased`.
 pub(crate) fn unbias(dtype: Dtype, biased: u128, count: u64) -> i128 {
     // biased < count * 2^64 < 2^127, and count * bias <= 2^63 * 2^63.

@@ -15,7 +15,7 @@ use std::io::Read;
 use rayon::prelude::*;
 
 use crate::Error;
-use crate::array::{ByteOrder, Dtype, ExactIntSum, IntSlice, unbias};
+use crate::array::{ByteOrder, Dtype, ExactIntSum, IntSlice};
 use crate::control::Control;
 use crate::input::ArrayReader;
 use crate::range::{Block, SumRange};
@@ -153,10 +153,7 @@ pub fn sum_bytes(
         } else {
             array::biased_sum(isa, dtype, order, block)
         };
-        sum.merge(ExactIntSum::from_parts(
-            unbias(dtype, biased, count),
-            count,
-        )?)?;
+        sum.add_biased(dtype, biased, count)?;
         done += count as u128;
         control.report(done, total);
     }

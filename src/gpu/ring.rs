@@ -15,7 +15,7 @@ use super::device::Device;
 use super::readback::{Batches, Pending};
 use super::shape::DispatchShape;
 use crate::Error;
-use crate::array::{Dtype, ExactIntSum, unbias};
+use crate::array::{Dtype, ExactIntSum};
 use crate::control::Control;
 use crate::kernel::ArrayLayout;
 
@@ -131,18 +131,8 @@ impl Ring {
         loop {
             control.check()?;
             let slot = &mut self.slots[next];
-            if let Some((pending, count)) = slot.in_flight.take() {
-                let outcome = slot
-                    .batches
-                    .finish(device, pending, control, decode_partials)?;
-                let biased = outcome.dispatches.iter().sum::<u128>();
-                total.merge(ExactIntSum::from_parts(
-                    unbias(dtype, biased, count),
-                    count,
-                )?)?;
-                window.add(outcome);
+            if slot.collect(device, dtype, control, &mut total, &mut window)? {
                 control.report(total.count() as u128, 0);
-                slot.start_mapping();
             }
             let chunk = source.next_chunk(self.chunk_bytes as usize)?;
             if chunk.is_empty() {
@@ -172,18 +162,7 @@ impl Ring {
         }
         // The other slot may still hold the chunk before the last.
         for slot in &mut self.slots {
-            if let Some((pending, count)) = slot.in_flight.take() {
-                let outcome = slot
-                    .batches
-                    .finish(device, pending, control, decode_partials)?;
-                let biased = outcome.dispatches.iter().sum::<u128>();
-                total.merge(ExactIntSum::from_parts(
-                    unbias(dtype, biased, count),
-                    count,
-                )?)?;
-                window.add(outcome);
-                slot.start_mapping();
-            }
+            slot.collect(device, dtype, control, &mut total, &mut window)?;
         }
         control.report(total.count() as u128, 0);
         Ok((total, window))
@@ -191,6 +170,29 @@ impl Ring {
 }
 
 impl Slot {
+    /// Waits for the chunk in flight, if any, adds its sum to `total` and `window`, and starts
+    /// mapping the staging buffer for the next; returns whether there was one.
+    fn collect(
+        &mut self,
+        device: &Device,
+        dtype: Dtype,
+        control: &Control,
+        total: &mut ExactIntSum,
+        window: &mut WindowSum,
+    ) -> Result<bool, Error> {
+        let Some((pending, count)) = self.in_flight.take() else {
+            return Ok(false);
+        };
+        let outcome = self
+            .batches
+            .finish(device, pending, control, decode_partials)?;
+        let biased = outcome.dispatches.iter().sum::<u128>();
+        total.add_biased(dtype, biased, count)?;
+        window.add(outcome);
+        self.start_mapping();
+        Ok(true)
+    }
+
     /// Starts mapping the staging buffer for writing; the device finished with it.
     fn start_mapping(&mut self) {
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);

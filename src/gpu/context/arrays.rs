@@ -5,9 +5,7 @@ use std::io::Read;
 
 use super::GpuContext;
 use crate::Error;
-use crate::array::{
-    ArrayOutcome, ByteOrder, Dtype, ExactIntSum, IntSlice, swap_to_little_endian, unbias,
-};
+use crate::array::{ArrayOutcome, ByteOrder, Dtype, ExactIntSum, IntSlice, swap_to_little_endian};
 use crate::control::Control;
 use crate::gpu::array::{DataRef, MAX_WINDOW_BYTES, OwnedData, UNIT_BYTES};
 use crate::gpu::ring::{ChunkSource, Ring};
@@ -247,10 +245,7 @@ impl GpuContext {
                 control,
             )?;
             let count = (window_end - begin) / size;
-            total.merge(ExactIntSum::from_parts(
-                unbias(dtype, window.biased, count),
-                count,
-            )?)?;
+            total.add_biased(dtype, window.biased, count)?;
             kernel_seconds = kernel_seconds
                 .zip(window.kernel_seconds)
                 .map(|(a, b)| a + b);
@@ -350,10 +345,7 @@ impl GpuContext {
                 control,
             )?;
             let count = bytes / size;
-            total.merge(ExactIntSum::from_parts(
-                unbias(dtype, window.biased, count),
-                count,
-            )?)?;
+            total.add_biased(dtype, window.biased, count)?;
             kernel_seconds = kernel_seconds
                 .zip(window.kernel_seconds)
                 .map(|(a, b)| a + b);
