@@ -53,7 +53,7 @@ fn array_sum(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new(host, length), &data, |b, &data| {
                 b.iter(|| {
                     let outcome = context.sum_ints(black_box(data), &control).unwrap();
-                    assert_eq!(outcome.total.sum(), expected);
+                    assert_eq!(outcome.total.int_sum().unwrap(), expected);
                 })
             });
             let on_device = context.upload(data, &control).unwrap();
@@ -61,7 +61,7 @@ fn array_sum(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new(device, length), &on_device, |b, array| {
                 b.iter(|| {
                     let outcome = context.sum_device_array(array, &control).unwrap();
-                    assert_eq!(outcome.total.sum(), expected);
+                    assert_eq!(outcome.total.int_sum().unwrap(), expected);
                 })
             });
         }

@@ -1,5 +1,5 @@
-//! Integer arrays: their element types, byte orders, borrowed slices, and the exact, mergeable
-//! accumulator every array sum ends in.
+//! Arrays: their element types (integers, and the floats of [`crate::float`]), byte orders,
+//! borrowed slices, and the exact, mergeable totals every array sum ends in.
 //!
 //! Every path (the GPU kernels, the CPU twin, the streams of the CLI) adds *biased* values: a
 //! signed element `v` of `bits` bits becomes `v + 2^(bits-1)`, so every limb is unsigned, and one
@@ -11,8 +11,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::Error;
+use crate::total::ArrayTotal;
 
-/// An integer element type.
+/// An element type: an integer, or an IEEE 754 float summed exactly and rounded once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -33,11 +34,29 @@ pub enum Dtype {
     U32,
     /// Unsigned 64-bit.
     U64,
+    /// IEEE 754 binary32.
+    F32,
+    /// IEEE 754 binary64.
+    F64,
 }
 
 impl Dtype {
-    /// Every type, signed first, narrowest first.
-    pub const ALL: [Dtype; 8] = [
+    /// Every type: the integers, then the floats.
+    pub const ALL: [Dtype; 10] = [
+        Dtype::I8,
+        Dtype::I16,
+        Dtype::I32,
+        Dtype::I64,
+        Dtype::U8,
+        Dtype::U16,
+        Dtype::U32,
+        Dtype::U64,
+        Dtype::F32,
+        Dtype::F64,
+    ];
+
+    /// The integer types, signed first, narrowest first.
+    pub const INTEGERS: [Dtype; 8] = [
         Dtype::I8,
         Dtype::I16,
         Dtype::I32,
@@ -60,6 +79,8 @@ impl Dtype {
             Dtype::U16 => "u16",
             Dtype::U32 => "u32",
             Dtype::U64 => "u64",
+            Dtype::F32 => "f32",
+            Dtype::F64 => "f64",
         }
     }
 
@@ -69,18 +90,25 @@ impl Dtype {
         match self {
             Dtype::I8 | Dtype::U8 => 1,
             Dtype::I16 | Dtype::U16 => 2,
-            Dtype::I32 | Dtype::U32 => 4,
-            Dtype::I64 | Dtype::U64 => 8,
+            Dtype::I32 | Dtype::U32 | Dtype::F32 => 4,
+            Dtype::I64 | Dtype::U64 | Dtype::F64 => 8,
         }
     }
 
-    /// Whether elements are signed (two's complement).
+    /// Whether elements are floats (summed exactly, rounded once), not integers.
+    #[must_use]
+    pub const fn is_float(self) -> bool {
+        matches!(self, Dtype::F32 | Dtype::F64)
+    }
+
+    /// Whether elements are signed integers (two's complement).
     #[must_use]
     pub const fn is_signed(self) -> bool {
         matches!(self, Dtype::I8 | Dtype::I16 | Dtype::I32 | Dtype::I64)
     }
 
-    /// What each element gains from the bias: 2^(bits-1) for signed types, 0 for unsigned.
+    /// What each element gains from the bias: 2^(bits-1) for signed integers, 0 for unsigned
+    /// ones (and floats, which are not biased).
     #[must_use]
     pub const fn bias(self) -> u64 {
         if self.is_signed() {
@@ -90,9 +118,13 @@ impl Dtype {
         }
     }
 
-    /// The smallest and largest value, as i128.
+    /// The smallest and largest value of an integer type, as i128 (for a float, (0, 0): its
+    /// values are not integers).
     #[must_use]
     pub const fn bounds(self) -> (i128, i128) {
+        if self.is_float() {
+            return (0, 0);
+        }
         let bits = 8 * self.size() as u32;
         if self.is_signed() {
             (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
@@ -116,7 +148,7 @@ impl FromStr for Dtype {
             .into_iter()
             .find(|dtype| dtype.name().eq_ignore_ascii_case(text.trim()))
             .ok_or_else(|| crate::kernel::UnknownName {
-                kind: "integer type",
+                kind: "element type",
                 name: text.to_owned(),
                 expected: Self::ALL.map(Dtype::name).to_vec(),
             })
@@ -199,12 +231,14 @@ macro_rules! int_slices {
                 }
             }
 
-            /// `bytes` as elements of `dtype` in this machine's byte order, where they are a
-            /// whole number of elements aligned for the type; `None` otherwise.
+            /// `bytes` as elements of `dtype` in this machine's byte order, where `dtype` is an
+            /// integer type and they are a whole number of elements aligned for it; `None`
+            /// otherwise.
             #[must_use]
             pub fn from_bytes(dtype: Dtype, bytes: &'a [u8]) -> Option<Self> {
                 match dtype {
                     $(Dtype::$variant => bytemuck::try_cast_slice(bytes).ok().map(IntSlice::$variant),)*
+                    Dtype::F32 | Dtype::F64 => None,
                 }
             }
 
@@ -325,22 +359,22 @@ impl ExactIntSum {
 }
 
 /// An array sum and where its time went.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ArrayOutcome {
     /// The exact sum and the number of elements.
-    pub total: ExactIntSum,
+    pub total: ArrayTotal,
     /// Time the GPU kernels (with their uploads) ran, by timestamps, where they were asked for
     /// and available.
     pub kernel_seconds: Option<f64>,
     /// The CPU twin's sum of the same elements, when a check was asked for.
-    pub cpu_check: Option<ExactIntSum>,
+    pub cpu_check: Option<ArrayTotal>,
 }
 
 impl ArrayOutcome {
-    pub(crate) fn new(total: ExactIntSum) -> Self {
+    pub(crate) fn new(total: impl Into<ArrayTotal>) -> Self {
         Self {
-            total,
+            total: total.into(),
             kernel_seconds: None,
             cpu_check: None,
         }
@@ -407,11 +441,13 @@ mod tests {
     fn names_sizes_and_bounds() {
         for dtype in Dtype::ALL {
             assert_eq!(dtype.name().parse::<Dtype>().unwrap(), dtype);
+        }
+        for dtype in Dtype::INTEGERS {
             let (low, high) = dtype.bounds();
             assert_eq!(high - low + 1, 1i128 << (8 * dtype.size()));
             assert_eq!(dtype.bias() as i128, -low);
         }
-        assert!("f32".parse::<Dtype>().is_err());
+        assert!("f16".parse::<Dtype>().is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use web_time::Instant;
 
 use serde::Serialize;
 
-use crate::array::{ArrayOutcome, ExactIntSum, IntSlice};
+use crate::array::{ArrayOutcome, IntSlice};
 use crate::control::Control;
 use crate::gpu::{self, GpuContext, GpuOptions};
 use crate::input::ArrayReader;
@@ -292,6 +292,26 @@ impl Engine {
         Ok(ArrayOutcome::new(sum))
     }
 
+    /// The exact sum of `data`, rounded once, with its count: the same bits on the GPU and the
+    /// CPU (see [`ArrayTotal`](crate::ArrayTotal)).
+    ///
+    /// # Errors
+    /// As for [`Engine::sum`].
+    pub fn sum_floats(
+        &self,
+        data: crate::FloatSlice<'_>,
+        control: &Control,
+    ) -> Result<ArrayOutcome, Error> {
+        if let Some(context) = self.active_gpu() {
+            match context.sum_floats(data, control) {
+                Ok(outcome) => return Ok(outcome),
+                Err(error) => self.gpu_failed(error, true)?,
+            }
+        }
+        let total = cpu::sum_floats(data, self.cpu != Place::Seq, control)?;
+        Ok(ArrayOutcome::new(total))
+    }
+
     /// The exact sum of everything `reader` holds, read once in chunks with bounded memory. With
     /// `check`, the CPU twin sums every chunk too (on the GPU as it is uploaded; on the CPU by
     /// the other of its two paths), in [`ArrayOutcome::cpu_check`].
@@ -311,14 +331,14 @@ impl Engine {
     ) -> Result<ArrayOutcome, Error> {
         if let Some(context) = self.active_gpu() {
             let format = reader.format();
-            let mut checked = ExactIntSum::new();
+            let mut checked = crate::ArrayTotal::new(format.dtype);
             let quiet = control.without_progress();
             let mut tap = |chunk: &[u8]| -> Result<(), Error> {
                 if check {
                     let isa = cpu::Isa::best();
                     let order = crate::array::ByteOrder::Little;
                     let sum = cpu::sum_bytes(isa, true, format.dtype, order, chunk, &quiet)?;
-                    checked.merge(sum)?;
+                    checked.merge(&sum)?;
                 }
                 Ok(())
             };

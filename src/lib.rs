@@ -110,6 +110,7 @@ pub mod parse;
 pub mod peak;
 pub mod range;
 pub mod selftest;
+pub mod total;
 
 pub use array::{ByteOrder, Dtype, ExactIntSum, IntSlice};
 pub use control::Control;
@@ -119,6 +120,7 @@ pub use float::{ExactFloat, ExactFloatSum, Rounded};
 pub use gpu::{DispatchShape, GpuContext, GpuOptions};
 pub use kernel::{KernelChoice, Reduction, ShaderVariant};
 pub use range::SumRange;
+pub use total::{ArrayTotal, FloatSlice};
 /// The wgpu this crate is built against, for adapters, devices and the types in [`Error`].
 pub use wgpu;
 

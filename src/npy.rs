@@ -229,9 +229,11 @@ fn parse_descr(descr: &str) -> Result<(Dtype, ByteOrder), HeaderError> {
         (Some('u'), "2") => Dtype::U16,
         (Some('u'), "4") => Dtype::U32,
         (Some('u'), "8") => Dtype::U64,
+        (Some('f'), "4") => Dtype::F32,
+        (Some('f'), "8") => Dtype::F64,
         (Some('i' | 'u'), _) => return unsupported("integers of a width gpusum does not sum"),
+        (Some('f'), _) => return unsupported("floats of a width gpusum does not sum"),
         (Some('b'), _) => return unsupported("booleans"),
-        (Some('f'), _) => return unsupported("floating-point numbers"),
         (Some('c'), _) => return unsupported("complex numbers"),
         (Some('O'), _) => return unsupported("Python objects"),
         (Some('U'), _) => return unsupported("Unicode strings"),
@@ -439,7 +441,8 @@ mod tests {
     #[test]
     fn names_types_it_cannot_sum() {
         for (descr, kind) in [
-            ("<f8", "floating-point numbers"),
+            ("<f2", "floats of a width gpusum does not sum"),
+            ("<f16", "floats of a width gpusum does not sum"),
             ("|O", "Python objects"),
             ("<U5", "Unicode strings"),
             ("|b1", "booleans"),

@@ -44,7 +44,7 @@ fn every_variant_numpy_writes_sums_exactly_on_the_cpu() {
         let mut reader = open(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(reader.format().count, Some(count), "{name}");
         let total = cpu::sum_reader(&mut reader, true, &Control::new()).unwrap();
-        assert_eq!((total.sum(), total.count()), (sum, count), "{name}");
+        assert_eq!((total.int_sum(), total.count()), (Some(sum), count), "{name}");
     }
 }
 
@@ -62,10 +62,58 @@ fn every_variant_numpy_writes_sums_exactly_on_every_adapter() {
             let outcome = context.sum_reader(&mut reader, &Control::new()).unwrap();
             let what = format!("{name} on {}", context.adapter_label());
             assert_eq!(
-                (outcome.total.sum(), outcome.total.count()),
-                (sum, count),
+                (outcome.total.int_sum(), outcome.total.count()),
+                (Some(sum), count),
                 "{what}"
             );
+        }
+        for (name, count, sum) in expected_floats() {
+            let mut reader = open(&name).unwrap();
+            let outcome = context.sum_reader(&mut reader, &Control::new()).unwrap();
+            let what = format!("{name} on {}", context.adapter_label());
+            assert_same_float(&outcome.total, &sum, count, &what);
+        }
+    }
+}
+
+/// (file, count, the correctly rounded sum as Python printed it) for the float fixtures.
+fn expected_floats() -> Vec<(String, u64, String)> {
+    let text = std::fs::read_to_string(fixture("expected_float.txt")).expect("expected_float.txt");
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields[0].into(), fields[1].parse().unwrap(), fields[2].into())
+        })
+        .collect()
+}
+
+/// The total's printed sum reads back as the same bits as Python's.
+fn assert_same_float(total: &gpusum::ArrayTotal, expected: &str, count: u64, what: &str) {
+    let printed = total.to_string();
+    let same = match total {
+        gpusum::ArrayTotal::F32(_) => {
+            printed.parse::<f32>().unwrap().to_bits() == expected.parse::<f32>().unwrap().to_bits()
+                || (printed == "nan" && expected == "nan")
+        }
+        _ => {
+            printed.parse::<f64>().unwrap().to_bits() == expected.parse::<f64>().unwrap().to_bits()
+                || (printed == "nan" && expected == "nan")
+        }
+    };
+    assert!(same, "{what}: printed {printed}, Python gives {expected}");
+    assert_eq!(total.count(), count, "{what}");
+}
+
+#[test]
+fn float_files_sum_to_the_correctly_rounded_value_on_the_cpu() {
+    let files = expected_floats();
+    assert_eq!(files.len(), 8);
+    for (name, count, sum) in files {
+        for parallel in [true, false] {
+            let mut reader = open(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let total = cpu::sum_reader(&mut reader, parallel, &Control::new()).unwrap();
+            assert_same_float(&total, &sum, count, &name);
         }
     }
 }
@@ -73,7 +121,7 @@ fn every_variant_numpy_writes_sums_exactly_on_every_adapter() {
 #[test]
 fn types_gpusum_does_not_sum_are_named() {
     for (name, kind) in [
-        ("bad_float.npy", "floating-point numbers"),
+        ("bad_half.npy", "floats of a width gpusum does not sum"),
         ("bad_bool.npy", "booleans"),
         ("bad_complex.npy", "complex numbers"),
         ("bad_unicode.npy", "Unicode strings"),

@@ -1,5 +1,5 @@
-//! `gpusum file PATH`: the exact sum of an integer array from a .npy file, a raw binary file or
-//! standard input, printed bare or as JSON.
+//! `gpusum file PATH`: the exact sum of an integer or float array from a .npy file, a raw
+//! binary file or standard input, printed bare or as JSON.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -19,7 +19,8 @@ use super::progress::{Progress, cancel_on_ctrl_c};
 use super::sum::{describe, engine_options};
 use super::{Failure, Outcome, RUNTIME, Talk, out};
 
-/// `gpusum file --json`: the integers are strings, exact for any parser.
+/// `gpusum file --json`: the integers are strings, exact for any parser, and so is a float sum
+/// (the shortest decimal that reads back, or `nan`, `inf`, `-inf`).
 #[derive(Serialize)]
 struct FileJson {
     input: String,
@@ -33,6 +34,7 @@ struct FileJson {
     layout: Option<&'static str>,
     count: String,
     sum: String,
+    overflow: bool,
     bytes: String,
     seconds: f64,
     verified: Option<bool>,
@@ -147,7 +149,11 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
     }
     let verified = verdict(&outcome);
     if args.json {
-        let kernel = engine.gpu().map(|context| context.kernel());
+        // Float arrays have one kernel, whatever the variant and reduction.
+        let kernel = engine
+            .gpu()
+            .map(|context| context.kernel())
+            .filter(|_| !format.dtype.is_float());
         let json = FileJson {
             input: input.name().to_owned(),
             format: if format.npy { "npy" } else { "raw" },
@@ -162,20 +168,32 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
             reduction: kernel.map(|k| k.reduction.name()),
             layout: engine.gpu().map(|context| context.array_layout().name()),
             count: outcome.total.count().to_string(),
-            sum: outcome.total.sum().to_string(),
+            sum: outcome.total.to_string(),
+            overflow: outcome.total.overflow(),
             bytes: bytes.to_string(),
             seconds,
             verified,
         };
         out::println(&super::json::document(&json, false).context("encoding JSON")?)?;
     } else {
-        out::println(&outcome.total.sum().to_string())?;
+        out::println(&outcome.total.to_string())?;
+    }
+    if outcome.total.overflow() && !talk.quiet {
+        say!(
+            "gpusum: the exact sum lies beyond the largest finite {}, so it rounds to {}",
+            format.dtype,
+            outcome.total
+        );
     }
     if verified == Some(false) {
-        let check = outcome.cpu_check.map(|c| c.sum()).unwrap_or_default();
+        let check = outcome
+            .cpu_check
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         say!(
             "gpusum: verification failed: got {}, the CPU twin gives {check}",
-            outcome.total.sum()
+            outcome.total
         );
         return Ok(ExitCode::from(RUNTIME));
     }
@@ -184,7 +202,10 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
 
 /// Whether the sum and its check agree, when a check was made.
 fn verdict(outcome: &ArrayOutcome) -> Option<bool> {
-    outcome.cpu_check.map(|check| check == outcome.total)
+    outcome
+        .cpu_check
+        .as_ref()
+        .map(|check| *check == outcome.total)
 }
 
 enum Input {

@@ -17,6 +17,8 @@ use rayon::prelude::*;
 use crate::Error;
 use crate::array::{ByteOrder, Dtype, ExactIntSum, IntSlice};
 use crate::control::Control;
+use crate::float::{ExactFloat, ExactFloatSum};
+use crate::total::{ArrayTotal, FloatSlice};
 use crate::input::ArrayReader;
 use crate::range::{Block, SumRange};
 
@@ -103,7 +105,7 @@ pub const STREAM_CHUNK_BYTES: usize = 1 << 23;
 /// # Errors
 /// [`Error::Cancelled`] or [`Error::Timeout`], from `control`.
 pub fn sum_ints(data: IntSlice<'_>, control: &Control) -> Result<ExactIntSum, Error> {
-    sum_bytes(
+    sum_int_bytes(
         Isa::best(),
         true,
         data.dtype(),
@@ -118,7 +120,7 @@ pub fn sum_ints(data: IntSlice<'_>, control: &Control) -> Result<ExactIntSum, Er
 /// # Errors
 /// As for [`sum_ints`].
 pub fn sum_ints_sequential(data: IntSlice<'_>, control: &Control) -> Result<ExactIntSum, Error> {
-    sum_bytes(
+    sum_int_bytes(
         Isa::best(),
         false,
         data.dtype(),
@@ -128,12 +130,80 @@ pub fn sum_ints_sequential(data: IntSlice<'_>, control: &Control) -> Result<Exac
     )
 }
 
+/// The exact sum of `data` on the rayon pool (`parallel`) or this thread, rounded once: the
+/// same bits either way, and the same as the GPU's.
+///
+/// # Errors
+/// As for [`sum_ints`].
+pub fn sum_floats(
+    data: FloatSlice<'_>,
+    parallel: bool,
+    control: &Control,
+) -> Result<ArrayTotal, Error> {
+    fn one<T: ExactFloat + Send + Sync>(
+        values: &[T],
+        parallel: bool,
+        control: &Control,
+    ) -> Result<ExactFloatSum<T>, Error> {
+        if parallel {
+            return crate::float::sum_parallel(values, control);
+        }
+        let mut sum = ExactFloatSum::new();
+        for block in values.chunks(ARRAY_BLOCK_BYTES / 8) {
+            control.check()?;
+            sum.add_slice(block)?;
+            control.report(sum.count() as u128, values.len() as u128);
+        }
+        Ok(sum)
+    }
+    Ok(match data {
+        FloatSlice::F32(values) => ArrayTotal::F32(one(values, parallel, control)?),
+        FloatSlice::F64(values) => ArrayTotal::F64(one(values, parallel, control)?),
+    })
+}
+
 /// The exact sum of whole `dtype` elements in `bytes`, stored in `order`, on the pool
-/// (`parallel`) or this thread, built for `isa`.
+/// (`parallel`) or this thread, built for `isa` (integers; floats are summed in integer digits
+/// by [`ExactFloatSum`] whatever the instruction set).
 ///
 /// # Errors
 /// As for [`sum_ints`].
 pub fn sum_bytes(
+    isa: Isa,
+    parallel: bool,
+    dtype: Dtype,
+    order: ByteOrder,
+    bytes: &[u8],
+    control: &Control,
+) -> Result<ArrayTotal, Error> {
+    if !dtype.is_float() {
+        return sum_int_bytes(isa, parallel, dtype, order, bytes, control).map(ArrayTotal::Int);
+    }
+    let size = dtype.size();
+    let mut total = ArrayTotal::new(dtype);
+    for block in bytes.chunks(ARRAY_BLOCK_BYTES) {
+        control.check()?;
+        if parallel {
+            let pieces = block
+                .par_chunks(crate::float::PIECE_VALUES * size)
+                .map(|piece| {
+                    let mut part = ArrayTotal::new(dtype);
+                    part.add_float_bytes(piece, order)?;
+                    Ok(part)
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            for part in &pieces {
+                total.merge(part)?;
+            }
+        } else {
+            total.add_float_bytes(block, order)?;
+        }
+        control.report(total.count() as u128, (bytes.len() / size) as u128);
+    }
+    Ok(total)
+}
+
+fn sum_int_bytes(
     isa: Isa,
     parallel: bool,
     dtype: Dtype,
@@ -170,7 +240,7 @@ pub fn sum_reader<R: Read>(
     reader: &mut ArrayReader<R>,
     parallel: bool,
     control: &Control,
-) -> Result<ExactIntSum, Error> {
+) -> Result<ArrayTotal, Error> {
     sum_reader_checked(reader, parallel, false, STREAM_CHUNK_BYTES, control).map(|(sum, _)| sum)
 }
 
@@ -182,14 +252,14 @@ pub(crate) fn sum_reader_checked<R: Read>(
     check: bool,
     chunk_bytes: usize,
     control: &Control,
-) -> Result<(ExactIntSum, Option<ExactIntSum>), Error> {
+) -> Result<(ArrayTotal, Option<ArrayTotal>), Error> {
     let format = reader.format();
     let size = reader.total_bytes().map_or(chunk_bytes, |total| {
         total.clamp(16, chunk_bytes as u64).next_multiple_of(16) as usize
     });
     let mut buffer = vec![0u8; size];
-    let mut sum = ExactIntSum::new();
-    let mut checked = check.then(ExactIntSum::new);
+    let mut sum = ArrayTotal::new(format.dtype);
+    let mut checked = check.then(|| ArrayTotal::new(format.dtype));
     let quiet = control.without_progress();
     let isa = Isa::best();
     loop {
@@ -200,9 +270,9 @@ pub(crate) fn sum_reader_checked<R: Read>(
         }
         let chunk = &buffer[..filled];
         let (dtype, order) = (format.dtype, format.order);
-        sum.merge(sum_bytes(isa, parallel, dtype, order, chunk, &quiet)?)?;
+        sum.merge(&sum_bytes(isa, parallel, dtype, order, chunk, &quiet)?)?;
         if let Some(checked) = &mut checked {
-            checked.merge(sum_bytes(isa, !parallel, dtype, order, chunk, &quiet)?)?;
+            checked.merge(&sum_bytes(isa, !parallel, dtype, order, chunk, &quiet)?)?;
         }
         control.report(sum.count() as u128, format.count.unwrap_or(0) as u128);
     }

@@ -13,6 +13,10 @@ use crate::array::MAX_ELEMENTS;
 use crate::control::Control;
 
 mod bytes;
+mod parts;
+mod text;
+
+pub use text::shortest_decimal;
 
 /// Additions between carry propagations. Each adds less than 2^32 in magnitude to a digit, and a
 /// normalized digit is below 2^32, so a digit stays below 2^32 + 2^30 * 2^32 < 2^63.
@@ -25,7 +29,9 @@ mod sealed {
 }
 
 /// `f32` or `f64`: the floating-point types [`ExactFloatSum`] sums.
-pub trait ExactFloat: Copy + sealed::Sealed + std::fmt::Debug {
+pub trait ExactFloat:
+    Copy + sealed::Sealed + std::fmt::Debug + std::fmt::Display + std::fmt::LowerExp + Into<f64>
+{
     /// Stored fraction bits: 23 or 52.
     const FRACTION_BITS: u32;
     /// Exponent bits: 8 or 11.
@@ -92,7 +98,7 @@ pub struct Rounded<T> {
 /// assert_eq!(sum.round().value, 1.0); // a plain loop gives 0.0
 /// # Ok::<(), gpusum::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct ExactFloatSum<T> {
     /// The finite values' sum in units of the smallest subnormal: digit k weighs 2^(32 k).
     digits: Vec<i64>,
@@ -105,6 +111,21 @@ pub struct ExactFloatSum<T> {
     /// Whether any input was other than -0.0.
     not_negative_zero: bool,
     kind: PhantomData<T>,
+}
+
+/// Equal sums (the same values added, in any order and split) are equal, and so are their bytes.
+impl<T: ExactFloat> PartialEq for ExactFloatSum<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_bytes() == other.to_bytes()
+    }
+}
+
+impl<T: ExactFloat> Eq for ExactFloatSum<T> {}
+
+impl<T: ExactFloat> std::hash::Hash for ExactFloatSum<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.to_bytes().hash(state);
+    }
 }
 
 impl<T: ExactFloat> Default for ExactFloatSum<T> {
@@ -323,7 +344,7 @@ impl<T: ExactFloat> ExactFloatSum<T> {
 }
 
 /// Values per rayon task of [`sum_parallel`]: enough to pay for a task and a merge.
-const PIECE_VALUES: usize = 1 << 16;
+pub(crate) const PIECE_VALUES: usize = 1 << 16;
 
 /// The exact sum of `values` on every rayon thread: pieces summed apart and merged. The result,
 /// bytes and all, is the same as one thread's, whatever the pool.

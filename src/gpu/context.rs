@@ -9,7 +9,7 @@ use super::device::{Device, lock, open_device};
 use super::range::RangeKernel;
 use super::readback::Batches;
 use super::ring::{DEFAULT_CHUNK_BYTES, Ring, max_chunk_bytes};
-use super::shape::DispatchShape;
+use super::shape::{DispatchShape, PARTIAL_BYTES};
 use crate::Error;
 use crate::control::Control;
 use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
@@ -150,8 +150,10 @@ pub struct GpuContext {
     shape: DispatchShape,
     range: RangeKernel,
     arrays: ArrayKernels,
-    /// Batches for arrays already on the device.
-    window_batches: Batches,
+    /// Batches for arrays already on the device: the integer kernels' (built with the context),
+    /// and the float kernels' by partial size (built at first use).
+    window_batches: Arc<Batches>,
+    float_window_batches: Mutex<Vec<(u64, Arc<Batches>)>>,
     /// The stream ring, built at the first stream.
     ring: Mutex<Option<Ring>>,
     array_layout: ArrayLayout,
@@ -213,7 +215,13 @@ impl GpuContext {
         shape.validate(&limits)?;
         let range = RangeKernel::new(&device, kernel, shape, options.kernel_timing)?;
         let arrays = ArrayKernels::new(&device, kernel, shape)?;
-        let window_batches = Batches::new(&device, &shape, PARAMS_BYTES, options.kernel_timing)?;
+        let window_batches = Arc::new(Batches::new(
+            &device,
+            &shape,
+            PARAMS_BYTES,
+            PARTIAL_BYTES,
+            options.kernel_timing,
+        )?);
         let array_layout = options
             .array_layout
             .unwrap_or_else(|| ArrayLayout::for_adapter(device.info()));
@@ -238,6 +246,7 @@ impl GpuContext {
             range,
             arrays,
             window_batches,
+            float_window_batches: Mutex::new(Vec::new()),
             ring: Mutex::new(None),
             array_layout,
             array_chunk_bytes,

@@ -21,7 +21,7 @@ pub enum Workload {
 pub(crate) const TEXTURE_WIDTH: u32 = 2048;
 
 /// Every WGSL file gpusum embeds, by file name (a test checks that shaders/ holds no other).
-pub(crate) const SHADERS: [(&str, &str); 13] = [
+pub(crate) const SHADERS: [(&str, &str); 14] = [
     (
         "range_sum_emulated.wgsl",
         include_str!("../../shaders/range_sum_emulated.wgsl"),
@@ -68,7 +68,27 @@ pub(crate) const SHADERS: [(&str, &str); 13] = [
         "peak_read.wgsl",
         include_str!("../../shaders/peak_read.wgsl"),
     ),
+    (
+        "float_sum.wgsl",
+        include_str!("../../shaders/float_sum.wgsl"),
+    ),
 ];
+
+/// 32-bit digits a float kernel's partial holds, and the words one value spans: f32 values
+/// reach 2^277 units of the smallest subnormal (digits 0 to 8, two words each), f64 values
+/// 2^2098 (digits 0 to 65, three words each).
+pub(crate) const fn float_digits(dtype: Dtype) -> (u32, u32) {
+    match dtype {
+        Dtype::F32 => (9, 2),
+        _ => (66, 3),
+    }
+}
+
+/// Bytes of a float kernel's partial for `dtype`: flags, three spare words, then a 64-bit
+/// counter per digit.
+pub(crate) const fn float_partial_bytes(dtype: Dtype) -> u64 {
+    4 * (4 + 2 * float_digits(dtype).0 as u64)
+}
 
 pub(crate) fn shader(name: &str) -> &'static str {
     SHADERS
@@ -104,13 +124,19 @@ impl WgslCompiler {
 
 /// The WGSL of `workload`'s kernel for `choice` with `workgroup_size` invocations per workgroup
 /// (a power of two, at most [`MAX_WORKGROUP_SIZE`](super::MAX_WORKGROUP_SIZE)), written for
-/// `compiler`.
+/// `compiler`. Float arrays have one kernel for every choice: integer operations on u32 words
+/// only, its own workgroup accumulation in place of a reduction.
 pub fn kernel_wgsl(
     workload: Workload,
     choice: KernelChoice,
     workgroup_size: u32,
     compiler: WgslCompiler,
 ) -> String {
+    if let Workload::Array(dtype, layout) = workload
+        && dtype.is_float()
+    {
+        return float_kernel_wgsl(dtype, layout, workgroup_size);
+    }
     let reduction = match choice.reduction {
         Reduction::Tree => "reduce_tree.wgsl",
         Reduction::Subgroup => "reduce_subgroup.wgsl",
@@ -132,13 +158,9 @@ pub fn kernel_wgsl(
                 ShaderVariant::Emulated => "array_sum_emulated.wgsl",
                 ShaderVariant::Native => "array_sum_native.wgsl",
             };
-            let load = match layout {
-                ArrayLayout::Buffer => "array_load_buffer.wgsl",
-                ArrayLayout::Texture => "array_load_texture.wgsl",
-            };
             (
                 array_constants(dtype),
-                vec!["array_params.wgsl", load, arithmetic],
+                vec!["array_params.wgsl", layout_file(layout), arithmetic],
             )
         }
     };
@@ -154,9 +176,29 @@ pub fn kernel_wgsl(
     )
 }
 
+fn float_kernel_wgsl(dtype: Dtype, layout: ArrayLayout, workgroup_size: u32) -> String {
+    let (digits, pieces) = float_digits(dtype);
+    format!(
+        "{}\n{}const DIGITS: u32 = {digits}u;\nconst PIECES: u32 = {pieces}u;\n{}\n{}\n{}",
+        workgroup_size_line(workgroup_size),
+        array_constants(dtype),
+        shader("array_params.wgsl"),
+        shader(layout_file(layout)),
+        shader("float_sum.wgsl"),
+    )
+}
+
+fn layout_file(layout: ArrayLayout) -> &'static str {
+    match layout {
+        ArrayLayout::Buffer => "array_load_buffer.wgsl",
+        ArrayLayout::Texture => "array_load_texture.wgsl",
+    }
+}
+
 /// The constants an array kernel takes from the host: the element size, the bits that bias
 /// each element (its sign bit, for signed types), and the texture's row length.
 fn array_constants(dtype: Dtype) -> String {
+    // Floats are not biased: their bits go to the kernel as they are.
     let flip = match (dtype.is_signed(), dtype.size()) {
         (false, _) => [0u32; 4],
         (true, 1) => [0x8080_8080; 4],
@@ -187,14 +229,10 @@ pub fn peak_wgsl(workgroup_size: u32) -> String {
 /// invocations per workgroup.
 #[must_use]
 pub fn peak_read_wgsl(layout: ArrayLayout, workgroup_size: u32) -> String {
-    let load = match layout {
-        ArrayLayout::Buffer => "array_load_buffer.wgsl",
-        ArrayLayout::Texture => "array_load_texture.wgsl",
-    };
     format!(
         "{}\nconst TEXTURE_WIDTH: u32 = {TEXTURE_WIDTH}u;\n{}\n{}",
         workgroup_size_line(workgroup_size),
-        shader(load),
+        shader(layout_file(layout)),
         shader("peak_read.wgsl")
     )
 }

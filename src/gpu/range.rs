@@ -7,7 +7,7 @@ use super::GpuOutcome;
 use super::device::Device;
 use super::kernel::{WgslCompiler, Workload, kernel_wgsl};
 use super::readback::{Batches, Dispatch, limbs_to_u128};
-use super::shape::DispatchShape;
+use super::shape::{DispatchShape, PARTIAL_BYTES};
 use crate::Error;
 use crate::control::Control;
 use crate::kernel::KernelChoice;
@@ -38,7 +38,13 @@ impl RangeKernel {
         shape: DispatchShape,
         timestamps: bool,
     ) -> Result<Self, Error> {
-        let batches = Batches::new(device, &shape, size_of::<Params>() as u64, timestamps)?;
+        let batches = Batches::new(
+            device,
+            &shape,
+            size_of::<Params>() as u64,
+            PARTIAL_BYTES,
+            timestamps,
+        )?;
         let (pipeline, bind_group) = device.scoped(|| {
             let wgpu_device = device.wgpu();
             let label = format!("range sum, {choice}");

@@ -2,7 +2,7 @@
 //! encoding, the bounded map and poll, and the decoding of partials and timestamps.
 
 use super::device::Device;
-use super::shape::{DispatchShape, PARTIAL_BYTES};
+use super::shape::DispatchShape;
 use crate::Error;
 use crate::control::Control;
 
@@ -17,6 +17,8 @@ pub(crate) struct Batches {
     readback: wgpu::Buffer,
     params_size: u64,
     params_stride: u64,
+    /// Bytes of one workgroup's partial, as the kernel writes them.
+    partial_bytes: u64,
     partials_stride: u64,
     slots: u64,
     timestamps: Option<Timestamps>,
@@ -44,18 +46,19 @@ pub(crate) struct BatchOutcome<T> {
 }
 
 impl Batches {
-    /// Buffers for batches of `shape`, with `params_size`-byte uniforms; timestamps only when
-    /// asked for and the device has them.
+    /// Buffers for batches of `shape`, with `params_size`-byte uniforms and `partial_bytes` of
+    /// partial per workgroup; timestamps only when asked for and the device has them.
     pub(crate) fn new(
         device: &Device,
         shape: &DispatchShape,
         params_size: u64,
+        partial_bytes: u64,
         timestamps: bool,
     ) -> Result<Self, Error> {
         let limits = device.wgpu().limits();
         let slots = shape.dispatches_per_submit as u64;
         let params_stride = align(params_size, limits.min_uniform_buffer_offset_alignment);
-        let partials_bytes = shape.workgroups_per_dispatch as u64 * PARTIAL_BYTES;
+        let partials_bytes = shape.workgroups_per_dispatch as u64 * partial_bytes;
         let partials_stride = align(partials_bytes, limits.min_storage_buffer_offset_alignment);
         let readback_bytes = slots * partials_stride + TIMESTAMP_BYTES;
         if readback_bytes > limits.max_buffer_size {
@@ -94,10 +97,16 @@ impl Batches {
             readback: device.buffer("readback", readback_bytes, U::MAP_READ | U::COPY_DST),
             params_size,
             params_stride,
+            partial_bytes,
             partials_stride,
             slots,
             timestamps,
         })
+    }
+
+    /// Bytes of one workgroup's partial.
+    pub(crate) fn partial_bytes(&self) -> u64 {
+        self.partial_bytes
     }
 
     /// Whether batches report kernel time.
@@ -157,7 +166,7 @@ impl Batches {
         }
         let last = dispatches.len() - 1;
         let partials_bytes =
-            last as u64 * self.partials_stride + dispatches[last].workgroups as u64 * PARTIAL_BYTES;
+            last as u64 * self.partials_stride + dispatches[last].workgroups as u64 * self.partial_bytes;
         // The readback holds the timestamps first, then the partials: a call maps only the bytes
         // it wrote, which mattered for small sums (the whole buffer is slots x 128 KiB on
         // hardware).
@@ -249,7 +258,7 @@ impl Batches {
                 .enumerate()
                 .map(|(slot, &workgroups)| {
                     let start = (TIMESTAMP_BYTES + slot as u64 * self.partials_stride) as usize;
-                    let end = start + (workgroups as u64 * PARTIAL_BYTES) as usize;
+                    let end = start + (workgroups as u64 * self.partial_bytes) as usize;
                     decode(&view[start..end])
                 })
                 .collect();

@@ -8,14 +8,14 @@
 //! any length of input.
 
 use super::array::{
-    ArrayKernels, MAX_WINDOW_BYTES, OwnedData, PARAMS_BYTES, UNIT_BYTES, WindowSum,
-    decode_partials, texture_capacity,
+    ArrayKernels, MAX_WINDOW_BYTES, OwnedData, PARAMS_BYTES, Part, UNIT_BYTES, WindowSum,
+    partial_bytes, texture_capacity,
 };
 use super::device::Device;
 use super::readback::{Batches, Pending};
 use super::shape::DispatchShape;
 use crate::Error;
-use crate::array::{Dtype, ExactIntSum};
+use crate::array::Dtype;
 use crate::control::Control;
 use crate::kernel::ArrayLayout;
 
@@ -33,10 +33,12 @@ pub(crate) trait ChunkSource {
     fn next_chunk(&mut self, max: usize) -> Result<&[u8], Error>;
 }
 
-/// The ring of one context, built at its first stream.
+/// The ring of one context, built at its first stream (and again when a stream's kernel
+/// writes partials of another size: integers or f32 or f64).
 pub(crate) struct Ring {
     slots: Vec<Slot>,
     chunk_bytes: u64,
+    partial_bytes: u64,
 }
 
 struct Slot {
@@ -71,15 +73,17 @@ pub(crate) fn max_chunk_bytes(
 }
 
 impl Ring {
-    /// A ring of chunks of `chunk_bytes` (a multiple of 16 that `max_chunk_bytes` allows).
+    /// A ring of chunks of `chunk_bytes` (a multiple of 16 that `max_chunk_bytes` allows) of
+    /// `dtype` elements.
     pub(crate) fn new(
         device: &Device,
         kernels: &ArrayKernels,
         shape: &DispatchShape,
         layout: ArrayLayout,
-        chunk_bytes: u64,
+        (chunk_bytes, dtype): (u64, Dtype),
         timestamps: bool,
     ) -> Result<Self, Error> {
+        let partial_bytes = partial_bytes(dtype);
         debug_assert!(chunk_bytes.is_multiple_of(UNIT_BYTES) && chunk_bytes > 0);
         use wgpu::BufferUsages as U;
         let slots = device.scoped(|| {
@@ -92,7 +96,8 @@ impl Ring {
                         mapped_at_creation: true,
                     });
                     let data = OwnedData::new(device, layout, chunk_bytes);
-                    let batches = Batches::new(device, shape, PARAMS_BYTES, timestamps)?;
+                    let batches =
+                        Batches::new(device, shape, PARAMS_BYTES, partial_bytes, timestamps)?;
                     let bind_group = kernels.bind_group(device, &batches, data.as_ref());
                     Ok(Slot {
                         staging,
@@ -105,7 +110,16 @@ impl Ring {
                 })
                 .collect::<Result<Vec<Slot>, Error>>()
         })??;
-        Ok(Self { slots, chunk_bytes })
+        Ok(Self {
+            slots,
+            chunk_bytes,
+            partial_bytes,
+        })
+    }
+
+    /// Whether the ring's batches hold `dtype`'s partials.
+    pub(crate) fn fits(&self, dtype: Dtype) -> bool {
+        self.partial_bytes == partial_bytes(dtype)
     }
 
     pub(crate) fn layout(&self) -> ArrayLayout {
@@ -122,17 +136,17 @@ impl Ring {
         source: &mut dyn ChunkSource,
         control: &Control,
         tap: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
-    ) -> Result<(ExactIntSum, WindowSum), Error> {
+    ) -> Result<WindowSum, Error> {
+        debug_assert!(self.fits(dtype));
         let layout = self.layout();
         let pipeline = kernels.pipeline(device, dtype, layout)?;
-        let mut total = ExactIntSum::new();
-        let mut window = WindowSum::default();
+        let mut window = WindowSum::new(dtype);
         let mut next = 0;
         loop {
             control.check()?;
             let slot = &mut self.slots[next];
-            if slot.collect(device, dtype, control, &mut total, &mut window)? {
-                control.report(total.count() as u128, 0);
+            if slot.collect(device, dtype, control, &mut window)? {
+                control.report(window.total.count() as u128, 0);
             }
             let chunk = source.next_chunk(self.chunk_bytes as usize)?;
             if chunk.is_empty() {
@@ -162,22 +176,21 @@ impl Ring {
         }
         // The other slot may still hold the chunk before the last.
         for slot in &mut self.slots {
-            slot.collect(device, dtype, control, &mut total, &mut window)?;
+            slot.collect(device, dtype, control, &mut window)?;
         }
-        control.report(total.count() as u128, 0);
-        Ok((total, window))
+        control.report(window.total.count() as u128, 0);
+        Ok(window)
     }
 }
 
 impl Slot {
-    /// Waits for the chunk in flight, if any, adds its sum to `total` and `window`, and starts
-    /// mapping the staging buffer for the next; returns whether there was one.
+    /// Waits for the chunk in flight, if any, adds its sum to `window`, and starts mapping the
+    /// staging buffer for the next; returns whether there was one.
     fn collect(
         &mut self,
         device: &Device,
         dtype: Dtype,
         control: &Control,
-        total: &mut ExactIntSum,
         window: &mut WindowSum,
     ) -> Result<bool, Error> {
         let Some((pending, count)) = self.in_flight.take() else {
@@ -185,10 +198,8 @@ impl Slot {
         };
         let outcome = self
             .batches
-            .finish(device, pending, control, decode_partials)?;
-        let biased = outcome.dispatches.iter().sum::<u128>();
-        total.add_biased(dtype, biased, count)?;
-        window.add(outcome);
+            .finish(device, pending, control, |p| Part::decode(dtype, p))?;
+        window.add(dtype, outcome, count)?;
         self.start_mapping();
         Ok(true)
     }

@@ -293,7 +293,9 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
                                 let size = shape.workgroup_size as u64;
                                 let cases = gpu_array_cases(size, options.seed);
                                 run_array_cases(&mut arrays, &cases, options, |slice, control| {
-                                    array_context.sum_ints(slice, control).map(|o| o.total)
+                                    array_context
+                                        .sum_ints(slice, control)
+                                        .map(|o| o.total.int().unwrap_or_default())
                                 });
                             }
                             Err(error) => arrays.error = Some(error.to_string()),

@@ -1,6 +1,7 @@
 //! The array workload on the GPU: pipelines per element type and layout (built when first
-//! used), the bindings of a window of data, and how a window's bytes become dispatches. The WGSL
-//! is shaders/array_*.wgsl; the CPU twin is `cpu::array`. Streams go through the ring
+//! used), the bindings of a window of data, and how a window's bytes become dispatches and its
+//! partials a total. The WGSL is shaders/array_*.wgsl (integers) and float_sum.wgsl; the CPU
+//! twins are `cpu::array` and `float`. Streams go through the ring
 //! (`ring.rs`); data already on the device is summed here, window by window.
 
 use std::collections::HashMap;
@@ -13,11 +14,12 @@ mod data;
 pub(crate) use data::*;
 
 use super::device::{Device, lock};
-use super::kernel::{WgslCompiler, Workload, kernel_wgsl};
+use super::kernel::{WgslCompiler, Workload, float_digits, float_partial_bytes, kernel_wgsl};
 use super::readback::{Batches, Dispatch, limbs_to_u128};
-use super::shape::DispatchShape;
+use super::shape::{DispatchShape, PARTIAL_BYTES};
 use crate::Error;
 use crate::array::Dtype;
+use crate::total::ArrayTotal;
 use crate::control::Control;
 use crate::kernel::{ArrayLayout, KernelChoice};
 
@@ -225,8 +227,9 @@ impl ArrayKernels {
             * self.shape.dispatches_per_submit as u64
     }
 
-    /// The biased sum of bytes `[begin_byte, end_byte)` of a window already on the device, with
-    /// the kernel time where the batches measure it, and the submissions made.
+    /// The sum of bytes `[begin_byte, end_byte)` of a window already on the device (whole
+    /// elements of `dtype`), with the kernel time where the batches measure it, and the
+    /// submissions made. `batches` must hold `dtype`'s partials.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn sum_window(
         &self,
@@ -238,51 +241,137 @@ impl ArrayKernels {
         end_byte: u64,
         control: &Control,
     ) -> Result<WindowSum, Error> {
+        debug_assert_eq!(batches.partial_bytes(), partial_bytes(dtype));
         let pipeline = self.pipeline(device, dtype, data.layout())?;
         let bind_group = self.bind_group(device, batches, data);
-        let mut total = WindowSum::default();
+        let mut total = WindowSum::new(dtype);
+        // Dispatches cover whole units; the edges are in the first.
+        let count = (end_byte - begin_byte) / dtype.size() as u64;
+        let mut counted = false;
         for submission in self.plan(begin_byte, end_byte) {
             control.check()?;
             let pending = batches.submit(device, &pipeline, &bind_group, &submission, |_| {});
-            total.add(batches.finish(device, pending, control, decode_partials)?);
+            let outcome = batches.finish(device, pending, control, |p| Part::decode(dtype, p))?;
+            // The count goes with the first submission: only the total's count needs it.
+            total.add(dtype, outcome, if counted { 0 } else { count })?;
+            counted = true;
         }
         Ok(total)
     }
 }
 
+/// Bytes of one workgroup's partial from `dtype`'s kernel.
+pub(crate) const fn partial_bytes(dtype: Dtype) -> u64 {
+    if dtype.is_float() {
+        float_partial_bytes(dtype)
+    } else {
+        PARTIAL_BYTES
+    }
+}
+
 /// What the submissions over a window gave back.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct WindowSum {
-    /// The biased sum.
-    pub(crate) biased: u128,
+    pub(crate) total: ArrayTotal,
     /// Kernel time, while every submission had a trustworthy one.
     pub(crate) kernel_seconds: Option<f64>,
     pub(crate) submissions: u32,
 }
 
-impl Default for WindowSum {
-    fn default() -> Self {
+impl WindowSum {
+    pub(crate) fn new(dtype: Dtype) -> Self {
         Self {
-            biased: 0,
+            total: ArrayTotal::new(dtype),
             kernel_seconds: Some(0.0),
             submissions: 0,
         }
     }
-}
 
-impl WindowSum {
-    pub(crate) fn add(&mut self, outcome: super::readback::BatchOutcome<u128>) {
-        // A window holds fewer than 2^30 elements below 2^64: no overflow.
-        self.biased += outcome.dispatches.iter().sum::<u128>();
+    /// Adds a submission's partials, which summed `count` elements of `dtype`.
+    pub(crate) fn add(
+        &mut self,
+        dtype: Dtype,
+        outcome: super::readback::BatchOutcome<Part>,
+        count: u64,
+    ) -> Result<(), Error> {
+        let part = outcome
+            .dispatches
+            .into_iter()
+            .reduce(Part::add)
+            .unwrap_or(Part::Int(0));
+        self.total.add_part(dtype, part, count)?;
         self.kernel_seconds = match (self.kernel_seconds, outcome.kernel_seconds) {
             (Some(total), Some(seconds)) => Some(total + seconds),
             _ => None,
         };
         self.submissions += 1;
+        Ok(())
     }
 }
 
-/// The sum of one dispatch's partials: each below 2^88, at most 2^16 of them.
-pub(crate) fn decode_partials(partials: &[u8]) -> u128 {
-    partials.chunks_exact(16).map(limbs_to_u128).sum()
+/// Decoded partials: an integer kernel's biased sum, or a float kernel's flags and digit
+/// counters.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Part {
+    Int(u128),
+    Float { flags: u32, digits: Vec<i128> },
+}
+
+impl Part {
+    /// The sum of one dispatch's partials. Integer partials are each below 2^88, at most 2^16
+    /// of them; float counters each below 2^57 in magnitude (float_sum.wgsl), at most 2^16.
+    pub(crate) fn decode(dtype: Dtype, partials: &[u8]) -> Part {
+        if !dtype.is_float() {
+            return Part::Int(partials.chunks_exact(16).map(limbs_to_u128).sum());
+        }
+        let digits = float_digits(dtype).0 as usize;
+        let mut flags = 0;
+        let mut sums = vec![0i128; digits];
+        for partial in partials.chunks_exact(float_partial_bytes(dtype) as usize) {
+            let word = |k: usize| u32::from_le_bytes(partial[4 * k..4 * k + 4].try_into().unwrap());
+            flags |= word(0);
+            for (k, sum) in sums.iter_mut().enumerate() {
+                let counter = u64::from(word(4 + 2 * k)) | u64::from(word(5 + 2 * k)) << 32;
+                *sum += i128::from(counter as i64);
+            }
+        }
+        Part::Float {
+            flags,
+            digits: sums,
+        }
+    }
+
+    /// Two dispatches' parts together: each window's parts stay below 2^120 (integers: fewer
+    /// than 2^30 elements below 2^64; floats: fewer than 2^40 counters below 2^57).
+    pub(crate) fn add(self, other: Part) -> Part {
+        match (self, other) {
+            (Part::Int(a), Part::Int(b)) => Part::Int(a + b),
+            (Part::Float { flags, mut digits }, Part::Float { flags: f, digits: d }) => {
+                digits.iter_mut().zip(d).for_each(|(a, b)| *a += b);
+                Part::Float {
+                    flags: flags | f,
+                    digits,
+                }
+            }
+            (Part::Int(0), float) | (float, Part::Int(0)) => float,
+            _ => unreachable!("one window holds one element type"),
+        }
+    }
+}
+
+impl ArrayTotal {
+    /// Adds a part that summed `count` elements of `dtype` (this total's type).
+    pub(crate) fn add_part(&mut self, dtype: Dtype, part: Part, count: u64) -> Result<(), Error> {
+        match (self, part) {
+            (ArrayTotal::Int(sum), Part::Int(biased)) => sum.add_biased(dtype, biased, count),
+            (ArrayTotal::F32(sum), Part::Float { flags, digits }) => {
+                sum.add_counters(flags, &digits, count)
+            }
+            (ArrayTotal::F64(sum), Part::Float { flags, digits }) => {
+                sum.add_counters(flags, &digits, count)
+            }
+            (_, Part::Int(0)) if count == 0 => Ok(()),
+            _ => unreachable!("a part is added to a total of its own type"),
+        }
+    }
 }

@@ -1,18 +1,22 @@
 //! [`GpuContext`]'s array sums: slices and streams through the ring, a caller's buffer in place,
-//! and arrays gpusum keeps on the device ([`DeviceArray`]).
+//! and arrays gpusum keeps on the device ([`DeviceArray`]). Integers and floats take the same
+//! paths; only the kernel and its partials differ.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use super::GpuContext;
 use crate::Error;
 use crate::array::{ArrayOutcome, ByteOrder, Dtype, ExactIntSum, IntSlice, swap_to_little_endian};
 use crate::control::Control;
-use crate::gpu::array::{DataRef, MAX_WINDOW_BYTES, OwnedData, UNIT_BYTES};
+use crate::gpu::array::{DataRef, MAX_WINDOW_BYTES, OwnedData, UNIT_BYTES, partial_bytes};
+use crate::gpu::readback::Batches;
+use crate::total::{ArrayTotal, FloatSlice};
 use crate::gpu::ring::{ChunkSource, Ring};
 use crate::input::ArrayReader;
 use crate::kernel::ArrayLayout;
 
-/// An integer array gpusum keeps on the device, in the layout its context reads fastest, for
+/// An array gpusum keeps on the device, in the layout its context reads fastest, for
 /// sums that move no data (see [`GpuContext::upload`]).
 pub struct DeviceArray {
     /// The device it lives on, by address: its context's.
@@ -105,19 +109,40 @@ impl GpuContext {
     /// # Errors
     /// As for [`GpuContext::sum`].
     pub fn sum_ints(&self, data: IntSlice<'_>, control: &Control) -> Result<ArrayOutcome, Error> {
+        self.sum_native_bytes(data.dtype(), data.as_bytes(), control)
+    }
+
+    /// The exact sum of `data`, rounded once (see [`ArrayTotal`]), every value added on the
+    /// device with integer operations only: the same bits as the CPU's
+    /// [`ExactFloatSum`](crate::ExactFloatSum).
+    ///
+    /// # Errors
+    /// As for [`GpuContext::sum`].
+    pub fn sum_floats(
+        &self,
+        data: FloatSlice<'_>,
+        control: &Control,
+    ) -> Result<ArrayOutcome, Error> {
+        self.sum_native_bytes(data.dtype(), data.as_bytes(), control)
+    }
+
+    fn sum_native_bytes(
+        &self,
+        dtype: Dtype,
+        bytes: &[u8],
+        control: &Control,
+    ) -> Result<ArrayOutcome, Error> {
         if cfg!(target_endian = "big") {
             let mut reader = ArrayReader::new(
-                data.as_bytes(),
+                bytes,
                 "the slice",
-                crate::input::InputHints::raw(data.dtype()).with_big_endian(true),
-                Some(data.as_bytes().len() as u64),
+                crate::input::InputHints::raw(dtype).with_big_endian(true),
+                Some(bytes.len() as u64),
             )?;
             return self.sum_reader(&mut reader, control);
         }
-        let mut source = SliceSource {
-            bytes: data.as_bytes(),
-        };
-        self.stream(data.dtype(), &mut source, control, &mut |_| Ok(()))
+        let mut source = SliceSource { bytes };
+        self.stream(dtype, &mut source, control, &mut |_| Ok(()))
     }
 
     /// The exact sum of everything `reader` holds, streamed through the ring: memory stays at
@@ -164,23 +189,47 @@ impl GpuContext {
         let _turn = self.turn.take(control)?;
         self.device.check_health()?;
         // A ring that failed mid-stream is dropped here; the next call builds a fresh one.
-        let mut ring = match super::lock(&self.ring).take() {
+        let kept = super::lock(&self.ring).take();
+        let mut ring = match kept.filter(|ring| ring.fits(dtype)) {
             Some(ring) => ring,
             None => Ring::new(
                 &self.device,
                 &self.arrays,
                 &self.shape,
                 self.array_layout,
-                self.array_chunk_bytes,
+                (self.array_chunk_bytes, dtype),
                 self.timestamps,
             )?,
         };
-        let (total, window) = ring.sum(&self.device, &self.arrays, dtype, source, control, tap)?;
+        let window = ring.sum(&self.device, &self.arrays, dtype, source, control, tap)?;
         *super::lock(&self.ring) = Some(ring);
         Ok(ArrayOutcome {
             kernel_seconds: window.kernel_seconds.filter(|_| self.timestamps),
-            ..ArrayOutcome::new(total)
+            ..ArrayOutcome::new(window.total)
         })
+    }
+
+    /// The batches for sums of `dtype` already on the device.
+    fn window_batches(&self, dtype: Dtype) -> Result<Arc<Batches>, Error> {
+        let bytes = partial_bytes(dtype);
+        if bytes == self.window_batches.partial_bytes() {
+            return Ok(self.window_batches.clone());
+        }
+        let mut built = super::lock(&self.float_window_batches);
+        if let Some((_, batches)) = built.iter().find(|(b, _)| *b == bytes) {
+            return Ok(batches.clone());
+        }
+        let batches = Arc::new(self.device.scoped(|| {
+            Batches::new(
+                &self.device,
+                &self.shape,
+                crate::gpu::array::PARAMS_BYTES,
+                bytes,
+                self.timestamps,
+            )
+        })??);
+        built.push((bytes, batches.clone()));
+        Ok(batches)
     }
 
     /// The exact sum of `len` elements of `dtype` at byte `offset` of a caller's buffer, summed
@@ -222,12 +271,13 @@ impl GpuContext {
         ExactIntSum::from_parts(0, len)?;
         let _turn = self.turn.take(control)?;
         self.device.check_health()?;
+        let batches = self.window_batches(dtype)?;
         let alignment = self
             .device
             .wgpu()
             .limits()
             .min_storage_buffer_offset_alignment as u64;
-        let mut total = ExactIntSum::new();
+        let mut total = ArrayTotal::new(dtype);
         let mut kernel_seconds = Some(0.0);
         let mut begin = offset;
         while begin < end {
@@ -237,15 +287,14 @@ impl GpuContext {
             let data = DataRef::Buffer { buffer, start };
             let window = self.arrays.sum_window(
                 &self.device,
-                &self.window_batches,
+                &batches,
                 dtype,
                 data,
                 begin - start,
                 window_end - start,
                 control,
             )?;
-            let count = (window_end - begin) / size;
-            total.add_biased(dtype, window.biased, count)?;
+            total.merge(&window.total)?;
             kernel_seconds = kernel_seconds
                 .zip(window.kernel_seconds)
                 .map(|(a, b)| a + b);
@@ -263,16 +312,36 @@ impl GpuContext {
     /// # Errors
     /// The device's failures (out of memory, most likely).
     pub fn upload(&self, data: IntSlice<'_>, control: &Control) -> Result<DeviceArray, Error> {
+        self.upload_bytes(data.dtype(), data.as_bytes(), control)
+    }
+
+    /// Puts float `data` on the device, as [`GpuContext::upload`] does integers.
+    ///
+    /// # Errors
+    /// As for [`GpuContext::upload`].
+    pub fn upload_floats(
+        &self,
+        data: FloatSlice<'_>,
+        control: &Control,
+    ) -> Result<DeviceArray, Error> {
+        self.upload_bytes(data.dtype(), data.as_bytes(), control)
+    }
+
+    fn upload_bytes(
+        &self,
+        dtype: Dtype,
+        bytes: &[u8],
+        control: &Control,
+    ) -> Result<DeviceArray, Error> {
         let _turn = self.turn.take(control)?;
         self.device.check_health()?;
         let layout = self.array_layout;
         let window_bytes =
             super::super::ring::max_chunk_bytes(layout, &self.device.wgpu().limits(), &self.arrays);
-        let bytes = data.as_bytes();
         let mut owned;
         let bytes = if cfg!(target_endian = "big") {
             owned = bytes.to_vec();
-            swap_to_little_endian(data.dtype(), &mut owned);
+            swap_to_little_endian(dtype, &mut owned);
             &owned[..]
         } else {
             bytes
@@ -306,8 +375,8 @@ impl GpuContext {
         self.device.wait(None, control)?;
         Ok(DeviceArray {
             device: self.device_id(),
-            dtype: data.dtype(),
-            len: data.len() as u64,
+            dtype,
+            len: bytes.len() as u64 / dtype.size() as u64,
             layout,
             windows,
         })
@@ -331,21 +400,20 @@ impl GpuContext {
         let _turn = self.turn.take(control)?;
         self.device.check_health()?;
         let dtype = array.dtype;
-        let size = dtype.size() as u64;
-        let mut total = ExactIntSum::new();
+        let batches = self.window_batches(dtype)?;
+        let mut total = ArrayTotal::new(dtype);
         let mut kernel_seconds = Some(0.0);
         for (data, bytes) in &array.windows {
             let window = self.arrays.sum_window(
                 &self.device,
-                &self.window_batches,
+                &batches,
                 dtype,
                 data.as_ref(),
                 0,
                 *bytes,
                 control,
             )?;
-            let count = bytes / size;
-            total.add_biased(dtype, window.biased, count)?;
+            total.merge(&window.total)?;
             kernel_seconds = kernel_seconds
                 .zip(window.kernel_seconds)
                 .map(|(a, b)| a + b);

@@ -76,7 +76,9 @@ fn compositions() -> Vec<(String, String)> {
 
 #[test]
 fn every_array_kernel_validates_with_its_constants() {
-    assert_eq!(compositions().len(), 4 * (1 + 16));
+    // The range and 8 integer types by 2 layouts, each per choice; floats have one kernel, composed
+    // for every choice alike.
+    assert_eq!(compositions().len(), 4 * (1 + 20));
     for (label, source) in compositions() {
         let module = parse(&label, &source);
         validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
@@ -85,9 +87,12 @@ fn every_array_kernel_validates_with_its_constants() {
         for size in [256, 32, 1] {
             let label = format!("{layout} workgroup {size}");
             let choice = KernelChoice::PORTABLE;
-            let workload = Workload::Array(Dtype::I8, layout);
-            let module = parse(&label, &naga_source(workload, choice, size));
-            validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
+            for dtype in [Dtype::I8, Dtype::F32, Dtype::F64] {
+                let workload = Workload::Array(dtype, layout);
+                let module = parse(&label, &naga_source(workload, choice, size));
+                validate(&module, Capabilities::all())
+                    .unwrap_or_else(|e| panic!("{label} {dtype}: {e}"));
+            }
             let read = parse(&label, &peak_read_wgsl(layout, size));
             validate(&read, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
         }

@@ -1,0 +1,235 @@
+//! Float arrays on every adapter: the GPU's exact sum has the same bytes (so the same rounded
+//! bits) as the CPU's `ExactFloatSum` (which tests/float_sum.rs holds to a big-integer oracle),
+//! on every layout, workgroup size and chunk size, for the adversarial cases and random data
+//! over the whole exponent range, through slices, streams, a caller's buffer and device arrays.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::{MEDIUM_SHAPE, SMALL_SHAPE};
+use gpusum::gpu::{self, DispatchShape};
+use gpusum::input::{ArrayReader, InputHints};
+use gpusum::kernel::ArrayLayout;
+use gpusum::{ArrayTotal, Control, Dtype, ExactFloatSum, FloatSlice, GpuContext, GpuOptions, cpu};
+
+struct FloatTarget {
+    label: String,
+    context: GpuContext,
+    chunk: u64,
+}
+
+/// Every adapter x layout, with small shapes and chunks (many dispatches, both ring slots,
+/// workgroups of 64 and 128) and with the adapter's own shape.
+fn float_targets() -> &'static [FloatTarget] {
+    static TARGETS: OnceLock<Vec<FloatTarget>> = OnceLock::new();
+    TARGETS.get_or_init(|| {
+        let instance = gpu::instance();
+        let adapters = gpu::compute_adapters(&instance);
+        common::adapter_backends();
+        let mut targets = Vec::new();
+        for adapter in &adapters {
+            for layout in ArrayLayout::ALL {
+                let shapes: [(Option<DispatchShape>, u64); 3] = [
+                    (Some(SMALL_SHAPE), 48),
+                    (Some(MEDIUM_SHAPE), 1024),
+                    (None, 4096),
+                ];
+                for (shape, chunk) in shapes {
+                    let mut options = GpuOptions::new()
+                        .with_array_layout(layout)
+                        .with_array_chunk_bytes(chunk);
+                    if let Some(shape) = shape {
+                        options = options.with_shape(shape);
+                    }
+                    let context = GpuContext::new(adapter, &options).unwrap();
+                    let label = format!(
+                        "{} / {layout} / chunk {chunk} / workgroup {}",
+                        context.adapter_label(),
+                        context.shape().workgroup_size
+                    );
+                    targets.push(FloatTarget {
+                        label,
+                        context,
+                        chunk,
+                    });
+                }
+            }
+        }
+        targets
+    })
+}
+
+/// A xorshift stream, so every run sees the same data.
+fn random_bits(seed: u64, len: usize) -> Vec<u64> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        })
+        .collect()
+}
+
+/// The adversarial cases and random finite data, as f64.
+fn cases_f64(len: usize) -> Vec<(&'static str, Vec<f64>)> {
+    let mut every_exponent: Vec<f64> = (0..2046u64)
+        .map(|e| f64::from_bits(if e == 0 { 1 } else { e << 52 }))
+        .collect();
+    every_exponent.push(f64::MAX);
+    let negated: Vec<f64> = every_exponent.iter().map(|v| -v * 0.75).collect();
+    every_exponent.extend(negated);
+    let random = random_bits(0x9E37_79B9 ^ len as u64, len)
+        .into_iter()
+        .map(f64::from_bits)
+        .map(|v| if v.is_finite() { v } else { 1.5 })
+        .collect();
+    vec![
+        ("cancellation", vec![1e308, 1.0, -1e308]),
+        ("subnormals", (1..=len as u64).map(f64::from_bits).collect()),
+        ("every exponent", every_exponent),
+        (
+            "alternating signs",
+            (0..len).map(|i| if i % 2 == 0 { 0.1 } else { -0.3 }).collect(),
+        ),
+        ("negative zeros", vec![-0.0; len]),
+        ("overflow", vec![f64::MAX; len.max(2)]),
+        ("nan", vec![1.0, f64::NAN, 2.0]),
+        ("both infinities", vec![f64::INFINITY, 1.0, f64::NEG_INFINITY]),
+        ("one infinity", vec![f64::NEG_INFINITY, f64::MAX, f64::MAX]),
+        ("random over every exponent", random),
+    ]
+}
+
+fn cases_f32(len: usize) -> Vec<(&'static str, Vec<f32>)> {
+    let mut every_exponent: Vec<f32> = (0..255u32)
+        .map(|e| f32::from_bits(if e == 0 { 1 } else { e << 23 }))
+        .collect();
+    every_exponent.push(f32::MAX);
+    let random = random_bits(0x2545_F491 ^ len as u64, len)
+        .into_iter()
+        .map(|bits| f32::from_bits(bits as u32))
+        .map(|v| if v.is_finite() { v } else { -2.5 })
+        .collect();
+    vec![
+        ("2^24, 1, 1", vec![16777216.0, 1.0, 1.0]),
+        ("cancellation", vec![3e38, 1.0, -3e38]),
+        ("subnormals", (1..=len as u32).map(f32::from_bits).collect()),
+        ("every exponent", every_exponent),
+        (
+            "alternating signs",
+            (0..len).map(|i| if i % 2 == 0 { 0.1 } else { -0.3 }).collect(),
+        ),
+        ("negative zeros", vec![-0.0; len]),
+        ("overflow", vec![f32::MAX; len.max(2)]),
+        ("nan", vec![f32::NAN]),
+        ("both infinities", vec![f32::INFINITY, f32::NEG_INFINITY]),
+        ("random over every exponent", random),
+    ]
+}
+
+/// Lengths around workgroups and chunks, in values of `size` bytes.
+fn lengths(size: usize, target: &FloatTarget) -> Vec<usize> {
+    let per_chunk = target.chunk as usize / size;
+    let group = target.context.shape().workgroup_size as usize;
+    vec![0, 1, 3, 5, group + 1, per_chunk - 1, per_chunk + 1, 3 * per_chunk + 7]
+}
+
+fn cpu_total(data: FloatSlice<'_>) -> ArrayTotal {
+    cpu::sum_floats(data, false, &Control::new()).unwrap()
+}
+
+fn check(target: &FloatTarget, data: FloatSlice<'_>, what: &str) {
+    let control = Control::new();
+    let expected = cpu_total(data);
+    let gpu = target
+        .context
+        .sum_floats(data, &control)
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(gpu.total, expected, "{what}: {} vs {}", gpu.total, expected);
+    assert_eq!(gpu.total.to_string(), expected.to_string(), "{what}");
+}
+
+#[test]
+fn gpu_sums_have_the_cpus_bytes_on_every_adapter_and_shape() {
+    for target in float_targets() {
+        for len in lengths(8, target) {
+            for (case, values) in cases_f64(len) {
+                let what = format!("{} / f64 x {} {case}", target.label, values.len());
+                check(target, FloatSlice::F64(&values), &what);
+            }
+        }
+        for len in lengths(4, target) {
+            for (case, values) in cases_f32(len) {
+                let what = format!("{} / f32 x {} {case}", target.label, values.len());
+                check(target, FloatSlice::F32(&values), &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn known_answers_hold_on_the_gpu() {
+    let control = Control::new();
+    for target in float_targets() {
+        let sum = |values: &[f64]| {
+            let outcome = target.context.sum_floats(FloatSlice::F64(values), &control);
+            outcome.unwrap().total.to_string()
+        };
+        assert_eq!(sum(&[1e308, 1.0, -1e308]), "1", "{}", target.label);
+        assert_eq!(sum(&[-0.0, -0.0, -0.0]), "-0", "{}", target.label);
+        assert_eq!(sum(&[]), "0", "{}", target.label);
+        assert_eq!(sum(&[f64::MAX, f64::MAX]), "inf", "{}", target.label);
+        let f32s = [16777216.0f32, 1.0, 1.0];
+        let outcome = target.context.sum_floats(FloatSlice::F32(&f32s), &control);
+        assert_eq!(outcome.unwrap().total.to_string(), "16777218");
+    }
+}
+
+#[test]
+fn streams_buffers_and_device_arrays_agree() {
+    let control = Control::new();
+    for target in float_targets() {
+        let values: Vec<f64> = cases_f64(1000).pop().unwrap().1;
+        let expected = cpu_total(FloatSlice::F64(&values));
+        // A big-endian stream.
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_be_bytes()).collect();
+        let hints = InputHints::raw(Dtype::F64).with_big_endian(true);
+        let mut reader = ArrayReader::new(&bytes[..], "stream", hints, None).unwrap();
+        let streamed = target.context.sum_reader(&mut reader, &control).unwrap();
+        assert_eq!(streamed.total, expected, "{} stream", target.label);
+        // On the device already.
+        let array = target
+            .context
+            .upload_floats(FloatSlice::F64(&values), &control)
+            .unwrap();
+        let resident = target.context.sum_device_array(&array, &control).unwrap();
+        assert_eq!(resident.total, expected, "{} device array", target.label);
+        // A caller's buffer, from an element offset.
+        let device = target.context.device();
+        let little: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let buffer = wgpu::util::DeviceExt::create_buffer_init(
+            device,
+            &wgpu::util::BufferInitDescriptor {
+                label: None,
+                contents: &little,
+                usage: wgpu::BufferUsages::STORAGE,
+            },
+        );
+        let tail = &values[32..];
+        let outcome = target
+            .context
+            .sum_buffer(&buffer, 256, tail.len() as u64, Dtype::F64, &control)
+            .unwrap();
+        let mut expected_tail = ExactFloatSum::<f64>::new();
+        expected_tail.add_slice(tail).unwrap();
+        assert_eq!(
+            outcome.total,
+            ArrayTotal::F64(expected_tail),
+            "{} buffer",
+            target.label
+        );
+    }
+}
