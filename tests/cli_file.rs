@@ -248,7 +248,7 @@ fn bad_input_gets_a_clear_message_and_the_right_exit_code() {
         "--big-endian applies to raw input",
     );
     refused(&[raw, "--format", "npy"], None, 2, "not a .npy file");
-    refused(&[raw, "--dtype", "f32"], None, 2, "invalid value 'f32'");
+    refused(&[raw, "--dtype", "f16"], None, 2, "invalid value 'f16'");
     refused(
         &[raw, "--dtype", "i64", "--chunk-bytes", "1.5MiB"],
         None,

@@ -203,7 +203,11 @@ fn big_endian_streams_are_summed_like_their_values() {
             let mut reader = ArrayReader::new(&bytes[..], "stream", hints, None).unwrap();
             let gpu = target.context.sum_reader(&mut reader, &control).unwrap();
             let what = format!("{} / big-endian {dtype}", target.label);
-            assert_eq!(gpu.total.int_sum().unwrap(), values.iter().sum::<i128>(), "{what}");
+            assert_eq!(
+                gpu.total.int_sum().unwrap(),
+                values.iter().sum::<i128>(),
+                "{what}"
+            );
         }
     }
 }

@@ -92,12 +92,17 @@ fn cases_f64(len: usize) -> Vec<(&'static str, Vec<f64>)> {
         ("every exponent", every_exponent),
         (
             "alternating signs",
-            (0..len).map(|i| if i % 2 == 0 { 0.1 } else { -0.3 }).collect(),
+            (0..len)
+                .map(|i| if i % 2 == 0 { 0.1 } else { -0.3 })
+                .collect(),
         ),
         ("negative zeros", vec![-0.0; len]),
         ("overflow", vec![f64::MAX; len.max(2)]),
         ("nan", vec![1.0, f64::NAN, 2.0]),
-        ("both infinities", vec![f64::INFINITY, 1.0, f64::NEG_INFINITY]),
+        (
+            "both infinities",
+            vec![f64::INFINITY, 1.0, f64::NEG_INFINITY],
+        ),
         ("one infinity", vec![f64::NEG_INFINITY, f64::MAX, f64::MAX]),
         ("random over every exponent", random),
     ]
@@ -120,7 +125,9 @@ fn cases_f32(len: usize) -> Vec<(&'static str, Vec<f32>)> {
         ("every exponent", every_exponent),
         (
             "alternating signs",
-            (0..len).map(|i| if i % 2 == 0 { 0.1 } else { -0.3 }).collect(),
+            (0..len)
+                .map(|i| if i % 2 == 0 { 0.1 } else { -0.3 })
+                .collect(),
         ),
         ("negative zeros", vec![-0.0; len]),
         ("overflow", vec![f32::MAX; len.max(2)]),
@@ -134,7 +141,16 @@ fn cases_f32(len: usize) -> Vec<(&'static str, Vec<f32>)> {
 fn lengths(size: usize, target: &FloatTarget) -> Vec<usize> {
     let per_chunk = target.chunk as usize / size;
     let group = target.context.shape().workgroup_size as usize;
-    vec![0, 1, 3, 5, group + 1, per_chunk - 1, per_chunk + 1, 3 * per_chunk + 7]
+    vec![
+        0,
+        1,
+        3,
+        5,
+        group + 1,
+        per_chunk - 1,
+        per_chunk + 1,
+        3 * per_chunk + 7,
+    ]
 }
 
 fn cpu_total(data: FloatSlice<'_>) -> ArrayTotal {

@@ -44,7 +44,11 @@ fn every_variant_numpy_writes_sums_exactly_on_the_cpu() {
         let mut reader = open(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(reader.format().count, Some(count), "{name}");
         let total = cpu::sum_reader(&mut reader, true, &Control::new()).unwrap();
-        assert_eq!((total.int_sum(), total.count()), (Some(sum), count), "{name}");
+        assert_eq!(
+            (total.int_sum(), total.count()),
+            (Some(sum), count),
+            "{name}"
+        );
     }
 }
 
@@ -83,7 +87,11 @@ fn expected_floats() -> Vec<(String, u64, String)> {
         .filter(|line| !line.starts_with('#'))
         .map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            (fields[0].into(), fields[1].parse().unwrap(), fields[2].into())
+            (
+                fields[0].into(),
+                fields[1].parse().unwrap(),
+                fields[2].into(),
+            )
         })
         .collect()
 }

@@ -158,13 +158,19 @@ impl Series for ArraySeries<'_> {
                 let array = self.device_array(context, count)?;
                 let started = Instant::now();
                 let outcome = context.sum_device_array(array, &control)?;
-                (outcome.total.int_sum().unwrap_or_default(), started.elapsed().as_secs_f64())
+                (
+                    outcome.total.int_sum().unwrap_or_default(),
+                    started.elapsed().as_secs_f64(),
+                )
             }
             _ => {
                 let slice = self.data.slice(self.dtype, count);
                 let started = Instant::now();
                 let outcome = self.backend.engine.sum_ints(slice, &control)?;
-                (outcome.total.int_sum().unwrap_or_default(), started.elapsed().as_secs_f64())
+                (
+                    outcome.total.int_sum().unwrap_or_default(),
+                    started.elapsed().as_secs_f64(),
+                )
             }
         };
         self.data.check(&self.backend.id, self.dtype, count, sum)?;
@@ -187,8 +193,12 @@ impl Series for ArraySeries<'_> {
                 }
                 _ => timing.sum_ints(self.data.slice(self.dtype, count), &control)?,
             };
-            self.data
-                .check(&self.backend.id, self.dtype, count, outcome.total.int_sum().unwrap_or_default())?;
+            self.data.check(
+                &self.backend.id,
+                self.dtype,
+                count,
+                outcome.total.int_sum().unwrap_or_default(),
+            )?;
             times.extend(outcome.kernel_seconds);
         }
         Ok(times)

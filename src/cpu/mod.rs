@@ -18,9 +18,9 @@ use crate::Error;
 use crate::array::{ByteOrder, Dtype, ExactIntSum, IntSlice};
 use crate::control::Control;
 use crate::float::{ExactFloat, ExactFloatSum};
-use crate::total::{ArrayTotal, FloatSlice};
 use crate::input::ArrayReader;
 use crate::range::{Block, SumRange};
+use crate::total::{ArrayTotal, FloatSlice};
 
 /// Elements one rayon task adds; the counterpart of a GPU workgroup's share.
 pub(crate) const CHUNK_ELEMENTS: u64 = 1 << 16;

@@ -105,7 +105,8 @@ mod tests {
     fn counters_add_like_the_values_they_hold() {
         // 3 * 2^32 units, twice, and -1 unit, as counters spread over digits 0 and 1.
         let mut sum = ExactFloatSum::<f32>::new();
-        sum.add_counters(FLAG_NOT_NEGATIVE_ZERO, &[-1, 6], 3).unwrap();
+        sum.add_counters(FLAG_NOT_NEGATIVE_ZERO, &[-1, 6], 3)
+            .unwrap();
         let unit = f32::from_bits(1);
         let mut expected = ExactFloatSum::<f32>::new();
         expected

@@ -54,11 +54,19 @@ mod tests {
         ];
         for value in values {
             let text = shortest_decimal(value);
-            assert_eq!(text.parse::<f64>().unwrap().to_bits(), value.to_bits(), "{text}");
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                value.to_bits(),
+                "{text}"
+            );
         }
         for value in [0.1f32, f32::MAX, 1e-45, 16777216.0, -3.4e-39] {
             let text = shortest_decimal(value);
-            assert_eq!(text.parse::<f32>().unwrap().to_bits(), value.to_bits(), "{text}");
+            assert_eq!(
+                text.parse::<f32>().unwrap().to_bits(),
+                value.to_bits(),
+                "{text}"
+            );
         }
         assert_eq!(shortest_decimal(-0.0f64), "-0");
         assert_eq!(shortest_decimal(f32::NEG_INFINITY), "-inf");

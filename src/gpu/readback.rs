@@ -165,8 +165,8 @@ impl Batches {
             params[offset..offset + dispatch.params.len()].copy_from_slice(&dispatch.params);
         }
         let last = dispatches.len() - 1;
-        let partials_bytes =
-            last as u64 * self.partials_stride + dispatches[last].workgroups as u64 * self.partial_bytes;
+        let partials_bytes = last as u64 * self.partials_stride
+            + dispatches[last].workgroups as u64 * self.partial_bytes;
         // The readback holds the timestamps first, then the partials: a call maps only the bytes
         // it wrote, which mattered for small sums (the whole buffer is slots x 128 KiB on
         // hardware).

@@ -194,9 +194,9 @@ pub(super) fn run_array_cases(
                 case: name.clone(),
                 input: case.describe(),
                 range: None,
-                expected,
-                cpu: cpu_sum,
-                observed,
+                expected: expected.to_string(),
+                cpu: cpu_sum.map(|sum| sum.to_string()),
+                observed: observed.map(|sum| sum.to_string()),
                 seconds,
             },
         );

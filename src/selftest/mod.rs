@@ -7,6 +7,7 @@
 
 mod arrays;
 mod battery;
+mod floats;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use serde::Serialize;
 pub use arrays::{ArrayCase, Pattern};
 use arrays::{gpu_array_cases, run_array_cases};
 pub use battery::Case;
+use floats::{float_battery, run_float_cases};
 
 use crate::array::Dtype;
 use crate::control::{Control, default_timeout};
@@ -297,6 +299,12 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
                                         .sum_ints(slice, control)
                                         .map(|o| o.total.int().unwrap_or_default())
                                 });
+                                let per_chunk = ARRAY_CHUNK_BYTES / 8;
+                                let lengths = [0, 1, 5, size + 1, per_chunk + 1, 3 * per_chunk + 7];
+                                let floats = float_battery(&lengths, options.seed);
+                                run_float_cases(&mut arrays, &floats, options, |data, control| {
+                                    array_context.sum_floats(data, control).map(|o| o.total)
+                                });
                             }
                             Err(error) => arrays.error = Some(error.to_string()),
                         }
@@ -332,6 +340,8 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
     let array_sizes: [(&str, &dyn Fn(Dtype) -> u64); 2] =
         [("a vector of lanes", &lanes), ("a rayon piece", &piece)];
     let array_cases = arrays::array_battery(&array_sizes, options.seed);
+    let piece_values = crate::float::PIECE_VALUES as u64;
+    let float_cases = float_battery(&[0, 1, 5, 33, piece_values + 1], options.seed);
     type CpuArraySum = fn(crate::IntSlice<'_>, &Control) -> Result<crate::ExactIntSum, Error>;
     let cpu_array_paths: [(Place, CpuArraySum); 2] = [
         (Place::Cpu, cpu::sum_ints),
@@ -341,6 +351,10 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
         let mut report = TargetReport::new(place, None, None);
         report.workload = "array";
         run_array_cases(&mut report, &array_cases, options, sum);
+        let parallel = place == Place::Cpu;
+        run_float_cases(&mut report, &float_cases, options, |data, control| {
+            cpu::sum_floats(data, parallel, control)
+        });
         finish(report);
     }
 
@@ -352,13 +366,15 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
 }
 
 /// One case's outcome, ready to be counted.
+/// A case's answers as decimal text: exact integers, or a float sum's shortest decimal (equal
+/// text, equal bits).
 struct Checked {
     case: String,
     input: String,
     range: Option<SumRange>,
-    expected: i128,
-    cpu: Result<i128, String>,
-    observed: Result<i128, Error>,
+    expected: String,
+    cpu: Result<String, String>,
+    observed: Result<String, Error>,
     seconds: f64,
 }
 
@@ -376,7 +392,7 @@ fn record(report: &mut TargetReport, checked: Checked) {
             report.cases_passed += 1;
             return;
         }
-        Ok(sum) => sum.to_string(),
+        Ok(sum) => sum,
         Err(error) => format!("error: {error}"),
     };
     report.failures.push(Failure {
@@ -384,9 +400,9 @@ fn record(report: &mut TargetReport, checked: Checked) {
         input: checked.input,
         start: checked.range.map(|r| r.start()),
         end: checked.range.map(|r| r.end()),
-        expected: expected.to_string(),
-        cpu: match &checked.cpu {
-            Ok(sum) => sum.to_string(),
+        expected,
+        cpu: match checked.cpu {
+            Ok(sum) => sum,
             Err(error) => format!("error: {error}"),
         },
         observed,
@@ -417,9 +433,9 @@ fn run_cases(
                 case: case.name.clone(),
                 input: format!("[{}, {}]", range.start(), range.end()),
                 range: Some(range),
-                expected,
-                cpu: cpu_sum,
-                observed,
+                expected: expected.to_string(),
+                cpu: cpu_sum.map(|sum| sum.to_string()),
+                observed: observed.map(|sum| sum.to_string()),
                 seconds,
             },
         );

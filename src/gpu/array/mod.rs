@@ -19,9 +19,9 @@ use super::readback::{Batches, Dispatch, limbs_to_u128};
 use super::shape::{DispatchShape, PARTIAL_BYTES};
 use crate::Error;
 use crate::array::Dtype;
-use crate::total::ArrayTotal;
 use crate::control::Control;
 use crate::kernel::{ArrayLayout, KernelChoice};
+use crate::total::ArrayTotal;
 
 /// Bytes of a unit: what one invocation loads at a time (a `vec4<u32>`, or one texel).
 pub(crate) const UNIT_BYTES: u64 = 16;
@@ -346,7 +346,13 @@ impl Part {
     pub(crate) fn add(self, other: Part) -> Part {
         match (self, other) {
             (Part::Int(a), Part::Int(b)) => Part::Int(a + b),
-            (Part::Float { flags, mut digits }, Part::Float { flags: f, digits: d }) => {
+            (
+                Part::Float { flags, mut digits },
+                Part::Float {
+                    flags: f,
+                    digits: d,
+                },
+            ) => {
                 digits.iter_mut().zip(d).for_each(|(a, b)| *a += b);
                 Part::Float {
                     flags: flags | f,

@@ -11,10 +11,10 @@ use crate::array::{ArrayOutcome, ByteOrder, Dtype, ExactIntSum, IntSlice, swap_t
 use crate::control::Control;
 use crate::gpu::array::{DataRef, MAX_WINDOW_BYTES, OwnedData, UNIT_BYTES, partial_bytes};
 use crate::gpu::readback::Batches;
-use crate::total::{ArrayTotal, FloatSlice};
 use crate::gpu::ring::{ChunkSource, Ring};
 use crate::input::ArrayReader;
 use crate::kernel::ArrayLayout;
+use crate::total::{ArrayTotal, FloatSlice};
 
 /// An array gpusum keeps on the device, in the layout its context reads fastest, for
 /// sums that move no data (see [`GpuContext::upload`]).
