@@ -4,18 +4,22 @@
 //! the others' bits. (The crate's large superaccumulator, 0.1.6, overflows an i64 and returned a
 //! wrong sum for 2^20 of these values, so it is not the reference.)
 //!
+//! A second group sums f32 arrays already on each GPU adapter exactly, beside gpusum's exact
+//! integer sum of the same bytes as u32 (the same reads, integer adds only): gpusum has no plain
+//! f32 GPU kernel yet, so this is the nearest honest yardstick for what exactness costs there.
+//!
 //! Set `GPUSUM_BENCH_QUICK=1` to shrink the lengths and the sampling. Under `cargo test` each
 //! benchmark runs once, as a smoke test.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use gpusum::{Control, ExactFloatSum, float};
+use gpusum::{Control, ExactFloatSum, FloatSlice, IntSlice, float};
 use xsum::{Xsum, XsumSmall};
 
 mod common;
 
-use common::{group, quick};
+use common::{contexts, group, quick};
 
 /// Seeded values over twenty orders of magnitude, both signs.
 fn values(len: usize) -> Vec<f64> {
@@ -96,5 +100,50 @@ fn float_sum(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, float_sum);
+fn gpu_float_sum(c: &mut Criterion) {
+    let length: usize = if quick() { 1 << 16 } else { 1 << 24 };
+    let control = Control::new();
+    let values: Vec<f32> = values(length).into_iter().map(|v| v as f32).collect();
+    let words: Vec<u32> = values.iter().map(|v| v.to_bits()).collect();
+    let mut expected = ExactFloatSum::<f32>::new();
+    expected.add_slice(&values).unwrap();
+    let expected = gpusum::ArrayTotal::F32(expected);
+    let mut group = group(c, "float_sum_gpu_f32");
+    group.throughput(Throughput::Elements(length as u64));
+    let mut seen = Vec::new();
+    for (label, context) in contexts() {
+        // One row per adapter: floats have one kernel whatever the variant.
+        let adapter = label.split(':').next().unwrap_or_default().to_owned();
+        if seen.contains(&adapter) {
+            continue;
+        }
+        seen.push(adapter.clone());
+        let floats = context
+            .upload_floats(FloatSlice::F32(&values), &control)
+            .unwrap();
+        let ints = context.upload(IntSlice::U32(&words), &control).unwrap();
+        group.bench_function(
+            BenchmarkId::new(format!("{adapter}:exact-f32"), length),
+            |b| {
+                b.iter(|| {
+                    let outcome = context.sum_device_array(&floats, &control).unwrap();
+                    assert_eq!(outcome.total, expected);
+                })
+            },
+        );
+        group.bench_function(
+            BenchmarkId::new(format!("{adapter}:u32-same-bytes"), length),
+            |b| {
+                b.iter(|| {
+                    context
+                        .sum_device_array(black_box(&ints), &control)
+                        .unwrap()
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, float_sum, gpu_float_sum);
 criterion_main!(benches);

@@ -155,7 +155,9 @@ pub enum InputProblem {
         reason: String,
     },
     /// A .npy array of a type gpusum does not sum.
-    #[error("the array holds {kind} ({descr}); gpusum sums integer arrays")]
+    #[error(
+        "the array holds {kind} ({descr}); gpusum sums integers of 8 to 64 bits and f32 and f64 floats"
+    )]
     UnsupportedDtype {
         /// The header's type string.
         descr: String,
