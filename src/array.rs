@@ -42,18 +42,16 @@ pub enum Dtype {
 
 impl Dtype {
     /// Every type: the integers, then the floats.
-    pub const ALL: [Dtype; 10] = [
-        Dtype::I8,
-        Dtype::I16,
-        Dtype::I32,
-        Dtype::I64,
-        Dtype::U8,
-        Dtype::U16,
-        Dtype::U32,
-        Dtype::U64,
-        Dtype::F32,
-        Dtype::F64,
-    ];
+    pub const ALL: [Dtype; 10] = {
+        let mut all = [Dtype::F64; 10];
+        all[8] = Dtype::F32;
+        let mut i = 0;
+        while i < Self::INTEGERS.len() {
+            all[i] = Self::INTEGERS[i];
+            i += 1;
+        }
+        all
+    };
 
     /// The integer types, signed first, narrowest first.
     pub const INTEGERS: [Dtype; 8] = [

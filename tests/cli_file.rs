@@ -44,17 +44,7 @@ fn raw_i64(count: usize) -> (Vec<u8>, i128) {
     (bytes, values.iter().map(|&v| v as i128).sum())
 }
 
-/// Every backend the binary can be told to use here: cpu, seq, and gpu on each graphics API.
-fn backends() -> Vec<(String, Vec<(&'static str, String)>)> {
-    let mut all = vec![
-        ("cpu".to_owned(), Vec::new()),
-        ("seq".to_owned(), Vec::new()),
-    ];
-    for api in common::adapter_backends() {
-        all.push(("gpu".to_owned(), vec![("WGPU_BACKEND", api)]));
-    }
-    all
-}
+use common::cli_backends as backends;
 
 #[test]
 fn npy_and_raw_files_on_every_backend() {

@@ -40,17 +40,7 @@ fn f32_file(name: &str, values: &[f32]) -> PathBuf {
     )
 }
 
-/// cpu, seq, and gpu on each graphics API here.
-fn backends() -> Vec<(String, Vec<(&'static str, String)>)> {
-    let mut all = vec![
-        ("cpu".to_owned(), Vec::new()),
-        ("seq".to_owned(), Vec::new()),
-    ];
-    for api in common::adapter_backends() {
-        all.push(("gpu".to_owned(), vec![("WGPU_BACKEND", api)]));
-    }
-    all
-}
+use common::cli_backends as backends;
 
 /// (stdout, stderr) of `gpusum file --dtype DTYPE PATH` on `backend`, which must succeed.
 fn sum(

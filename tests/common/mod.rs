@@ -124,3 +124,16 @@ pub fn assert_exact(target: &Target, range: SumRange) {
         target.label
     );
 }
+
+/// Every backend the binary can be told to use here, with its environment: cpu, seq, and gpu on
+/// each graphics API.
+pub fn cli_backends() -> Vec<(String, Vec<(&'static str, String)>)> {
+    let mut all = vec![
+        ("cpu".to_owned(), Vec::new()),
+        ("seq".to_owned(), Vec::new()),
+    ];
+    for api in adapter_backends() {
+        all.push(("gpu".to_owned(), vec![("WGPU_BACKEND", api)]));
+    }
+    all
+}
