@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::Error;
-use crate::total::ArrayTotal;
+pub use crate::total::ArrayOutcome;
 
 /// An element type: an integer, or an IEEE 754 float summed exactly and rounded once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -353,29 +353,6 @@ impl ExactIntSum {
     #[must_use]
     pub const fn count(&self) -> u64 {
         self.count
-    }
-}
-
-/// An array sum and where its time went.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ArrayOutcome {
-    /// The exact sum and the number of elements.
-    pub total: ArrayTotal,
-    /// Time the GPU kernels (with their uploads) ran, by timestamps, where they were asked for
-    /// and available.
-    pub kernel_seconds: Option<f64>,
-    /// The CPU twin's sum of the same elements, when a check was asked for.
-    pub cpu_check: Option<ArrayTotal>,
-}
-
-impl ArrayOutcome {
-    pub(crate) fn new(total: impl Into<ArrayTotal>) -> Self {
-        Self {
-            total: total.into(),
-            kernel_seconds: None,
-            cpu_check: None,
-        }
     }
 }
 
