@@ -30,14 +30,19 @@
 //! let engine = Engine::open(&EngineOptions::new(BackendChoice::Auto))?;
 //! let values = [u64::MAX; 1000];
 //! let outcome = engine.sum_ints(IntSlice::U64(&values), &Control::new())?;
-//! assert_eq!(outcome.total.sum(), 1000 * u64::MAX as i128);
+//! assert_eq!(outcome.total.int_sum(), Some(1000 * u64::MAX as i128));
 //!
 //! // Raw big-endian i16 data from any reader; a .npy header would give the type itself.
 //! let bytes: Vec<u8> = (-500i16..500).flat_map(i16::to_be_bytes).collect();
 //! let hints = InputHints::raw(gpusum::Dtype::I16).with_big_endian(true);
 //! let mut reader = ArrayReader::new(&bytes[..], "the bytes", hints, Some(bytes.len() as u64))?;
 //! let outcome = engine.sum_reader(&mut reader, false, &Control::new())?;
-//! assert_eq!((outcome.total.sum(), outcome.total.count()), (-500, 1000));
+//! assert_eq!((outcome.total.int_sum(), outcome.total.count()), (Some(-500), 1000));
+//!
+//! // Floats: summed exactly, rounded once, the same bits on every GPU and CPU.
+//! let floats = [1e308, 1.0, -1e308];
+//! let outcome = engine.sum_floats(gpusum::FloatSlice::F64(&floats), &Control::new())?;
+//! assert_eq!(outcome.total.to_string(), "1");
 //! # Ok::<(), gpusum::Error>(())
 //! ```
 //!
