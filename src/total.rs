@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::Error;
-use crate::array::{ByteOrder, Dtype, ExactIntSum};
+use crate::array::{Dtype, ExactIntSum};
 use crate::float::{ExactFloatSum, shortest_decimal};
 
 /// A borrowed slice of `f32` or `f64` values.
@@ -139,15 +139,6 @@ impl ArrayTotal {
                          be merged"
                     .into(),
             }),
-        }
-    }
-
-    /// Adds float elements stored as `bytes` in `order`; an integer total is left alone.
-    pub(crate) fn add_float_bytes(&mut self, bytes: &[u8], order: ByteOrder) -> Result<(), Error> {
-        match self {
-            ArrayTotal::Int(_) => Ok(()),
-            ArrayTotal::F32(sum) => sum.add_bytes(bytes, order),
-            ArrayTotal::F64(sum) => sum.add_bytes(bytes, order),
         }
     }
 }

@@ -20,24 +20,9 @@ fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-fn f64_file(name: &str, values: &[f64]) -> PathBuf {
-    scratch(
-        name,
-        &values
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect::<Vec<_>>(),
-    )
-}
-
-fn f32_file(name: &str, values: &[f32]) -> PathBuf {
-    scratch(
-        name,
-        &values
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect::<Vec<_>>(),
-    )
+/// Values as raw little-endian data (this machine's order).
+fn float_file<T: bytemuck::Pod>(name: &str, values: &[T]) -> PathBuf {
+    scratch(name, bytemuck::cast_slice(values))
 }
 
 use common::cli_backends as backends;
@@ -74,68 +59,73 @@ fn every_special_value_rule_on_every_backend() {
     let cases: Vec<(&str, PathBuf, &str, &str)> = vec![
         (
             "f64",
-            f64_file("cancel.bin", &[1e308, 1.0, -1e308]),
+            float_file::<f64>("cancel.bin", &[1e308, 1.0, -1e308]),
             "1",
             "massive cancellation",
         ),
         (
             "f32",
-            f32_file("ties.bin", &[16777216.0, 1.0, 1.0]),
+            float_file::<f32>("ties.bin", &[16777216.0, 1.0, 1.0]),
             "16777218",
             "2^24 + 1 + 1",
         ),
         (
             "f64",
-            f64_file("nan.bin", &[1.0, f64::NAN, f64::INFINITY]),
+            float_file::<f64>("nan.bin", &[1.0, f64::NAN, f64::INFINITY]),
             "nan",
             "any NaN",
         ),
         (
             "f64",
-            f64_file("both.bin", &[f64::INFINITY, -1.0, f64::NEG_INFINITY]),
+            float_file::<f64>("both.bin", &[f64::INFINITY, -1.0, f64::NEG_INFINITY]),
             "nan",
             "+inf with -inf",
         ),
         (
             "f32",
-            f32_file("neginf.bin", &[f32::NEG_INFINITY, f32::MAX]),
+            float_file::<f32>("neginf.bin", &[f32::NEG_INFINITY, f32::MAX]),
             "-inf",
             "one infinity",
         ),
         (
             "f64",
-            f64_file("negzero.bin", &[-0.0, -0.0]),
+            float_file::<f64>("negzero.bin", &[-0.0, -0.0]),
             "-0",
             "all -0.0",
         ),
         (
             "f64",
-            f64_file("zero.bin", &[-0.0, 0.0]),
+            float_file::<f64>("zero.bin", &[-0.0, 0.0]),
             "0",
             "an exact zero",
         ),
         (
             "f64",
-            f64_file("cancelzero.bin", &[2.5, -2.5]),
+            float_file::<f64>("cancelzero.bin", &[2.5, -2.5]),
             "0",
             "a zero by cancellation",
         ),
-        ("f32", f32_file("empty.bin", &[]), "0", "the empty sum"),
+        (
+            "f32",
+            float_file::<f32>("empty.bin", &[]),
+            "0",
+            "the empty sum",
+        ),
         (
             "f64",
-            f64_file("tiny.bin", &[5e-324, 5e-324]),
+            float_file::<f64>("tiny.bin", &[5e-324, 5e-324]),
             "1e-323",
             "subnormals",
         ),
         (
             "f64",
-            f64_file("big.bin", &[1e300, 1e300]),
+            float_file::<f64>("big.bin", &[1e300, 1e300]),
             "2e300",
             "exponent notation",
         ),
         (
             "f32",
-            f32_file("tenth.bin", &[0.1; 10]),
+            float_file::<f32>("tenth.bin", &[0.1; 10]),
             "1",
             "ten f32 tenths",
         ),
@@ -151,8 +141,8 @@ fn every_special_value_rule_on_every_backend() {
 
 #[test]
 fn overflow_is_noticed_and_flagged_in_json() {
-    let path = f64_file("overflow.bin", &[f64::MAX, f64::MAX, -1.0]);
-    let negative = f32_file("negoverflow.bin", &[-f32::MAX, -f32::MAX]);
+    let path = float_file::<f64>("overflow.bin", &[f64::MAX, f64::MAX, -1.0]);
+    let negative = float_file::<f32>("negoverflow.bin", &[-f32::MAX, -f32::MAX]);
     for backend in backends() {
         let (stdout, stderr) = sum(&backend, "f64", &path, false);
         assert_eq!(stdout.trim(), "inf");
@@ -167,7 +157,7 @@ fn overflow_is_noticed_and_flagged_in_json() {
         let (stdout, _) = sum(&backend, "f32", &negative, false);
         assert_eq!(stdout.trim(), "-inf");
         // An infinity among the inputs is not an overflow.
-        let given = f64_file("given.bin", &[f64::INFINITY]);
+        let given = float_file::<f64>("given.bin", &[f64::INFINITY]);
         let (stdout, _) = sum(&backend, "f64", &given, true);
         let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(
@@ -189,7 +179,7 @@ fn random_data_prints_the_same_on_every_backend() {
         })
         .filter(|v| v.is_finite())
         .collect();
-    let path = f64_file("random.bin", &values);
+    let path = float_file::<f64>("random.bin", &values);
     let printed: Vec<String> = backends()
         .iter()
         .map(|backend| sum(backend, "f64", &path, false).0)

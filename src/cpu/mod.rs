@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::Error;
 use crate::array::{ByteOrder, Dtype, ExactIntSum, IntSlice};
 use crate::control::Control;
-use crate::float::{ExactFloat, ExactFloatSum};
+use crate::float;
 use crate::input::ArrayReader;
 use crate::range::{Block, SumRange};
 use crate::total::{ArrayTotal, FloatSlice};
@@ -140,31 +140,20 @@ pub fn sum_floats(
     parallel: bool,
     control: &Control,
 ) -> Result<ArrayTotal, Error> {
-    fn one<T: ExactFloat + Send + Sync>(
-        values: &[T],
-        parallel: bool,
-        control: &Control,
-    ) -> Result<ExactFloatSum<T>, Error> {
-        if parallel {
-            return crate::float::sum_parallel(values, control);
-        }
-        let mut sum = ExactFloatSum::new();
-        for block in values.chunks(ARRAY_BLOCK_BYTES / 8) {
-            control.check()?;
-            sum.add_slice(block)?;
-            control.report(sum.count() as u128, values.len() as u128);
-        }
-        Ok(sum)
-    }
-    Ok(match data {
-        FloatSlice::F32(values) => ArrayTotal::F32(one(values, parallel, control)?),
-        FloatSlice::F64(values) => ArrayTotal::F64(one(values, parallel, control)?),
-    })
+    let (dtype, bytes) = (data.dtype(), data.as_bytes());
+    sum_bytes(
+        Isa::best(),
+        parallel,
+        dtype,
+        ByteOrder::NATIVE,
+        bytes,
+        control,
+    )
 }
 
 /// The exact sum of whole `dtype` elements in `bytes`, stored in `order`, on the pool
 /// (`parallel`) or this thread, built for `isa` (integers; floats are summed in integer digits
-/// by [`ExactFloatSum`] whatever the instruction set).
+/// by [`ExactFloatSum`](crate::ExactFloatSum) whatever the instruction set).
 ///
 /// # Errors
 /// As for [`sum_ints`].
@@ -182,22 +171,11 @@ pub fn sum_bytes(
     let size = dtype.size();
     let mut total = ArrayTotal::new(dtype);
     for block in bytes.chunks(ARRAY_BLOCK_BYTES) {
-        control.check()?;
-        if parallel {
-            let pieces = block
-                .par_chunks(crate::float::PIECE_VALUES * size)
-                .map(|piece| {
-                    let mut part = ArrayTotal::new(dtype);
-                    part.add_float_bytes(piece, order)?;
-                    Ok(part)
-                })
-                .collect::<Result<Vec<_>, Error>>()?;
-            for part in &pieces {
-                total.merge(part)?;
-            }
-        } else {
-            total.add_float_bytes(block, order)?;
-        }
+        let part = match dtype {
+            Dtype::F32 => ArrayTotal::F32(float::sum_bytes(block, order, parallel, control)?),
+            _ => ArrayTotal::F64(float::sum_bytes(block, order, parallel, control)?),
+        };
+        total.merge(&part)?;
         control.report(total.count() as u128, (bytes.len() / size) as u128);
     }
     Ok(total)

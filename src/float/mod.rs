@@ -9,7 +9,7 @@
 use std::marker::PhantomData;
 
 use crate::Error;
-use crate::array::MAX_ELEMENTS;
+use crate::array::{ByteOrder, Dtype, MAX_ELEMENTS};
 use crate::control::Control;
 
 mod bytes;
@@ -30,7 +30,12 @@ mod sealed {
 
 /// `f32` or `f64`: the floating-point types [`ExactFloatSum`] sums.
 pub trait ExactFloat:
-    Copy + sealed::Sealed + std::fmt::Debug + std::fmt::Display + std::fmt::LowerExp + Into<f64>
+    bytemuck::Pod
+    + sealed::Sealed
+    + std::fmt::Debug
+    + std::fmt::Display
+    + std::fmt::LowerExp
+    + Into<f64>
 {
     /// Stored fraction bits: 23 or 52.
     const FRACTION_BITS: u32;
@@ -42,6 +47,8 @@ pub trait ExactFloat:
     const DIGITS: usize;
     /// The type's tag in the byte format: its size in bytes.
     const TAG: u8;
+    /// The element type it is.
+    const DTYPE: Dtype;
     /// The raw bits, widened.
     fn bits(self) -> u64;
     /// The value with these bits.
@@ -53,6 +60,7 @@ impl ExactFloat for f32 {
     const EXPONENT_BITS: u32 = 8;
     const DIGITS: usize = (277 + 63) / 32 + 2;
     const TAG: u8 = 4;
+    const DTYPE: Dtype = Dtype::F32;
     fn bits(self) -> u64 {
         u64::from(self.to_bits())
     }
@@ -66,6 +74,7 @@ impl ExactFloat for f64 {
     const EXPONENT_BITS: u32 = 11;
     const DIGITS: usize = (2098 + 63) / 32 + 2;
     const TAG: u8 = 8;
+    const DTYPE: Dtype = Dtype::F64;
     fn bits(self) -> u64 {
         self.to_bits()
     }
@@ -356,19 +365,47 @@ pub fn sum_parallel<T: ExactFloat + Send + Sync>(
     values: &[T],
     control: &Control,
 ) -> Result<ExactFloatSum<T>, Error> {
+    sum_bytes(
+        bytemuck::cast_slice(values),
+        ByteOrder::NATIVE,
+        true,
+        control,
+    )
+}
+
+/// The exact sum of whole values stored as `bytes` in `order` (any alignment), in pieces of
+/// [`PIECE_VALUES`] summed on the rayon pool (`parallel`) or this thread and merged; `control`
+/// is checked once per piece.
+pub(crate) fn sum_bytes<T: ExactFloat + Send + Sync>(
+    bytes: &[u8],
+    order: ByteOrder,
+    parallel: bool,
+    control: &Control,
+) -> Result<ExactFloatSum<T>, Error> {
     use rayon::prelude::*;
-    values
-        .par_chunks(PIECE_VALUES)
-        .map(|piece| {
-            control.check()?;
-            let mut sum = ExactFloatSum::new();
-            sum.add_slice(piece)?;
-            Ok(sum)
-        })
-        .try_reduce(ExactFloatSum::new, |mut left, right| {
-            left.merge(&right)?;
-            Ok(left)
-        })
+    let piece_bytes = PIECE_VALUES * usize::from(T::TAG);
+    let sum_piece = |piece: &[u8]| {
+        control.check()?;
+        let mut sum = ExactFloatSum::new();
+        sum.add_bytes(piece, order)?;
+        Ok(sum)
+    };
+    let merged = |mut left: ExactFloatSum<T>, right: ExactFloatSum<T>| {
+        left.merge(&right)?;
+        Ok(left)
+    };
+    if parallel {
+        bytes
+            .par_chunks(piece_bytes)
+            .map(sum_piece)
+            .try_reduce(ExactFloatSum::new, merged)
+    } else {
+        bytes
+            .chunks(piece_bytes)
+            .try_fold(ExactFloatSum::new(), |total, piece| {
+                merged(total, sum_piece(piece)?)
+            })
+    }
 }
 
 /// The magnitude of a negative normalized number, digit by digit.

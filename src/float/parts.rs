@@ -1,9 +1,9 @@
 //! Parts of a float sum made elsewhere: raw bytes read from an input, and the digit counters
 //! the GPU kernels write (shaders/float_sum.wgsl).
 
-use super::{ADDS_PER_NORMALIZE, ExactFloat, ExactFloatSum};
+use super::{ExactFloat, ExactFloatSum};
 use crate::Error;
-use crate::array::{ByteOrder, MAX_ELEMENTS};
+use crate::array::{ByteOrder, MAX_ELEMENTS, swap_to_little_endian};
 
 /// The kernels' flags, as `ExactFloatSum::to_bytes` writes them too.
 pub(crate) const FLAG_NAN: u32 = 1;
@@ -12,32 +12,31 @@ pub(crate) const FLAG_NEGATIVE_INFINITY: u32 = 4;
 pub(crate) const FLAG_NOT_NEGATIVE_ZERO: u32 = 8;
 
 impl<T: ExactFloat> ExactFloatSum<T> {
-    /// Adds whole elements stored as `bytes` in `order` (any alignment).
+    /// Adds whole elements stored as `bytes` in `order` (any alignment): in place where they
+    /// are aligned and in this machine's order, else through an aligned buffer, a block at a time.
     pub(crate) fn add_bytes(&mut self, bytes: &[u8], order: ByteOrder) -> Result<(), Error> {
-        let size = usize::from(T::TAG);
+        if order == ByteOrder::NATIVE
+            && let Ok(values) = bytemuck::try_cast_slice::<u8, T>(bytes)
+        {
+            return self.add_slice(values);
+        }
+        let size = size_of::<T>();
         debug_assert!(bytes.len().is_multiple_of(size));
-        let values = (bytes.len() / size) as u64;
-        let count = self
-            .count
-            .checked_add(values)
+        // Checked up front, so that a refusal adds nothing, as add_slice's does.
+        self.count
+            .checked_add((bytes.len() / size) as u64)
             .filter(|&count| count <= MAX_ELEMENTS)
             .ok_or(Error::TooManyElements)?;
-        for block in bytes.chunks(ADDS_PER_NORMALIZE as usize * size) {
-            if self.pending > ADDS_PER_NORMALIZE - (block.len() / size) as u32 {
-                self.normalize();
+        let mut buffer = [T::zeroed(); 1024];
+        for block in bytes.chunks(buffer.len() * size) {
+            let values = &mut buffer[..block.len() / size];
+            let raw: &mut [u8] = bytemuck::cast_slice_mut(values);
+            raw.copy_from_slice(block);
+            if order != ByteOrder::NATIVE {
+                swap_to_little_endian(T::DTYPE, raw);
             }
-            let mut word = [0u8; 8];
-            for element in block.chunks_exact(size) {
-                word[..size].copy_from_slice(element);
-                let bits = match order {
-                    ByteOrder::Little => u64::from_le_bytes(word),
-                    ByteOrder::Big => u64::from_be_bytes(word) >> (64 - 8 * size),
-                };
-                self.add_bits(bits);
-            }
-            self.pending += (block.len() / size) as u32;
+            self.add_slice(values)?;
         }
-        self.count = count;
         Ok(())
     }
 

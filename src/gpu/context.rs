@@ -150,10 +150,9 @@ pub struct GpuContext {
     shape: DispatchShape,
     range: RangeKernel,
     arrays: ArrayKernels,
-    /// Batches for arrays already on the device: the integer kernels' (built with the context),
-    /// and the float kernels' by partial size (built at first use).
-    window_batches: Arc<Batches>,
-    float_window_batches: Mutex<Vec<(u64, Arc<Batches>)>>,
+    /// Batches for arrays already on the device, one per partial size: the integer kernels'
+    /// (built with the context), and the float kernels' (built at first use).
+    window_batches: Mutex<Vec<Arc<Batches>>>,
     /// The stream ring, built at the first stream.
     ring: Mutex<Option<Ring>>,
     array_layout: ArrayLayout,
@@ -215,7 +214,7 @@ impl GpuContext {
         shape.validate(&limits)?;
         let range = RangeKernel::new(&device, kernel, shape, options.kernel_timing)?;
         let arrays = ArrayKernels::new(&device, kernel, shape)?;
-        let window_batches = Arc::new(Batches::new(
+        let integer_batches = Arc::new(Batches::new(
             &device,
             &shape,
             PARAMS_BYTES,
@@ -245,8 +244,7 @@ impl GpuContext {
             shape,
             range,
             arrays,
-            window_batches,
-            float_window_batches: Mutex::new(Vec::new()),
+            window_batches: Mutex::new(vec![integer_batches]),
             ring: Mutex::new(None),
             array_layout,
             array_chunk_bytes,

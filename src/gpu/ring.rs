@@ -73,14 +73,16 @@ pub(crate) fn max_chunk_bytes(
 }
 
 impl Ring {
-    /// A ring of chunks of `chunk_bytes` (a multiple of 16 that `max_chunk_bytes` allows) of
-    /// `dtype` elements.
+    /// A ring of chunks of `chunk_bytes` (a multiple of 16 that `max_chunk_bytes` allows) whose
+    /// batches hold `dtype`'s partials.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         device: &Device,
         kernels: &ArrayKernels,
         shape: &DispatchShape,
         layout: ArrayLayout,
-        (chunk_bytes, dtype): (u64, Dtype),
+        chunk_bytes: u64,
+        dtype: Dtype,
         timestamps: bool,
     ) -> Result<Self, Error> {
         let partial_bytes = partial_bytes(dtype);

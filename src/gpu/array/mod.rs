@@ -245,16 +245,14 @@ impl ArrayKernels {
         let pipeline = self.pipeline(device, dtype, data.layout())?;
         let bind_group = self.bind_group(device, batches, data);
         let mut total = WindowSum::new(dtype);
-        // Dispatches cover whole units; the edges are in the first.
-        let count = (end_byte - begin_byte) / dtype.size() as u64;
-        let mut counted = false;
+        // The whole count goes with the first submission: the bias comes off the sum of all
+        // of them, so how it is split does not matter.
+        let mut count = (end_byte - begin_byte) / dtype.size() as u64;
         for submission in self.plan(begin_byte, end_byte) {
             control.check()?;
             let pending = batches.submit(device, &pipeline, &bind_group, &submission, |_| {});
             let outcome = batches.finish(device, pending, control, |p| Part::decode(dtype, p))?;
-            // The count goes with the first submission: only the total's count needs it.
-            total.add(dtype, outcome, if counted { 0 } else { count })?;
-            counted = true;
+            total.add(dtype, outcome, std::mem::take(&mut count))?;
         }
         Ok(total)
     }
@@ -294,12 +292,10 @@ impl WindowSum {
         outcome: super::readback::BatchOutcome<Part>,
         count: u64,
     ) -> Result<(), Error> {
-        let part = outcome
-            .dispatches
-            .into_iter()
-            .reduce(Part::add)
-            .unwrap_or(Part::Int(0));
-        self.total.add_part(dtype, part, count)?;
+        // A submission holds at least one dispatch.
+        if let Some(part) = outcome.dispatches.into_iter().reduce(Part::add) {
+            self.total.add_part(dtype, part, count)?;
+        }
         self.kernel_seconds = match (self.kernel_seconds, outcome.kernel_seconds) {
             (Some(total), Some(seconds)) => Some(total + seconds),
             _ => None,
@@ -359,7 +355,6 @@ impl Part {
                     digits,
                 }
             }
-            (Part::Int(0), float) | (float, Part::Int(0)) => float,
             _ => unreachable!("one window holds one element type"),
         }
     }
@@ -376,7 +371,6 @@ impl ArrayTotal {
             (ArrayTotal::F64(sum), Part::Float { flags, digits }) => {
                 sum.add_counters(flags, &digits, count)
             }
-            (_, Part::Int(0)) if count == 0 => Ok(()),
             _ => unreachable!("a part is added to a total of its own type"),
         }
     }

@@ -197,7 +197,8 @@ impl GpuContext {
                 &self.arrays,
                 &self.shape,
                 self.array_layout,
-                (self.array_chunk_bytes, dtype),
+                self.array_chunk_bytes,
+                dtype,
                 self.timestamps,
             )?,
         };
@@ -209,14 +210,12 @@ impl GpuContext {
         })
     }
 
-    /// The batches for sums of `dtype` already on the device.
+    /// The batches for sums of `dtype` already on the device, built the first time its partial
+    /// size is asked for.
     fn window_batches(&self, dtype: Dtype) -> Result<Arc<Batches>, Error> {
         let bytes = partial_bytes(dtype);
-        if bytes == self.window_batches.partial_bytes() {
-            return Ok(self.window_batches.clone());
-        }
-        let mut built = super::lock(&self.float_window_batches);
-        if let Some((_, batches)) = built.iter().find(|(b, _)| *b == bytes) {
+        let mut built = super::lock(&self.window_batches);
+        if let Some(batches) = built.iter().find(|b| b.partial_bytes() == bytes) {
             return Ok(batches.clone());
         }
         let batches = Arc::new(self.device.scoped(|| {
@@ -228,7 +227,7 @@ impl GpuContext {
                 self.timestamps,
             )
         })??);
-        built.push((bytes, batches.clone()));
+        built.push(batches.clone());
         Ok(batches)
     }
 
