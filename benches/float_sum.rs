@@ -1,12 +1,11 @@
-//! criterion benches of exact f64 sums on the CPU, beside what they are measured against: a plain
-//! (order-dependent, not exact) f64 sum in eight accumulators, and the `xsum` crate's small
-//! superaccumulator (exact, one thread). `Throughput::Elements`. Every exact sum is checked against
+//! criterion benches of exact f64 sums on the CPU, beside what they are measured against: gpusum's
+//! plain (order-dependent, not exact) f64 sum on one thread and on all, and the `xsum` crate's
+//! small superaccumulator (exact, one thread). `Throughput::Elements`. Every exact sum is checked against
 //! the others' bits. (The crate's large superaccumulator, 0.1.6, overflows an i64 and returned a
 //! wrong sum for 2^20 of these values, so it is not the reference.)
 //!
-//! A second group sums f32 arrays already on each GPU adapter exactly, beside gpusum's exact
-//! integer sum of the same bytes as u32 (the same reads, integer adds only): gpusum has no plain
-//! f32 GPU kernel yet, so this is the nearest honest yardstick for what exactness costs there.
+//! A second group sums f32 arrays already on each GPU adapter exactly, beside gpusum's plain f32
+//! sum of the same array (`GpuContext::sum_plain_f32`): what exactness costs there.
 //!
 //! Set `GPUSUM_BENCH_QUICK=1` to shrink the lengths and the sampling. Under `cargo test` each
 //! benchmark runs once, as a smoke test.
@@ -14,7 +13,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use gpusum::{Control, ExactFloatSum, FloatSlice, IntSlice, float};
+use gpusum::{Control, ExactFloatSum, FloatSlice, float};
 use xsum::{Xsum, XsumSmall};
 
 mod common;
@@ -40,17 +39,6 @@ fn values(len: usize) -> Vec<f64> {
         .collect()
 }
 
-fn plain(values: &[f64]) -> f64 {
-    let mut lanes = [0.0f64; 8];
-    let mut chunks = values.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (lane, value) in lanes.iter_mut().zip(chunk) {
-            *lane += value;
-        }
-    }
-    lanes.iter().sum::<f64>() + chunks.remainder().iter().sum::<f64>()
-}
-
 fn float_sum(c: &mut Criterion) {
     let lengths: &[usize] = if quick() {
         &[1 << 12, 1 << 16]
@@ -65,9 +53,16 @@ fn float_sum(c: &mut Criterion) {
         reference.add_list(&values);
         let expected = reference.sum().to_bits();
         group.throughput(Throughput::Elements(length as u64));
-        group.bench_with_input(BenchmarkId::new("plain", length), &values, |b, values| {
-            b.iter(|| plain(black_box(values)))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("plain-seq", length),
+            &values,
+            |b, values| b.iter(|| float::plain_sum(black_box(values), false, &control).unwrap()),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("plain-cpu", length),
+            &values,
+            |b, values| b.iter(|| float::plain_sum(black_box(values), true, &control).unwrap()),
+        );
         group.bench_with_input(BenchmarkId::new("xsum", length), &values, |b, values| {
             b.iter(|| {
                 let mut sum = XsumSmall::new();
@@ -104,7 +99,6 @@ fn gpu_float_sum(c: &mut Criterion) {
     let length: usize = if quick() { 1 << 16 } else { 1 << 24 };
     let control = Control::new();
     let values: Vec<f32> = values(length).into_iter().map(|v| v as f32).collect();
-    let words: Vec<u32> = values.iter().map(|v| v.to_bits()).collect();
     let mut expected = ExactFloatSum::<f32>::new();
     expected.add_slice(&values).unwrap();
     let expected = gpusum::ArrayTotal::F32(expected);
@@ -121,7 +115,6 @@ fn gpu_float_sum(c: &mut Criterion) {
         let floats = context
             .upload_floats(FloatSlice::F32(&values), &control)
             .unwrap();
-        let ints = context.upload(IntSlice::U32(&words), &control).unwrap();
         group.bench_function(
             BenchmarkId::new(format!("{adapter}:exact-f32"), length),
             |b| {
@@ -132,14 +125,8 @@ fn gpu_float_sum(c: &mut Criterion) {
             },
         );
         group.bench_function(
-            BenchmarkId::new(format!("{adapter}:u32-same-bytes"), length),
-            |b| {
-                b.iter(|| {
-                    context
-                        .sum_device_array(black_box(&ints), &control)
-                        .unwrap()
-                })
-            },
+            BenchmarkId::new(format!("{adapter}:plain-f32"), length),
+            |b| b.iter(|| context.sum_plain_f32(black_box(&floats), &control).unwrap()),
         );
     }
     group.finish();

@@ -21,13 +21,14 @@ fn main() -> std::io::Result<()> {
             let name = format!("range_{}_{}_{size}.wgsl", choice.variant, choice.reduction);
             let source = kernel_wgsl(Workload::Range, choice, size, WgslCompiler::Tint);
             std::fs::write(std::path::Path::new(&dir).join(name), source)?;
-            for dtype in Dtype::ALL {
-                for layout in ArrayLayout::ALL {
+            for layout in ArrayLayout::ALL {
+                let arrays = Dtype::ALL.map(|dtype| (dtype.name(), Workload::Array(dtype, layout)));
+                let plain = [("plain_f32", Workload::PlainF32(layout))];
+                for (what, workload) in arrays.into_iter().chain(plain) {
                     let name = format!(
-                        "array_{dtype}_{layout}_{}_{}_{size}.wgsl",
+                        "array_{what}_{layout}_{}_{}_{size}.wgsl",
                         choice.variant, choice.reduction
                     );
-                    let workload = Workload::Array(dtype, layout);
                     let source = kernel_wgsl(workload, choice, size, WgslCompiler::Tint);
                     std::fs::write(std::path::Path::new(&dir).join(name), source)?;
                 }

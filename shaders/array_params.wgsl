@@ -46,6 +46,17 @@ fn biased_edge_unit(unit: u32) -> vec4<u32> {
     return (load_edge_unit(unit) ^ SIGN_FLIP) & mask;
 }
 
+// Which words of an edge unit lie in [begin_byte, end_byte); for float kernels,
+// whose elements start on whole words.
+fn edge_valid(unit: u32) -> vec4<bool> {
+    var valid = vec4<bool>(false);
+    for (var k = 0u; k < 4u; k += 1u) {
+        let byte = 16u * unit + 4u * k;
+        valid[k] = byte >= params.begin_byte && byte < params.end_byte;
+    }
+    return valid;
+}
+
 // The units of a workgroup are consecutive, and its invocations take turns through them, so
 // neighbouring invocations read neighbouring units (coalesced on hardware). Returns (the
 // invocation's first unit, how many turns it has); its turns are WORKGROUP_SIZE units apart.

@@ -154,16 +154,6 @@ fn add_unit(v: vec4<u32>, valid: vec4<bool>) {
     }
 }
 
-// Which words of an edge unit lie in [begin_byte, end_byte); elements start on whole words.
-fn edge_valid(unit: u32) -> vec4<bool> {
-    var valid = vec4<bool>(false);
-    for (var k = 0u; k < 4u; k += 1u) {
-        let byte = 16u * unit + 4u * k;
-        valid[k] = byte >= params.begin_byte && byte < params.end_byte;
-    }
-    return valid;
-}
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(global_invocation_id) global_id: vec3<u32>,

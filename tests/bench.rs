@@ -214,6 +214,91 @@ fn the_array_workload_reports_bytes_and_the_bandwidth_that_bounds_each_row() {
 }
 
 #[test]
+fn the_float_workload_sets_each_exact_sum_beside_a_plain_one() {
+    let output = gpusum()
+        .args([
+            "bench",
+            "--workload",
+            "float",
+            "--json",
+            "--sizes",
+            "2^12,2^16",
+        ])
+        .args(["--runs", "2", "--warmup", "0"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["workload"], "float");
+    let rows = report["results"].as_array().unwrap();
+    let count =
+        |pattern: &dyn Fn(&serde_json::Value) -> bool| rows.iter().filter(|r| pattern(r)).count();
+    for backend in ["seq", "cpu"] {
+        for dtype in ["f32", "f64"] {
+            for method in ["exact", "plain"] {
+                let series = format!("{backend} {dtype} {method}");
+                assert_eq!(count(&|r| r["series"] == series.as_str()), 2, "{series}");
+            }
+        }
+    }
+    // Each adapter once, whatever its variants: exact f32 and f64, plain f32, on the device.
+    let mut adapters: Vec<&str> = rows.iter().filter_map(|r| r["adapter"].as_str()).collect();
+    adapters.sort_unstable();
+    adapters.dedup();
+    assert_eq!(adapters.is_empty(), common::adapter_backends().is_empty());
+    for adapter in adapters {
+        for (dtype, method) in [("f32", "exact"), ("f32", "plain"), ("f64", "exact")] {
+            let found =
+                count(&|r| r["adapter"] == adapter && r["dtype"] == dtype && r["method"] == method);
+            assert_eq!(found, 2, "{adapter} {dtype} {method}");
+        }
+    }
+    for row in rows {
+        assert_eq!(row["workload"], "float");
+        assert!(
+            row["variant"].is_null() && row["reduction"].is_null(),
+            "{row}"
+        );
+        let share = &row["share_of_plain"];
+        let has_plain =
+            row["method"] == "exact" && (row["adapter"].is_null() || row["dtype"] == "f32");
+        assert_eq!(share.as_f64().is_some_and(|s| s > 0.0), has_plain, "{row}");
+        if row["adapter"].is_string() {
+            assert_eq!(row["resident"], "device", "{row}");
+        }
+    }
+
+    let output = gpusum()
+        .args([
+            "bench",
+            "--workload",
+            "float",
+            "--sizes",
+            "2^10",
+            "--backends",
+            "seq",
+        ])
+        .args(["--runs", "1", "--warmup", "0"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        table.contains("seq f64 exact") && table.contains("xplain"),
+        "{table}"
+    );
+    for line in table.lines().filter(|line| !line.starts_with("machine:")) {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80 columns: {line:?}"
+        );
+    }
+}
+
+#[test]
 fn bad_bench_options_are_usage_errors() {
     gpusum()
         .args(["bench", "--backends", "tpu"])

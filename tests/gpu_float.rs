@@ -249,3 +249,31 @@ fn streams_buffers_and_device_arrays_agree() {
         );
     }
 }
+
+#[test]
+fn the_plain_f32_sum_adds_every_value_and_takes_only_f32() {
+    let control = Control::new();
+    for target in float_targets() {
+        let context = &target.context;
+        for len in lengths(4, target) {
+            // Small integers: every partial sum stays below 2^24, so any order gives the exact
+            // sum, and a skipped or doubled value shows.
+            let values: Vec<f32> = (0..len).map(|k| (k % 1000) as f32 - 300.0).collect();
+            let expected: f32 = values.iter().sum();
+            let array = context
+                .upload_floats(FloatSlice::F32(&values), &control)
+                .unwrap();
+            let plain = context.sum_plain_f32(&array, &control).unwrap();
+            assert_eq!(plain, expected, "{} / {len}", target.label);
+        }
+        let array = context
+            .upload_floats(FloatSlice::F32(&[1.0, f32::NAN]), &control)
+            .unwrap();
+        assert!(context.sum_plain_f32(&array, &control).unwrap().is_nan());
+        let doubles = context
+            .upload_floats(FloatSlice::F64(&[1.0]), &control)
+            .unwrap();
+        let error = context.sum_plain_f32(&doubles, &control).unwrap_err();
+        assert!(error.to_string().contains("f32 arrays, not f64"), "{error}");
+    }
+}

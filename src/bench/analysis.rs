@@ -14,7 +14,12 @@ use crate::peak::{GpuPeak, PeakMeasurement, Threads, cpu_peak};
 pub(crate) fn fill_speedups(rows: &mut [Row]) {
     let median_of = |rows: &[Row], backend: &BackendId, like: &Row| {
         rows.iter()
-            .find(|r| &r.backend == backend && r.count == like.count && r.dtype == like.dtype)
+            .find(|r| {
+                &r.backend == backend
+                    && r.count == like.count
+                    && r.dtype == like.dtype
+                    && r.method == like.method
+            })
             .map(|r| r.median_seconds)
     };
     let speedups: Vec<(Option<f64>, Option<f64>)> = rows

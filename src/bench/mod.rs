@@ -1,27 +1,30 @@
 //! `gpusum bench`: CPU and GPU side by side on the same work, honestly measured.
 //!
 //! The range workload sums `1..=n` on every backend for a sweep of lengths; the array workload
-//! sums i64, i32 and u8 arrays, on GPUs both from host memory and from device memory. Each point
+//! sums i64, i32 and u8 arrays, on GPUs both from host memory and from device memory; the float
+//! workload sums f32 and f64 arrays exactly beside a plain float sum of the same data. Each point
 //! has a warm-up, then repeated runs checked against an exact oracle. Start-up costs are measured
 //! apart from the points, and each device's integer-add peak (ranges) or bandwidths (arrays) in
 //! the same run, so the report can say what share of its bound each point reaches and flag work
 //! that cannot have been done.
 //!
 //! The pieces: `backend.rs` (identity, the `--backends` grammar, opening), `measure.rs` (a
-//! series' points), `arrays.rs` (the array workload's series and bandwidths), `analysis.rs`
+//! series' points), `arrays.rs` (the array workload's series and bandwidths), `floats.rs` (the
+//! float workload's series), `analysis.rs`
 //! (speedups, crossovers, peaks, flags), `report.rs` (the model).
 
 mod analysis;
 mod arrays;
 mod backend;
+mod floats;
 mod measure;
 mod report;
 
 pub use arrays::BENCH_DTYPES;
 pub use backend::{BackendId, BackendSelector};
 pub use report::{
-    Bandwidth, BenchReport, BoundShare, Crossover, Flag, Machine, Peak, PeakFraction, Residence,
-    Row, SkipReason, Skipped, Startup, Unavailable,
+    Bandwidth, BenchReport, BoundShare, Crossover, Flag, FloatMethod, Machine, Peak, PeakFraction,
+    Residence, Row, SkipReason, Skipped, Startup, Unavailable,
 };
 
 use crate::Error;
@@ -36,15 +39,18 @@ pub enum BenchWorkload {
     Range,
     /// Arrays of i64, i32 and u8 read from memory: bandwidth-bound.
     Array,
+    /// f32 and f64 arrays summed exactly, beside a plain float sum of the same data.
+    Float,
 }
 
 impl BenchWorkload {
-    /// "range" or "array".
+    /// "range", "array" or "float".
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             BenchWorkload::Range => "range",
             BenchWorkload::Array => "array",
+            BenchWorkload::Float => "float",
         }
     }
 }
@@ -229,6 +235,28 @@ pub enum BenchError {
         observed: i128,
     },
 
+    /// A measured float sum was not the CPU twin's exact sum, or (plain) lay outside the error
+    /// bound of plain summation.
+    #[error(
+        "wrong {} sum on {backend} for {count} {dtype} values: got {observed}, expected \
+         {expected}",
+        method.name()
+    )]
+    WrongFloatSum {
+        /// The backend that added wrong.
+        backend: BackendId,
+        /// The element type.
+        dtype: Dtype,
+        /// Exact or plain.
+        method: FloatMethod,
+        /// Values summed.
+        count: u64,
+        /// What it should have been.
+        expected: String,
+        /// What the backend returned.
+        observed: String,
+    },
+
     /// A sum or a peak measurement failed.
     #[error(transparent)]
     Sum(#[from] Error),
@@ -264,11 +292,15 @@ pub fn run(
                 skipped.extend(over_budget);
             }
         }
-        BenchWorkload::Array => {
+        BenchWorkload::Array | BenchWorkload::Float => {
             // Before and after the series, so that a busy spell during one measurement cannot
             // lower a bound (see `arrays::faster`).
             bandwidth = arrays::bandwidths(&opened.backends, options, &mut on_event)?;
-            let (rows, over_budget) = arrays::sweep(&opened, options, &mut on_event)?;
+            let (rows, over_budget) = if options.workload == BenchWorkload::Float {
+                floats::sweep(&opened, options, &mut on_event)?
+            } else {
+                arrays::sweep(&opened, options, &mut on_event)?
+            };
             results = rows;
             skipped = over_budget;
             let after = arrays::bandwidths(&opened.backends, options, &mut on_event)?;
@@ -276,13 +308,14 @@ pub fn run(
         }
     }
     analysis::fill_speedups(&mut results);
+    floats::fill_share_of_plain(&mut results);
     let crossover = analysis::crossovers(&results);
     let flags = match options.workload {
         BenchWorkload::Range => {
             peak = analysis::peaks(&opened.backends, &results, options, &mut on_event)?;
             analysis::flags(&results, &peak)
         }
-        BenchWorkload::Array => {
+        BenchWorkload::Array | BenchWorkload::Float => {
             arrays::fill_bounds(&mut results, &bandwidth);
             arrays::flags(&results, &bandwidth)
         }

@@ -13,7 +13,8 @@ use crate::peak::{BandwidthKind, BandwidthMeasurement, PeakMeasurement};
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct BenchReport {
-    /// What was summed: `range` (1..=n) or `array` (host- and device-resident arrays).
+    /// What was summed: `range` (1..=n), `array` (host- and device-resident integer arrays) or
+    /// `float` (f32 and f64 arrays, exact beside plain).
     pub workload: &'static str,
     /// The machine.
     pub machine: Machine,
@@ -91,7 +92,7 @@ pub struct Startup {
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Row {
-    /// What was summed: `range` or `array`.
+    /// What was summed: `range`, `array` or `float`.
     pub workload: &'static str,
     /// The backend.
     pub backend: BackendId,
@@ -140,6 +141,33 @@ pub struct Row {
     pub speedup_vs_seq: Option<f64>,
     /// `cpu`'s median at this length over this one; null where cpu did not run it.
     pub speedup_vs_cpu: Option<f64>,
+    /// How a float array was summed: `exact` or `plain`; null for integers.
+    pub method: Option<FloatMethod>,
+    /// For an exact float sum: the plain sum's median over this one, at the same backend, type
+    /// and length (the share of the plain sum's throughput that exactness keeps); else null.
+    pub share_of_plain: Option<f64>,
+}
+
+/// How the float workload summed an array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum FloatMethod {
+    /// Exactly, rounded once: gpusum's float sum.
+    Exact,
+    /// Float additions in the backend's order: neither exact nor reproducible; the yardstick.
+    Plain,
+}
+
+impl FloatMethod {
+    /// "exact" or "plain".
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            FloatMethod::Exact => "exact",
+            FloatMethod::Plain => "plain",
+        }
+    }
 }
 
 /// Where an array lived when a timing began.
@@ -318,6 +346,8 @@ impl Row {
             kernel_seconds: None,
             speedup_vs_seq: None,
             speedup_vs_cpu: None,
+            method: None,
+            share_of_plain: None,
         }
     }
 
@@ -345,6 +375,31 @@ impl Row {
             label: format!("{} {dtype}{place}", self.label),
             dtype: Some(dtype),
             resident,
+            ..self
+        }
+    }
+
+    /// The same point as a float array's of `dtype` summed by `method`, living where `resident`
+    /// says (null for the CPU).
+    pub(crate) fn for_float(
+        self,
+        dtype: Dtype,
+        method: FloatMethod,
+        resident: Option<Residence>,
+    ) -> Self {
+        let place = resident
+            .map(|r| format!(" {}", r.name()))
+            .unwrap_or_default();
+        let what = format!("{dtype} {}{place}", method.name());
+        Self {
+            workload: "float",
+            series: format!("{} {what}", self.backend),
+            label: format!("{} {what}", self.label),
+            dtype: Some(dtype),
+            resident,
+            method: Some(method),
+            variant: None,
+            reduction: None,
             ..self
         }
     }

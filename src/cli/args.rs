@@ -93,17 +93,18 @@ pub enum Command {
     File(FileArgs),
     /// Measure every backend side by side: seq, cpu, and each GPU adapter and shader variant.
     ///
-    /// Sums 1..=N (or, with --workload array, arrays of N elements) for a sweep of lengths N
-    /// (powers of two from 2^10 until a time budget per backend runs out), checks every sum, and
-    /// reports times, throughput, speedups, the GPU/CPU crossover and each device's peak: its
-    /// integer adds for ranges, its memory, upload and device-read bandwidths for arrays.
+    /// Sums 1..=N (or, with --workload array or float, arrays of N elements) for a sweep of
+    /// lengths N (powers of two from 2^10 until a time budget per backend runs out), checks every
+    /// sum, and reports times, throughput, speedups, the GPU/CPU crossover and each device's peak:
+    /// its integer adds for ranges, its memory, upload and device-read bandwidths for arrays. The
+    /// float workload puts each exact float sum beside a plain float sum of the same data.
     Bench(BenchArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// What to sum: range (1..=N, compute-bound) or array (i64, i32 and u8 arrays, from host
-    /// and from device memory, bandwidth-bound).
+    /// What to sum: range (1..=N, compute-bound), array (i64, i32 and u8 arrays, from host and
+    /// from device memory, bandwidth-bound) or float (f32 and f64 arrays, exact beside plain).
     #[arg(long, default_value = "range", value_parser = workload_parser())]
     pub workload: BenchWorkload,
 
@@ -326,9 +327,13 @@ fn workload_parser() -> impl TypedValueParser<Value = BenchWorkload> {
         PossibleValue::new("range").help("1..=N, generated on the device: compute-bound"),
         PossibleValue::new("array")
             .help("i64, i32 and u8 arrays read from memory: bandwidth-bound"),
+        PossibleValue::new("float").help(
+            "f32 and f64 arrays summed exactly, beside a plain (inexact) float sum of the same data",
+        ),
     ])
     .map(|name| match name.as_str() {
         "array" => BenchWorkload::Array,
+        "float" => BenchWorkload::Float,
         _ => BenchWorkload::Range,
     })
 }

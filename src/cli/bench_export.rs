@@ -33,6 +33,8 @@ pub fn to_csv(report: &BenchReport) -> anyhow::Result<String> {
         "kernel_seconds",
         "speedup_vs_seq",
         "speedup_vs_cpu",
+        "method",
+        "share_of_plain",
     ])?;
     let optional = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
     for row in &report.results {
@@ -66,6 +68,8 @@ pub fn to_csv(report: &BenchReport) -> anyhow::Result<String> {
             optional(row.kernel_seconds),
             optional(row.speedup_vs_seq),
             optional(row.speedup_vs_cpu),
+            row.method.map(|m| m.name().to_owned()).unwrap_or_default(),
+            optional(row.share_of_plain),
         ])?;
     }
     Ok(String::from_utf8(writer.into_inner()?)?)
@@ -93,13 +97,13 @@ pub fn to_markdown(report: &BenchReport) -> String {
         );
     }
     md.push_str(
-        "\n| backend | length | median | min | max | MAD | elements/s | bytes/s | of bound | × seq | × cpu | kernel |\n",
+        "\n| backend | length | median | min | max | MAD | elements/s | bytes/s | of bound | × seq | × cpu | kernel | of plain |\n",
     );
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for row in &report.results {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {:.2e} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2e} | {} | {} | {} | {} | {} | {} |",
             row.label,
             length(row.count),
             seconds(row.median_seconds),
@@ -117,6 +121,9 @@ pub fn to_markdown(report: &BenchReport) -> String {
             ratio(row.speedup_vs_cpu),
             row.kernel_seconds
                 .map(seconds)
+                .unwrap_or_else(|| "–".into()),
+            row.share_of_plain
+                .map(|share| format!("{:.0}%", share * 100.0))
                 .unwrap_or_else(|| "–".into()),
         );
     }

@@ -57,7 +57,9 @@ pub fn to_table(report: &BenchReport) -> String {
         }
     }
 
-    let noisy = if report.workload == "array" {
+    let noisy = if report.workload == "float" {
+        float_rows(report, &mut out)
+    } else if report.workload == "array" {
         array_rows(report, &mut out)
     } else {
         range_rows(report, &mut out)
@@ -226,6 +228,51 @@ fn array_rows(report: &BenchReport, out: &mut String) -> bool {
                 .unwrap_or_else(|| "-".into()),
         );
     }
+    noisy
+}
+
+/// The float rows: elements and bytes per second, the share of the bound, and for exact sums the
+/// share of the plain sum's throughput; returns whether any was noisy.
+fn float_rows(report: &BenchReport, out: &mut String) -> bool {
+    let _ = writeln!(
+        out,
+        "\nfloats: exact (rounded once) beside plain (float adds in the backend's order);\n\
+         GPU data on the device (kernels and readback only)\n\
+         series                   length   median  values/s  bytes/s bound   xcpu  xplain"
+    );
+    let mut noisy = false;
+    let mut previous = None;
+    for row in &report.results {
+        if previous.is_some_and(|series| series != &row.series) {
+            out.push('\n');
+        }
+        previous = Some(&row.series);
+        noisy |= row.is_noisy();
+        let mark = if row.is_noisy() { "~" } else { "" };
+        let _ = writeln!(
+            out,
+            "{:<24} {:>6} {:>8} {:>9.2e} {:>8} {:>5} {:>6} {:>7}",
+            row.label,
+            length(row.count),
+            format!("{mark}{}", seconds(row.median_seconds)),
+            row.elements_per_second,
+            row.bytes_per_second
+                .map(|rate| format!("{rate:.1e}"))
+                .unwrap_or_else(|| "-".into()),
+            row.bound
+                .map(|bound| format!("{:.0}%", bound.fraction * 100.0))
+                .unwrap_or_else(|| "-".into()),
+            ratio(row.speedup_vs_cpu),
+            row.share_of_plain
+                .map(|share| format!("{:.0}%", share * 100.0))
+                .unwrap_or_else(|| "-".into()),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nxplain: an exact sum's throughput as a share of the plain sum's of the same type\n\
+         on the same backend (WGSL has no f64, so GPUs have no plain f64 sum)."
+    );
     noisy
 }
 

@@ -33,7 +33,7 @@ struct Line {
 
 /// Writes the plot as SVG to `path`.
 pub fn write_svg(report: &BenchReport, path: &Path) -> anyhow::Result<()> {
-    let labels = if report.workload == "array" {
+    let labels = if report.workload == "array" || report.workload == "float" {
         Labels {
             title: "gpusum bench: array bytes summed per second, by length",
             x: "elements in the array",

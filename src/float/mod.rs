@@ -14,8 +14,10 @@ use crate::control::Control;
 
 mod bytes;
 mod parts;
+mod plain;
 mod text;
 
+pub use plain::plain_sum;
 pub use text::shortest_decimal;
 
 /// Additions between carry propagations. Each adds less than 2^32 in magnitude to a digit, and a

@@ -12,8 +12,11 @@ use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
 pub enum Workload {
     /// An inclusive i64 range whose elements each invocation generates.
     Range,
-    /// An array of integers of one type, read from a buffer or a texture.
+    /// An array of one type, read from a buffer or a texture.
     Array(Dtype, ArrayLayout),
+    /// An f32 array summed plainly (float additions, neither exact nor reproducible): the
+    /// bench's yardstick for the exact float kernel.
+    PlainF32(ArrayLayout),
 }
 
 /// Texels in a row of an array texture: a power of two within every adapter's limits (GLES 3.1
@@ -21,7 +24,7 @@ pub enum Workload {
 pub(crate) const TEXTURE_WIDTH: u32 = 2048;
 
 /// Every WGSL file gpusum embeds, by file name (a test checks that shaders/ holds no other).
-pub(crate) const SHADERS: [(&str, &str); 14] = [
+pub(crate) const SHADERS: [(&str, &str); 15] = [
     (
         "range_sum_emulated.wgsl",
         include_str!("../../shaders/range_sum_emulated.wgsl"),
@@ -71,6 +74,10 @@ pub(crate) const SHADERS: [(&str, &str); 14] = [
     (
         "float_sum.wgsl",
         include_str!("../../shaders/float_sum.wgsl"),
+    ),
+    (
+        "float_plain.wgsl",
+        include_str!("../../shaders/float_plain.wgsl"),
     ),
 ];
 
@@ -132,10 +139,12 @@ pub fn kernel_wgsl(
     workgroup_size: u32,
     compiler: WgslCompiler,
 ) -> String {
-    if let Workload::Array(dtype, layout) = workload
-        && dtype.is_float()
-    {
-        return float_kernel_wgsl(dtype, layout, workgroup_size);
+    match workload {
+        Workload::Array(dtype, layout) if dtype.is_float() => {
+            return float_kernel_wgsl(dtype, layout, workgroup_size);
+        }
+        Workload::PlainF32(layout) => return plain_kernel_wgsl(layout, workgroup_size),
+        _ => {}
     }
     let reduction = match choice.reduction {
         Reduction::Tree => "reduce_tree.wgsl",
@@ -163,6 +172,7 @@ pub fn kernel_wgsl(
                 vec!["array_params.wgsl", layout_file(layout), arithmetic],
             )
         }
+        Workload::PlainF32(_) => unreachable!("composed above"),
     };
     let parts: Vec<&str> = [reduction, "limbs.wgsl"]
         .into_iter()
@@ -185,6 +195,17 @@ fn float_kernel_wgsl(dtype: Dtype, layout: ArrayLayout, workgroup_size: u32) -> 
         shader("array_params.wgsl"),
         shader(layout_file(layout)),
         shader("float_sum.wgsl"),
+    )
+}
+
+fn plain_kernel_wgsl(layout: ArrayLayout, workgroup_size: u32) -> String {
+    format!(
+        "{}\n{}{}\n{}\n{}",
+        workgroup_size_line(workgroup_size),
+        array_constants(Dtype::F32),
+        shader("array_params.wgsl"),
+        shader(layout_file(layout)),
+        shader("float_plain.wgsl"),
     )
 }
 

@@ -12,6 +12,7 @@ use super::array::{
     partial_bytes, texture_capacity,
 };
 use super::device::Device;
+use super::kernel::Workload;
 use super::readback::{Batches, Pending};
 use super::shape::DispatchShape;
 use crate::Error;
@@ -141,7 +142,7 @@ impl Ring {
     ) -> Result<WindowSum, Error> {
         debug_assert!(self.fits(dtype));
         let layout = self.layout();
-        let pipeline = kernels.pipeline(device, dtype, layout)?;
+        let pipeline = kernels.pipeline(device, Workload::Array(dtype, layout))?;
         let mut window = WindowSum::new(dtype);
         let mut next = 0;
         loop {

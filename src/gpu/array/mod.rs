@@ -60,7 +60,7 @@ pub(crate) struct ArrayKernels {
     choice: KernelChoice,
     shape: DispatchShape,
     layouts: HashMap<ArrayLayout, (wgpu::BindGroupLayout, wgpu::PipelineLayout)>,
-    pipelines: Mutex<HashMap<(Dtype, ArrayLayout), wgpu::ComputePipeline>>,
+    pipelines: Mutex<HashMap<Workload, wgpu::ComputePipeline>>,
     /// Bound as the whole-units binding of a window too short to hold a unit, which the kernel
     /// then reads only word by word.
     empty_units: wgpu::Buffer,
@@ -107,19 +107,23 @@ impl ArrayKernels {
         })
     }
 
-    /// The pipeline for `dtype` read from `layout`, built the first time it is asked for.
+    /// The pipeline of `workload` (an array one), built the first time it is asked for.
     pub(crate) fn pipeline(
         &self,
         device: &Device,
-        dtype: Dtype,
-        layout: ArrayLayout,
+        workload: Workload,
     ) -> Result<wgpu::ComputePipeline, Error> {
-        if let Some(pipeline) = lock(&self.pipelines).get(&(dtype, layout)) {
+        if let Some(pipeline) = lock(&self.pipelines).get(&workload) {
             return Ok(pipeline.clone());
         }
-        let label = format!("array sum, {dtype} from a {layout}, {}", self.choice);
+        let (what, layout) = match workload {
+            Workload::Array(dtype, layout) => (format!("array sum, {dtype}"), layout),
+            Workload::PlainF32(layout) => ("plain f32 sum".to_owned(), layout),
+            Workload::Range => unreachable!("array kernels only"),
+        };
+        let label = format!("{what} from a {layout}, {}", self.choice);
         let source = kernel_wgsl(
-            Workload::Array(dtype, layout),
+            workload,
             self.choice,
             self.shape.workgroup_size,
             WgslCompiler::for_this_target(),
@@ -137,7 +141,7 @@ impl ArrayKernels {
                     cache: None,
                 })
         })?;
-        lock(&self.pipelines).insert((dtype, layout), pipeline.clone());
+        lock(&self.pipelines).insert(workload, pipeline.clone());
         Ok(pipeline)
     }
 
@@ -242,7 +246,7 @@ impl ArrayKernels {
         control: &Control,
     ) -> Result<WindowSum, Error> {
         debug_assert_eq!(batches.partial_bytes(), partial_bytes(dtype));
-        let pipeline = self.pipeline(device, dtype, data.layout())?;
+        let pipeline = self.pipeline(device, Workload::Array(dtype, data.layout()))?;
         let bind_group = self.bind_group(device, batches, data);
         let mut total = WindowSum::new(dtype);
         // The whole count goes with the first submission: the bias comes off the sum of all
@@ -255,6 +259,38 @@ impl ArrayKernels {
             total.add(dtype, outcome, std::mem::take(&mut count))?;
         }
         Ok(total)
+    }
+}
+
+impl ArrayKernels {
+    /// The plain (order-dependent, inexact) sum of the f32 values in bytes `[begin_byte,
+    /// end_byte)` of a window already on the device, each workgroup's f32 partial added in f64
+    /// in dispatch order. `batches` must hold [`PARTIAL_BYTES`] partials.
+    pub(crate) fn plain_f32_window(
+        &self,
+        device: &Device,
+        batches: &Batches,
+        data: DataRef<'_>,
+        begin_byte: u64,
+        end_byte: u64,
+        control: &Control,
+    ) -> Result<f64, Error> {
+        debug_assert_eq!(batches.partial_bytes(), PARTIAL_BYTES);
+        let pipeline = self.pipeline(device, Workload::PlainF32(data.layout()))?;
+        let bind_group = self.bind_group(device, batches, data);
+        let mut sum = 0.0;
+        for submission in self.plan(begin_byte, end_byte) {
+            control.check()?;
+            let pending = batches.submit(device, &pipeline, &bind_group, &submission, |_| {});
+            let outcome = batches.finish(device, pending, control, |partials| {
+                partials
+                    .chunks_exact(PARTIAL_BYTES as usize)
+                    .map(|p| f64::from(f32::from_le_bytes(p[..4].try_into().unwrap())))
+                    .sum::<f64>()
+            })?;
+            sum += outcome.dispatches.iter().sum::<f64>();
+        }
+        Ok(sum)
     }
 }
 

@@ -12,6 +12,7 @@ use crate::control::Control;
 use crate::gpu::array::{DataRef, MAX_WINDOW_BYTES, OwnedData, UNIT_BYTES, partial_bytes};
 use crate::gpu::readback::Batches;
 use crate::gpu::ring::{ChunkSource, Ring};
+use crate::gpu::shape::PARTIAL_BYTES;
 use crate::input::ArrayReader;
 use crate::kernel::ArrayLayout;
 use crate::total::{ArrayTotal, FloatSlice};
@@ -210,10 +211,9 @@ impl GpuContext {
         })
     }
 
-    /// The batches for sums of `dtype` already on the device, built the first time its partial
-    /// size is asked for.
-    fn window_batches(&self, dtype: Dtype) -> Result<Arc<Batches>, Error> {
-        let bytes = partial_bytes(dtype);
+    /// The batches for sums already on the device with `bytes` of partial per workgroup
+    /// ([`partial_bytes`] of the type), built the first time that size is asked for.
+    fn window_batches(&self, bytes: u64) -> Result<Arc<Batches>, Error> {
         let mut built = super::lock(&self.window_batches);
         if let Some(batches) = built.iter().find(|b| b.partial_bytes() == bytes) {
             return Ok(batches.clone());
@@ -270,7 +270,7 @@ impl GpuContext {
         ExactIntSum::from_parts(0, len)?;
         let _turn = self.turn.take(control)?;
         self.device.check_health()?;
-        let batches = self.window_batches(dtype)?;
+        let batches = self.window_batches(partial_bytes(dtype))?;
         let alignment = self
             .device
             .wgpu()
@@ -399,7 +399,7 @@ impl GpuContext {
         let _turn = self.turn.take(control)?;
         self.device.check_health()?;
         let dtype = array.dtype;
-        let batches = self.window_batches(dtype)?;
+        let batches = self.window_batches(partial_bytes(dtype))?;
         let mut total = ArrayTotal::new(dtype);
         let mut kernel_seconds = Some(0.0);
         for (data, bytes) in &array.windows {
@@ -422,5 +422,41 @@ impl GpuContext {
             kernel_seconds: kernel_seconds.filter(|_| self.timestamps),
             ..ArrayOutcome::new(total)
         })
+    }
+
+    /// The plain sum of an f32 array on the device: float additions in the GPU's order, so
+    /// neither exact nor reproducible. It exists as the yardstick that shows what
+    /// [`GpuContext::sum_device_array`]'s exact sum costs (`gpusum bench --workload float`); the
+    /// workgroups' f32 partials are added in f64 on the host.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArray`] for an array of another type or from another context, and those
+    /// of [`GpuContext::sum`].
+    pub fn sum_plain_f32(&self, array: &DeviceArray, control: &Control) -> Result<f32, Error> {
+        if array.device != self.device_id() {
+            return Err(Error::InvalidArray {
+                reason: "the array was uploaded to another device".into(),
+            });
+        }
+        if array.dtype != Dtype::F32 {
+            return Err(Error::InvalidArray {
+                reason: format!("the plain float sum takes f32 arrays, not {}", array.dtype),
+            });
+        }
+        let _turn = self.turn.take(control)?;
+        self.device.check_health()?;
+        let batches = self.window_batches(PARTIAL_BYTES)?;
+        let mut sum = 0.0;
+        for (data, bytes) in &array.windows {
+            sum += self.arrays.plain_f32_window(
+                &self.device,
+                &batches,
+                data.as_ref(),
+                0,
+                *bytes,
+                control,
+            )?;
+        }
+        Ok(sum as f32)
     }
 }

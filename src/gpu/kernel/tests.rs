@@ -60,7 +60,11 @@ fn workloads() -> Vec<Workload> {
     let arrays = Dtype::ALL
         .into_iter()
         .flat_map(|dtype| ArrayLayout::ALL.map(|layout| Workload::Array(dtype, layout)));
-    std::iter::once(Workload::Range).chain(arrays).collect()
+    let plain = ArrayLayout::ALL.map(Workload::PlainF32);
+    std::iter::once(Workload::Range)
+        .chain(arrays)
+        .chain(plain)
+        .collect()
 }
 
 fn compositions() -> Vec<(String, String)> {
@@ -76,9 +80,9 @@ fn compositions() -> Vec<(String, String)> {
 
 #[test]
 fn every_array_kernel_validates_with_its_constants() {
-    // The range and 8 integer types by 2 layouts, each per choice; floats have one kernel, composed
-    // for every choice alike.
-    assert_eq!(compositions().len(), 4 * (1 + 20));
+    // The range, 10 types and the plain f32 sum by 2 layouts, each per choice; float kernels
+    // are composed for every choice alike.
+    assert_eq!(compositions().len(), 4 * (1 + 22));
     for (label, source) in compositions() {
         let module = parse(&label, &source);
         validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
@@ -87,11 +91,14 @@ fn every_array_kernel_validates_with_its_constants() {
         for size in [256, 32, 1] {
             let label = format!("{layout} workgroup {size}");
             let choice = KernelChoice::PORTABLE;
-            for dtype in [Dtype::I8, Dtype::F32, Dtype::F64] {
-                let workload = Workload::Array(dtype, layout);
+            let workloads = [Dtype::I8, Dtype::F32, Dtype::F64]
+                .map(|dtype| Workload::Array(dtype, layout))
+                .into_iter()
+                .chain([Workload::PlainF32(layout)]);
+            for workload in workloads {
                 let module = parse(&label, &naga_source(workload, choice, size));
                 validate(&module, Capabilities::all())
-                    .unwrap_or_else(|e| panic!("{label} {dtype}: {e}"));
+                    .unwrap_or_else(|e| panic!("{label} {workload:?}: {e}"));
             }
             let read = parse(&label, &peak_read_wgsl(layout, size));
             validate(&read, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
