@@ -235,6 +235,8 @@ fn adapters_lists_what_is_present() {
             .as_array()
             .is_some_and(|a| !a.is_empty() && a[0]["variants"].is_array())
     );
+    // Mesa's adapters all run compute; what wgpu lists and gpusum cannot use is listed apart.
+    assert!(document["passed_over"].is_array());
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use gpusum::Error;
-use gpusum::gpu::{self, AdapterReport};
+use gpusum::gpu::{self, AdapterReport, PassedOver};
 
 use super::out::say;
 use super::{Outcome, RUNTIME, out};
@@ -15,20 +15,36 @@ pub fn run(json: bool) -> Outcome {
         .iter()
         .map(AdapterReport::of)
         .collect();
+    let passed_over = gpu::passed_over_adapters(&instance);
     if json {
         #[derive(serde::Serialize)]
         struct AdaptersJson<'a> {
             adapters: &'a [AdapterReport],
+            passed_over: &'a [PassedOver],
         }
-        let body = AdaptersJson { adapters: &reports };
+        let body = AdaptersJson {
+            adapters: &reports,
+            passed_over: &passed_over,
+        };
         out::println(&super::json::document(&body, true)?)?;
+    }
+    if !json && !passed_over.is_empty() {
+        let mut text = String::from("passed over (wgpu lists them, gpusum cannot run on them):\n");
+        for skipped in &passed_over {
+            let _ = writeln!(text, "    {}: {}", skipped.adapter, skipped.reason);
+        }
+        // After the table where there is one.
+        if reports.is_empty() {
+            out::print(&text)?;
+        } else {
+            out::print(&format!("{}\n{text}", table(&reports)))?;
+        }
+    } else if !json && !reports.is_empty() {
+        out::print(&table(&reports))?;
     }
     if reports.is_empty() {
         say!("gpusum: {}", Error::no_adapter());
         return Ok(ExitCode::from(RUNTIME));
-    }
-    if !json {
-        out::print(&table(&reports))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -44,23 +44,74 @@ pub fn find_adapter(name: Option<&str>) -> Result<wgpu::Adapter, Error> {
     select_adapter(&instance(), name)
 }
 
-/// Every adapter the instance reaches that can run compute shaders, best first (see
+/// Every adapter the instance reaches that can run gpusum's compute shaders, best first (see
 /// [`select_adapter`] for the order). Opening the list starts every API's driver, OpenGL's too.
 #[must_use]
 pub fn compute_adapters(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
     adapters_on(instance, wgpu::Backends::all())
 }
 
+/// Every adapter the instance lists that cannot run gpusum's kernels, with the reason, for
+/// `gpusum adapters` to show: [`compute_adapters`] passes over them.
+#[must_use]
+pub fn passed_over_adapters(instance: &wgpu::Instance) -> Vec<PassedOver> {
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+        .iter()
+        .filter_map(|adapter| {
+            let reason = no_compute(adapter)?;
+            Some(PassedOver {
+                adapter: adapter_label(&adapter.get_info()),
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// An adapter wgpu lists that cannot run gpusum's kernels.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct PassedOver {
+    /// "name (api)".
+    pub adapter: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Why an adapter cannot run compute shaders through wgpu, if it cannot.
+fn no_compute(adapter: &wgpu::Adapter) -> Option<String> {
+    let flags = adapter.get_downlevel_capabilities().flags;
+    if !flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS) {
+        return Some("no compute shaders".into());
+    }
+    let info = adapter.get_info();
+    match desktop_gl_version(&info.driver_info) {
+        // NVIDIA's EGL hands wgpu the OpenGL 3.3 context it asks for, with
+        // GL_ARB_compute_shader, so wgpu reports compute; but naga writes compute shaders only
+        // for GLSL 4.30 and up, and opening the device fails.
+        Some(version) if info.backend == wgpu::Backend::Gl && version < (4, 3) => Some(format!(
+            "its OpenGL context is {}.{}, and wgpu translates compute shaders only for OpenGL \
+             4.3 and up (or ES 3.1); use its Vulkan adapter",
+            version.0, version.1
+        )),
+        _ => None,
+    }
+}
+
+/// The version of a desktop OpenGL context from its version string ("3.3.0 NVIDIA 580.159.04",
+/// "4.5 (Core Profile) Mesa 22.3.6"); `None` for OpenGL ES ("OpenGL ES 3.2 ...") or anything else.
+fn desktop_gl_version(version: &str) -> Option<(u32, u32)> {
+    let number = version.split_whitespace().next()?;
+    let mut parts = number.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
 fn adapters_on(instance: &wgpu::Instance, backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
     let mut adapters: Vec<wgpu::Adapter> =
         pollster::block_on(instance.enumerate_adapters(backends))
             .into_iter()
-            .filter(|adapter| {
-                adapter
-                    .get_downlevel_capabilities()
-                    .flags
-                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
-            })
+            .filter(|adapter| no_compute(adapter).is_none())
             .collect();
     let power = wgpu::PowerPreference::from_env().unwrap_or(wgpu::PowerPreference::HighPerformance);
     adapters.sort_by_key(|adapter| rank(&adapter.get_info(), power));
@@ -233,5 +284,21 @@ fn device_type_name(device_type: wgpu::DeviceType) -> &'static str {
         wgpu::DeviceType::VirtualGpu => "virtual GPU",
         wgpu::DeviceType::Cpu => "CPU (software adapter)",
         wgpu::DeviceType::Other => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::desktop_gl_version;
+
+    #[test]
+    fn desktop_gl_versions_are_read_and_es_is_not_one() {
+        assert_eq!(desktop_gl_version("3.3.0 NVIDIA 580.159.04"), Some((3, 3)));
+        assert_eq!(
+            desktop_gl_version("4.5 (Core Profile) Mesa 22.3.6"),
+            Some((4, 5))
+        );
+        assert_eq!(desktop_gl_version("OpenGL ES 3.2 Mesa 22.3.6"), None);
+        assert_eq!(desktop_gl_version(""), None);
     }
 }

@@ -18,7 +18,8 @@ mod shape;
 
 pub(crate) use adapter::name_matches;
 pub use adapter::{
-    AdapterReport, adapter_label, compute_adapters, find_adapter, instance, select_adapter,
+    AdapterReport, PassedOver, adapter_label, compute_adapters, find_adapter, instance,
+    passed_over_adapters, select_adapter,
 };
 pub use array::MAX_UNITS_PER_INVOCATION;
 pub use context::{DeviceArray, GpuContext, GpuOptions, GpuOutcome};
