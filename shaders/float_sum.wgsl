@@ -6,9 +6,12 @@
 //
 // Every finite value is significand * 2^shift units of the smallest subnormal, which is
 // significand << (shift % 32) placed at 32-bit digit shift / 32: PIECES words. Each invocation
-// adds its values into a window of 4 digits, each a 64-bit two's-complement counter (low, high),
-// and moves the window to workgroup memory whenever a value falls outside it. Each workgroup
-// writes its flags and DIGITS counters; the host adds them up exactly (ExactFloatSum).
+// adds its values into 64-bit two's-complement counters (low, high words): for f32 one per digit
+// (all 9, in three vec4 pairs, placed by selects: no branch and no dynamic index, which SIMD
+// lanes on CPUs such as llvmpipe pay for on every value); for f64 a window of 4 digits that moves
+// to workgroup memory whenever a value falls outside it. At the end each invocation adds its
+// counters to the workgroup's with atomics; each workgroup writes its flags and DIGITS counters;
+// the host adds them up exactly (ExactFloatSum).
 
 @group(0) @binding(1) var<storage, read_write> partials: array<u32>;
 
@@ -27,113 +30,164 @@ var<workgroup> digit_low: array<atomic<u32>, DIGITS>;
 var<workgroup> digit_high: array<atomic<u32>, DIGITS>;
 var<workgroup> group_flags: atomic<u32>;
 
-// The invocation's window: digits [base, base + 4). Bound: at most 2^16 + 8 values between
-// flushes, so each counter stays below 2^49 in magnitude.
+// The invocation's counters. Bound: an invocation adds at most 2^16 + 8 values, each less than
+// 2^32 per digit, so each counter stays below 2^49 in magnitude.
+var<private> flags: u32;
+// f64: digits [base, base + 4).
 var<private> base: u32;
 var<private> window_low: vec4<u32>;
 var<private> window_high: vec4<u32>;
-var<private> flags: u32;
+// f32: digits 0-3, 4-7 and 8 (lanes 9 to 11 stay zero). Named, not an array: naga's SPIR-V
+// writer cannot pass a pointer to an array element to a function.
+var<private> low_0: vec4<u32>;
+var<private> low_1: vec4<u32>;
+var<private> low_2: vec4<u32>;
+var<private> high_0: vec4<u32>;
+var<private> high_1: vec4<u32>;
+var<private> high_2: vec4<u32>;
 
+// Adds the 64-bit counter (low, high) to the workgroup's digit k, modulo 2^64.
+fn add_to_workgroup(k: u32, low: u32, high: u32) {
+    if (low | high) != 0u {
+        // The low word's wrap, seen from its old value, carries.
+        let old = atomicAdd(&digit_low[k], low);
+        let carry = select(0u, 1u, old + low < old);
+        atomicAdd(&digit_high[k], high + carry);
+    }
+}
+
+// Moves the f64 window to the workgroup's counters.
 fn flush() {
     for (var k = 0u; k < WINDOW; k += 1u) {
-        let low = window_low[k];
-        let high = window_high[k];
-        if (low | high) != 0u {
-            // 64-bit addition modulo 2^64: the low word's wrap, seen from its old value, carries.
-            let old = atomicAdd(&digit_low[base + k], low);
-            let carry = select(0u, 1u, old + low < old);
-            atomicAdd(&digit_high[base + k], high + carry);
-        }
+        add_to_workgroup(base + k, window_low[k], window_high[k]);
     }
     window_low = vec4<u32>(0u);
     window_high = vec4<u32>(0u);
 }
 
-// Adds or subtracts `pieces` (least significant first) at digit `digit`.
+// Moves every counter of the invocation to the workgroup's.
+fn flush_all() {
+    if ELEMENT_BYTES == 8u {
+        flush();
+        return;
+    }
+    add_lanes_to_workgroup(0u, low_0, high_0);
+    add_lanes_to_workgroup(4u, low_1, high_1);
+    add_lanes_to_workgroup(8u, low_2, high_2);
+}
+
+fn add_lanes_to_workgroup(first: u32, low: vec4<u32>, high: vec4<u32>) {
+    for (var k = 0u; k < 4u && first + k < DIGITS; k += 1u) {
+        add_to_workgroup(first + k, low[k], high[k]);
+    }
+}
+
+// Adds or subtracts v to the 64-bit counters (low, high), lane by lane.
+fn add_lanes(v: vec4<u32>, negative: bool, low: ptr<private, vec4<u32>>, high: ptr<private, vec4<u32>>) {
+    let one = vec4<u32>(1u);
+    let zero = vec4<u32>(0u);
+    let old = *low;
+    let added = old + v;
+    let carry = select(zero, one, added < v);
+    let borrow = select(zero, one, old < v);
+    *low = select(added, old - v, negative);
+    *high += select(carry, zero - borrow, negative);
+}
+
+// Adds or subtracts the f32 pieces (low at digit `digit`, high at the next).
+fn place_f32(digit: u32, low: u32, high: u32, negative: bool) {
+    let zero = vec4<u32>(0u);
+    let at_low = vec4<u32>(digit);
+    let at_high = at_low + vec4<u32>(1u);
+    let lows = vec4<u32>(low);
+    let highs = vec4<u32>(high);
+    let lanes = vec4<u32>(0u, 1u, 2u, 3u);
+    let four = vec4<u32>(4u);
+    var v = select(zero, lows, lanes == at_low) | select(zero, highs, lanes == at_high);
+    add_lanes(v, negative, &low_0, &high_0);
+    v = select(zero, lows, lanes + four == at_low) | select(zero, highs, lanes + four == at_high);
+    add_lanes(v, negative, &low_1, &high_1);
+    // Digit 8 only: a value's low piece lies at digit 7 at most.
+    v = select(zero, highs, lanes + 2u * four == at_high);
+    add_lanes(v, negative, &low_2, &high_2);
+}
+
+// Adds or subtracts f64 `pieces` (least significant first) at digit `digit` of the window.
+// Selects rather than branches, so that SIMD lanes stay together; only a move of the window
+// branches.
 fn place(digit: u32, pieces: vec4<u32>, negative: bool) {
     if digit < base || digit + PIECES > base + WINDOW {
         flush();
         base = min(digit, DIGITS - WINDOW);
     }
-    var v = pieces;
     let offset = digit - base;
-    if offset == 1u {
-        v = vec4<u32>(0u, pieces.x, pieces.y, pieces.z);
-    } else if offset == 2u {
-        v = vec4<u32>(0u, 0u, pieces.x, pieces.y);
-    }
-    if negative {
-        let borrow = select(vec4<u32>(0u), vec4<u32>(1u), window_low < v);
-        window_low -= v;
-        window_high -= borrow;
-    } else {
-        window_low += v;
-        window_high += select(vec4<u32>(0u), vec4<u32>(1u), window_low < v);
-    }
+    let once = vec4<u32>(0u, pieces.x, pieces.y, pieces.z);
+    let twice = vec4<u32>(0u, 0u, pieces.x, pieces.y);
+    let v = select(select(pieces, once, offset == 1u), twice, offset == 2u);
+    let one = vec4<u32>(1u);
+    let zero = vec4<u32>(0u);
+    let added = window_low + v;
+    let carry = select(zero, one, added < v);
+    let borrow = select(zero, one, window_low < v);
+    window_low = select(added, window_low - v, negative);
+    window_high += select(carry, zero - borrow, negative);
 }
 
-fn special(negative: bool, nan: bool) {
-    if nan {
-        flags |= FLAG_NAN;
-    } else if negative {
-        flags |= FLAG_NEGATIVE_INFINITY;
-    } else {
-        flags |= FLAG_POSITIVE_INFINITY;
-    }
+// The flags a value raises: NaN, an infinity, and whether it is anything but -0.0.
+fn value_flags(negative_zero: bool, nan: bool, infinite: bool, negative: bool) -> u32 {
+    let infinity = select(FLAG_POSITIVE_INFINITY, FLAG_NEGATIVE_INFINITY, negative);
+    return select(FLAG_NOT_NEGATIVE_ZERO, 0u, negative_zero) | select(0u, FLAG_NAN, nan)
+        | select(0u, infinity, infinite);
 }
 
 fn add_f32(bits: u32) {
-    if bits != 0x80000000u {
-        flags |= FLAG_NOT_NEGATIVE_ZERO;
-    }
     let negative = bits >= 0x80000000u;
-    let exponent = (bits >> 23u) & 0xffu;
-    let fraction = bits & 0x7fffffu;
-    if exponent == 0xffu {
-        special(negative, fraction != 0u);
-        return;
-    }
-    if (bits & 0x7fffffffu) == 0u {
-        return;
-    }
+    let magnitude = bits & 0x7fffffffu;
+    let exponent = magnitude >> 23u;
+    let finite = exponent != 0xffu;
+    flags |= value_flags(
+        bits == 0x80000000u,
+        magnitude > 0x7f800000u,
+        magnitude == 0x7f800000u,
+        negative,
+    );
     let normal = select(0u, 1u, exponent != 0u);
-    let significand = fraction | (normal << 23u);
+    let significand = select(0u, (magnitude & 0x7fffffu) | (normal << 23u), finite);
     let shift = exponent - normal;
     let r = shift % 32u;
-    // 24 + 31 bits over two words; a shift by 32 is not allowed, hence the select.
+    // 24 + 31 bits over two words; a shift by 32 would be one by 0, hence the select. Zeros and
+    // specials add nothing.
     let high = select(significand >> (32u - r), 0u, r == 0u);
-    place(shift / 32u, vec4<u32>(significand << r, high, 0u, 0u), negative);
+    place_f32(shift / 32u, significand << r, high, negative);
 }
 
 fn add_f64(low: u32, high: u32) {
-    if low != 0u || high != 0x80000000u {
-        flags |= FLAG_NOT_NEGATIVE_ZERO;
-    }
     let negative = high >= 0x80000000u;
-    let exponent = (high >> 20u) & 0x7ffu;
-    let fraction_high = high & 0xfffffu;
-    if exponent == 0x7ffu {
-        special(negative, (fraction_high | low) != 0u);
-        return;
-    }
-    if ((high & 0x7fffffffu) | low) == 0u {
-        return;
-    }
+    let magnitude_high = high & 0x7fffffffu;
+    let exponent = magnitude_high >> 20u;
+    let finite = exponent != 0x7ffu;
+    let fraction_high = magnitude_high & 0xfffffu;
+    flags |= value_flags(
+        low == 0u && high == 0x80000000u,
+        !finite && (fraction_high | low) != 0u,
+        !finite && (fraction_high | low) == 0u,
+        negative,
+    );
     let normal = select(0u, 1u, exponent != 0u);
-    let significand_high = fraction_high | (normal << 20u);
+    let significand_high = select(0u, fraction_high | (normal << 20u), finite);
+    let significand_low = select(0u, low, finite);
     let shift = exponent - normal;
     let r = shift % 32u;
     // 53 + 31 bits over three words.
-    var pieces = vec4<u32>(low, significand_high, 0u, 0u);
-    if r != 0u {
-        pieces = vec4<u32>(
-            low << r,
-            (significand_high << r) | (low >> (32u - r)),
-            significand_high >> (32u - r),
-            0u,
-        );
-    }
-    place(shift / 32u, pieces, negative);
+    let spill = select(32u - r, 0u, r == 0u);
+    let pieces = vec4<u32>(
+        significand_low << r,
+        (significand_high << r) | select(significand_low >> spill, 0u, r == 0u),
+        select(significand_high >> spill, 0u, r == 0u),
+        0u,
+    );
+    let digit = select(base, shift / 32u, (significand_high | significand_low) != 0u);
+    place(digit, pieces, negative);
 }
 
 // Adds the elements of a unit whose words `valid` says hold data.
@@ -151,6 +205,19 @@ fn add_unit(v: vec4<u32>, valid: vec4<bool>) {
                 add_f32(v[k]);
             }
         }
+    }
+}
+
+// Adds every element of a whole unit.
+fn add_whole_unit(v: vec4<u32>) {
+    if ELEMENT_BYTES == 8u {
+        add_f64(v.x, v.y);
+        add_f64(v.z, v.w);
+    } else {
+        add_f32(v.x);
+        add_f32(v.y);
+        add_f32(v.z);
+        add_f32(v.w);
     }
 }
 
@@ -172,7 +239,7 @@ fn main(
     let walk = invocation_units(global_id.x);
     var unit = walk.x;
     for (var turn = 0u; turn < walk.y; turn += 1u) {
-        add_unit(load_unit(unit), vec4<bool>(true));
+        add_whole_unit(load_unit(unit));
         unit += WORKGROUP_SIZE;
     }
     if global_id.x == 0u {
@@ -183,7 +250,7 @@ fn main(
             add_unit(load_edge_unit(params.edge_b), edge_valid(params.edge_b));
         }
     }
-    flush();
+    flush_all();
     if flags != 0u {
         atomicOr(&group_flags, flags);
     }
