@@ -6,10 +6,11 @@
 //
 // Every finite value is significand * 2^shift units of the smallest subnormal, which is
 // significand << (shift % 32) placed at 32-bit digit shift / 32: PIECES words. Each invocation
-// adds its values into 64-bit two's-complement counters (low, high words): for f32 one per digit
-// (all 9, in three vec4 pairs, placed by selects: no branch and no dynamic index, which SIMD
-// lanes on CPUs such as llvmpipe pay for on every value); for f64 a window of 4 digits that moves
-// to workgroup memory whenever a value falls outside it. At the end each invocation adds its
+// adds its values into 64-bit two's-complement counters (low, high words): a window of 4 digits
+// that moves to workgroup memory whenever a value falls outside it, or, for f32 where the host
+// sets EVERY_DIGIT (software adapters), one counter per digit (all 9, in three vec4 pairs,
+// placed by selects: no branch and no dynamic index, which SIMD lanes on CPUs such as llvmpipe
+// pay for on every value, whether or not any lane takes it). At the end each invocation adds its
 // counters to the workgroup's with atomics; each workgroup writes its flags and DIGITS counters;
 // the host adds them up exactly (ExactFloatSum).
 
@@ -18,6 +19,9 @@
 // A partial: the flags, three spare words, then (low, high) per digit.
 const PARTIAL_WORDS: u32 = 4u + 2u * DIGITS;
 const WINDOW: u32 = 4u;
+
+// f32 only: every digit's counter rather than a window (FloatAccumulation on the host).
+override EVERY_DIGIT: bool = false;
 
 const FLAG_NAN: u32 = 1u;
 const FLAG_POSITIVE_INFINITY: u32 = 2u;
@@ -33,7 +37,7 @@ var<workgroup> group_flags: atomic<u32>;
 // The invocation's counters. Bound: an invocation adds at most 2^16 + 8 values, each less than
 // 2^32 per digit, so each counter stays below 2^49 in magnitude.
 var<private> flags: u32;
-// f64: digits [base, base + 4).
+// The window: digits [base, base + 4).
 var<private> base: u32;
 var<private> window_low: vec4<u32>;
 var<private> window_high: vec4<u32>;
@@ -56,7 +60,7 @@ fn add_to_workgroup(k: u32, low: u32, high: u32) {
     }
 }
 
-// Moves the f64 window to the workgroup's counters.
+// Moves the window to the workgroup's counters.
 fn flush() {
     for (var k = 0u; k < WINDOW; k += 1u) {
         add_to_workgroup(base + k, window_low[k], window_high[k]);
@@ -67,7 +71,7 @@ fn flush() {
 
 // Moves every counter of the invocation to the workgroup's.
 fn flush_all() {
-    if ELEMENT_BYTES == 8u {
+    if ELEMENT_BYTES == 8u || !EVERY_DIGIT {
         flush();
         return;
     }
@@ -112,7 +116,7 @@ fn place_f32(digit: u32, low: u32, high: u32, negative: bool) {
     add_lanes(v, negative, &low_2, &high_2);
 }
 
-// Adds or subtracts f64 `pieces` (least significant first) at digit `digit` of the window.
+// Adds or subtracts `pieces` (least significant first) at digit `digit` of the window.
 // Selects rather than branches, so that SIMD lanes stay together; only a move of the window
 // branches.
 fn place(digit: u32, pieces: vec4<u32>, negative: bool) {
@@ -158,7 +162,12 @@ fn add_f32(bits: u32) {
     // 24 + 31 bits over two words; a shift by 32 would be one by 0, hence the select. Zeros and
     // specials add nothing.
     let high = select(significand >> (32u - r), 0u, r == 0u);
-    place_f32(shift / 32u, significand << r, high, negative);
+    if EVERY_DIGIT {
+        place_f32(shift / 32u, significand << r, high, negative);
+    } else {
+        let digit = select(base, shift / 32u, significand != 0u);
+        place(digit, vec4<u32>(significand << r, high, 0u, 0u), negative);
+    }
 }
 
 fn add_f64(low: u32, high: u32) {

@@ -97,6 +97,55 @@ impl FromStr for ArrayLayout {
     }
 }
 
+/// How the exact f32 kernel keeps each invocation's sum. Not a device feature: both are exact
+/// and give the same bits everywhere; the adapter's kind picks the faster
+/// ([`FloatAccumulation::for_adapter`]). f64 always uses the window (66 digits are too many to
+/// keep).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum FloatAccumulation {
+    /// A counter for each of the 9 digits, each value placed by selects: no branch, which CPUs
+    /// running invocations as SIMD lanes (llvmpipe, SwiftShader) pay for on every value.
+    EveryDigit,
+    /// A window of 4 digits that moves when a value falls outside it: fewer operations per
+    /// value where a branch that no lane takes is free, as on GPUs.
+    Window,
+}
+
+impl FloatAccumulation {
+    /// Both, every digit first.
+    pub const ALL: [FloatAccumulation; 2] =
+        [FloatAccumulation::EveryDigit, FloatAccumulation::Window];
+
+    /// Lower-case name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            FloatAccumulation::EveryDigit => "every-digit",
+            FloatAccumulation::Window => "window",
+        }
+    }
+
+    /// The faster on this kind of adapter, by measurement (docs/BENCHMARKS.md): every digit on
+    /// software adapters (3x the window's speed on lavapipe), the window elsewhere (1.5x every
+    /// digit's on an H100).
+    #[must_use]
+    pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
+        if info.device_type == wgpu::DeviceType::Cpu {
+            FloatAccumulation::EveryDigit
+        } else {
+            FloatAccumulation::Window
+        }
+    }
+}
+
+impl fmt::Display for FloatAccumulation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One part of a kernel, as messages name it: "the native shader", "the subgroup reduction".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KernelPart {

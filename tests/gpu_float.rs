@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use common::{MEDIUM_SHAPE, SMALL_SHAPE};
 use gpusum::gpu::{self, DispatchShape};
 use gpusum::input::{ArrayReader, InputHints};
-use gpusum::kernel::ArrayLayout;
+use gpusum::kernel::{ArrayLayout, FloatAccumulation};
 use gpusum::{ArrayTotal, Control, Dtype, ExactFloatSum, FloatSlice, GpuContext, GpuOptions, cpu};
 
 struct FloatTarget {
@@ -20,7 +20,8 @@ struct FloatTarget {
 }
 
 /// Every adapter x layout, with small shapes and chunks (many dispatches, both ring slots,
-/// workgroups of 64 and 128) and with the adapter's own shape.
+/// workgroups of 64 and 128) and each f32 accumulation forced, and with the adapter's own shape
+/// and choice.
 fn float_targets() -> &'static [FloatTarget] {
     static TARGETS: OnceLock<Vec<FloatTarget>> = OnceLock::new();
     TARGETS.get_or_init(|| {
@@ -30,23 +31,31 @@ fn float_targets() -> &'static [FloatTarget] {
         let mut targets = Vec::new();
         for adapter in &adapters {
             for layout in ArrayLayout::ALL {
-                let shapes: [(Option<DispatchShape>, u64); 3] = [
-                    (Some(SMALL_SHAPE), 48),
-                    (Some(MEDIUM_SHAPE), 1024),
-                    (None, 4096),
+                let shapes: [(Option<DispatchShape>, u64, Option<FloatAccumulation>); 3] = [
+                    (Some(SMALL_SHAPE), 48, Some(FloatAccumulation::Window)),
+                    (
+                        Some(MEDIUM_SHAPE),
+                        1024,
+                        Some(FloatAccumulation::EveryDigit),
+                    ),
+                    (None, 4096, None),
                 ];
-                for (shape, chunk) in shapes {
+                for (shape, chunk, accumulation) in shapes {
                     let mut options = GpuOptions::new()
                         .with_array_layout(layout)
                         .with_array_chunk_bytes(chunk);
                     if let Some(shape) = shape {
                         options = options.with_shape(shape);
                     }
+                    if let Some(accumulation) = accumulation {
+                        options = options.with_float_accumulation(accumulation);
+                    }
                     let context = GpuContext::new(adapter, &options).unwrap();
                     let label = format!(
-                        "{} / {layout} / chunk {chunk} / workgroup {}",
+                        "{} / {layout} / chunk {chunk} / workgroup {} / {}",
                         context.adapter_label(),
-                        context.shape().workgroup_size
+                        context.shape().workgroup_size,
+                        accumulation.map_or("default", FloatAccumulation::name)
                     );
                     targets.push(FloatTarget {
                         label,

@@ -12,7 +12,7 @@ use super::ring::{DEFAULT_CHUNK_BYTES, Ring, max_chunk_bytes};
 use super::shape::{DispatchShape, PARTIAL_BYTES};
 use crate::Error;
 use crate::control::Control;
-use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
+use crate::kernel::{ArrayLayout, FloatAccumulation, KernelChoice, Reduction, ShaderVariant};
 use crate::range::SumRange;
 
 mod arrays;
@@ -47,6 +47,8 @@ pub struct GpuOptions {
     /// Bytes per chunk of an array stream (a multiple of 16); `None` takes 32 MiB, or less where
     /// the adapter's limits say so.
     pub array_chunk_bytes: Option<u64>,
+    /// How the exact f32 kernel accumulates; `None` takes [`FloatAccumulation::for_adapter`].
+    pub float_accumulation: Option<FloatAccumulation>,
 }
 
 impl GpuOptions {
@@ -113,6 +115,15 @@ impl GpuOptions {
     pub fn with_array_layout(self, layout: ArrayLayout) -> Self {
         Self {
             array_layout: Some(layout),
+            ..self
+        }
+    }
+
+    /// Forces how the exact f32 kernel accumulates.
+    #[must_use]
+    pub fn with_float_accumulation(self, accumulation: FloatAccumulation) -> Self {
+        Self {
+            float_accumulation: Some(accumulation),
             ..self
         }
     }
@@ -213,7 +224,10 @@ impl GpuContext {
         };
         shape.validate(&limits)?;
         let range = RangeKernel::new(&device, kernel, shape, options.kernel_timing)?;
-        let arrays = ArrayKernels::new(&device, kernel, shape)?;
+        let float_accumulation = options
+            .float_accumulation
+            .unwrap_or_else(|| FloatAccumulation::for_adapter(device.info()));
+        let arrays = ArrayKernels::new(&device, kernel, shape, float_accumulation)?;
         let integer_batches = Arc::new(Batches::new(
             &device,
             &shape,

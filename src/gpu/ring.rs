@@ -9,7 +9,7 @@
 
 use super::array::{
     ArrayKernels, MAX_WINDOW_BYTES, OwnedData, PARAMS_BYTES, Part, UNIT_BYTES, WindowSum,
-    partial_bytes, texture_capacity,
+    min_units_per_invocation, partial_bytes, texture_capacity,
 };
 use super::device::Device;
 use super::kernel::Workload;
@@ -164,7 +164,7 @@ impl Ring {
             }
             slot.staging.unmap();
             let count = bytes / dtype.size() as u64;
-            let [submission] = &kernels.plan(0, bytes)[..] else {
+            let [submission] = &kernels.plan(0, bytes, min_units_per_invocation(dtype))[..] else {
                 unreachable!("a chunk is at most one submission")
             };
             let staging = &slot.staging;

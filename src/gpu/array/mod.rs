@@ -20,7 +20,7 @@ use super::shape::{DispatchShape, PARTIAL_BYTES};
 use crate::Error;
 use crate::array::Dtype;
 use crate::control::Control;
-use crate::kernel::{ArrayLayout, KernelChoice};
+use crate::kernel::{ArrayLayout, FloatAccumulation, KernelChoice};
 use crate::total::ArrayTotal;
 
 /// Bytes of a unit: what one invocation loads at a time (a `vec4<u32>`, or one texel).
@@ -58,6 +58,7 @@ struct Params {
 /// The array kernels of one context: bind group layouts, and pipelines built on first use.
 pub(crate) struct ArrayKernels {
     choice: KernelChoice,
+    float_accumulation: FloatAccumulation,
     shape: DispatchShape,
     layouts: HashMap<ArrayLayout, (wgpu::BindGroupLayout, wgpu::PipelineLayout)>,
     pipelines: Mutex<HashMap<Workload, wgpu::ComputePipeline>>,
@@ -71,6 +72,7 @@ impl ArrayKernels {
         device: &Device,
         choice: KernelChoice,
         shape: DispatchShape,
+        float_accumulation: FloatAccumulation,
     ) -> Result<Self, Error> {
         let layouts = device.scoped(|| {
             ArrayLayout::ALL
@@ -100,6 +102,7 @@ impl ArrayKernels {
         })?;
         Ok(Self {
             choice,
+            float_accumulation,
             shape,
             layouts,
             pipelines: Mutex::new(HashMap::new()),
@@ -122,6 +125,14 @@ impl ArrayKernels {
             Workload::Range => unreachable!("array kernels only"),
         };
         let label = format!("{what} from a {layout}, {}", self.choice);
+        // The f32 kernel's accumulation is a pipeline constant (float_sum.wgsl).
+        let every_digit = f64::from(u8::from(
+            self.float_accumulation == FloatAccumulation::EveryDigit,
+        ));
+        let constants: &[(&str, f64)] = match workload {
+            Workload::Array(Dtype::F32, _) => &[("EVERY_DIGIT", every_digit)],
+            _ => &[],
+        };
         let source = kernel_wgsl(
             workload,
             self.choice,
@@ -137,7 +148,10 @@ impl ArrayKernels {
                     layout: Some(&self.layouts[&layout].1),
                     module: &module,
                     entry_point: Some("main"),
-                    compilation_options: Default::default(),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants,
+                        ..Default::default()
+                    },
                     cache: None,
                 })
         })?;
@@ -170,8 +184,14 @@ impl ArrayKernels {
     /// submissions of at most the shape's dispatches per submission. The whole units are
     /// walked; the (at most two) units the window holds only in part go to the first dispatch's
     /// first invocation. A short window spreads over every workgroup of a dispatch with as few
-    /// units per invocation as that allows.
-    pub(crate) fn plan(&self, begin_byte: u64, end_byte: u64) -> Vec<Vec<Dispatch>> {
+    /// units per invocation as that allows, but at least `min_units` (see
+    /// [`min_units_per_invocation`]).
+    pub(crate) fn plan(
+        &self,
+        begin_byte: u64,
+        end_byte: u64,
+        min_units: u64,
+    ) -> Vec<Vec<Dispatch>> {
         debug_assert!(begin_byte.is_multiple_of(4) && end_byte <= MAX_WINDOW_BYTES);
         debug_assert!(begin_byte < end_byte);
         let whole_begin = begin_byte.div_ceil(UNIT_BYTES);
@@ -193,7 +213,7 @@ impl ArrayKernels {
             let units = (whole_end - unit).min(capacity);
             let per = units
                 .div_ceil(size * workgroups)
-                .clamp(1, MAX_UNITS_PER_INVOCATION as u64);
+                .clamp(min_units, MAX_UNITS_PER_INVOCATION as u64);
             let first = dispatches.is_empty();
             let params = Params {
                 first_unit: unit as u32,
@@ -252,7 +272,7 @@ impl ArrayKernels {
         // The whole count goes with the first submission: the bias comes off the sum of all
         // of them, so how it is split does not matter.
         let mut count = (end_byte - begin_byte) / dtype.size() as u64;
-        for submission in self.plan(begin_byte, end_byte) {
+        for submission in self.plan(begin_byte, end_byte, min_units_per_invocation(dtype)) {
             control.check()?;
             let pending = batches.submit(device, &pipeline, &bind_group, &submission, |_| {});
             let outcome = batches.finish(device, pending, control, |p| Part::decode(dtype, p))?;
@@ -279,7 +299,7 @@ impl ArrayKernels {
         let pipeline = self.pipeline(device, Workload::PlainF32(data.layout()))?;
         let bind_group = self.bind_group(device, batches, data);
         let mut sum = 0.0;
-        for submission in self.plan(begin_byte, end_byte) {
+        for submission in self.plan(begin_byte, end_byte, 1) {
             control.check()?;
             let pending = batches.submit(device, &pipeline, &bind_group, &submission, |_| {});
             let outcome = batches.finish(device, pending, control, |partials| {
@@ -292,6 +312,14 @@ impl ArrayKernels {
         }
         Ok(sum)
     }
+}
+
+/// Fewest units each invocation of `dtype`'s kernel adds in a dispatch. An exact float kernel's
+/// invocation ends by adding every counter it holds to the workgroup's with atomics (18 for
+/// f32); spread over one unit each, as the integer kernels may be on a large GPU, those atomics
+/// would outweigh the adds.
+pub(crate) const fn min_units_per_invocation(dtype: Dtype) -> u64 {
+    if dtype.is_float() { 16 } else { 1 }
 }
 
 /// Bytes of one workgroup's partial from `dtype`'s kernel.
