@@ -96,6 +96,11 @@ pub enum Error {
     #[error("timed out: the deadline passed before the sum finished")]
     Timeout,
 
+    /// On the web, a sum was started on a context while another was still running there: the
+    /// browser's one thread cannot wait for it, so the caller must await the first.
+    #[error("another sum is still running on this GPU context; await it first")]
+    Busy,
+
     /// The caller cancelled the sum.
     #[error("cancelled")]
     Cancelled,

@@ -5,7 +5,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::array::{ArrayKernels, PARAMS_BYTES, UNIT_BYTES};
-use super::device::{Device, lock, open_device};
+use super::device::{Device, lock, open_device_async};
 use super::range::RangeKernel;
 use super::readback::Batches;
 use super::ring::{DEFAULT_CHUNK_BYTES, Ring, max_chunk_bytes};
@@ -179,10 +179,18 @@ impl GpuContext {
     /// A forced kernel part the adapter lacks, a shape beyond its limits, limits below the
     /// kernel's needs, or a device that cannot be opened or fails while building.
     pub fn new(adapter: &wgpu::Adapter, options: &GpuOptions) -> Result<Self, Error> {
+        pollster::block_on(Self::new_async(adapter, options))
+    }
+
+    /// [`GpuContext::new`] without blocking: the web's way (a browser forbids blocking waits).
+    ///
+    /// # Errors
+    /// As for [`GpuContext::new`].
+    pub async fn new_async(adapter: &wgpu::Adapter, options: &GpuOptions) -> Result<Self, Error> {
         let info = adapter.get_info();
         // Refuse a forced part before paying for a device.
         resolve_kernel(options, adapter.features(), &info)?;
-        let (device, queue) = open_device(adapter)?;
+        let (device, queue) = open_device_async(adapter).await?;
         Self::from_device(info, device, queue, options)
     }
 
@@ -316,9 +324,33 @@ impl GpuContext {
     /// # Errors
     /// As for [`GpuContext::sum`].
     pub fn sum_outcome(&self, range: SumRange, control: &Control) -> Result<GpuOutcome, Error> {
+        pollster::block_on(self.sum_outcome_async(range, control))
+    }
+
+    /// [`GpuContext::sum`] without blocking: on the web it returns to the browser while the GPU
+    /// works, and its waits are bounded by `control` all the same.
+    ///
+    /// # Errors
+    /// As for [`GpuContext::sum`]; on the web also [`Error::Busy`] while another sum runs on this
+    /// context.
+    pub async fn sum_async(&self, range: SumRange, control: &Control<'_>) -> Result<i128, Error> {
+        self.sum_outcome_async(range, control)
+            .await
+            .map(|outcome| outcome.sum)
+    }
+
+    /// [`GpuContext::sum_outcome`] without blocking.
+    ///
+    /// # Errors
+    /// As for [`GpuContext::sum_async`].
+    pub async fn sum_outcome_async(
+        &self,
+        range: SumRange,
+        control: &Control<'_>,
+    ) -> Result<GpuOutcome, Error> {
         let _turn = self.turn.take(control)?;
         self.device.check_health()?;
-        self.range.sum(&self.device, range, control)
+        self.range.sum_async(&self.device, range, control).await
     }
 
     pub(crate) fn shared_device(&self) -> &Device {
@@ -373,6 +405,10 @@ const TURN_SLICE: Duration = Duration::from_millis(10);
 impl Turn {
     fn take(&self, control: &Control) -> Result<TurnGuard<'_>, Error> {
         let mut taken = lock(&self.taken);
+        // The web's one thread cannot wait for a turn that only it could give back.
+        if cfg!(target_arch = "wasm32") && *taken {
+            return Err(Error::Busy);
+        }
         while *taken {
             control.check()?;
             let slice = control

@@ -18,16 +18,29 @@ pub const USEFUL_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
 /// # Errors
 /// [`Error::RequestDevice`] when the adapter refuses.
 pub fn open_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue), Error> {
+    pollster::block_on(open_device_async(adapter))
+}
+
+/// [`open_device`] without blocking: the web's way.
+///
+/// # Errors
+/// As for [`open_device`].
+pub async fn open_device_async(
+    adapter: &wgpu::Adapter,
+) -> Result<(wgpu::Device, wgpu::Queue), Error> {
     let descriptor = wgpu::DeviceDescriptor {
         label: Some("gpusum"),
         required_features: adapter.features() & USEFUL_FEATURES,
         required_limits: adapter.limits(),
         ..Default::default()
     };
-    pollster::block_on(adapter.request_device(&descriptor)).map_err(|source| Error::RequestDevice {
-        adapter: adapter_label(&adapter.get_info()),
-        source,
-    })
+    adapter
+        .request_device(&descriptor)
+        .await
+        .map_err(|source| Error::RequestDevice {
+            adapter: adapter_label(&adapter.get_info()),
+            source,
+        })
 }
 
 /// A device with its queue and what its callbacks have reported. Contexts built on one device
@@ -106,7 +119,16 @@ impl Device {
     }
 
     /// Runs `calls` inside validation and out-of-memory error scopes and turns what they caught
+    /// into an [`Error`]. On the web a scope can only be read by returning to the browser, so
+    /// there what `calls` get wrong reaches the uncaptured-error handler, which every wait checks.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn scoped<T>(&self, calls: impl FnOnce() -> T) -> Result<T, Error> {
+        Ok(calls())
+    }
+
+    /// Runs `calls` inside validation and out-of-memory error scopes and turns what they caught
     /// into an [`Error`].
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn scoped<T>(&self, calls: impl FnOnce() -> T) -> Result<T, Error> {
         let out_of_memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -164,6 +186,22 @@ impl Device {
                 self.check_health()?;
                 Err(Error::Poll(error))
             }
+        }
+    }
+
+    /// [`Device::wait`] where blocking is allowed. On the web the browser runs the queue and
+    /// delivers the map callbacks when control returns to it, so there is nothing to wait for
+    /// here: the caller awaits its map, raced against the control's deadline.
+    pub(crate) async fn wait_async(
+        &self,
+        submission: Option<wgpu::SubmissionIndex>,
+        control: &Control<'_>,
+    ) -> Result<(), Error> {
+        if cfg!(target_arch = "wasm32") {
+            control.check()?;
+            self.check_health()
+        } else {
+            self.wait(submission, control)
         }
     }
 

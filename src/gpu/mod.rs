@@ -15,6 +15,7 @@ mod range;
 mod readback;
 pub(crate) mod ring;
 mod shape;
+mod web;
 
 pub(crate) use adapter::name_matches;
 pub use adapter::{
@@ -23,7 +24,7 @@ pub use adapter::{
 };
 pub use array::MAX_UNITS_PER_INVOCATION;
 pub use context::{DeviceArray, GpuContext, GpuOptions, GpuOutcome};
-pub use device::{USEFUL_FEATURES, open_device};
+pub use device::{USEFUL_FEATURES, open_device, open_device_async};
 pub use dx12::Dx12ShaderCompiler;
 pub use kernel::{WgslCompiler, Workload, kernel_wgsl, peak_read_wgsl, peak_wgsl};
 pub use ring::{DEFAULT_CHUNK_BYTES, RING_SLOTS};

@@ -92,12 +92,13 @@ impl RangeKernel {
         self.batches.has_timestamps()
     }
 
-    /// The exact sum of `range`, one submission of up to `dispatches_per_submit` blocks at a time.
-    pub(crate) fn sum(
+    /// The exact sum of `range`, one submission of up to `dispatches_per_submit` blocks at a time,
+    /// without blocking on the web (the native API blocks on it: one implementation for both).
+    pub(crate) async fn sum_async(
         &self,
         device: &Device,
         range: SumRange,
-        control: &Control,
+        control: &Control<'_>,
     ) -> Result<GpuOutcome, Error> {
         let total_count = range.count();
         let mut blocks = range.blocks(self.shape.elements_per_dispatch());
@@ -118,15 +119,18 @@ impl RangeKernel {
             control.check()?;
             let dispatches: Vec<Dispatch> =
                 batch.iter().map(|block| self.dispatch(block)).collect();
-            let result = self.batches.run(
-                device,
-                &self.pipeline,
-                &self.bind_group,
-                &dispatches,
-                control,
-                // Each partial < 2^88 and a dispatch has at most 2^16 of them: < 2^104.
-                |partials| partials.chunks_exact(16).map(limbs_to_u128).sum::<u128>(),
-            )?;
+            let result = self
+                .batches
+                .run_async(
+                    device,
+                    &self.pipeline,
+                    &self.bind_group,
+                    &dispatches,
+                    control,
+                    // Each partial < 2^88 and a dispatch has at most 2^16 of them: < 2^104.
+                    |partials| partials.chunks_exact(16).map(limbs_to_u128).sum::<u128>(),
+                )
+                .await?;
             for (block, biased) in batch.iter().zip(result.dispatches) {
                 // Any prefix of an i64 range sums to less than 2^126 in magnitude: no overflow.
                 outcome.sum += block.unbias(biased);

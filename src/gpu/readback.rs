@@ -133,18 +133,18 @@ impl Batches {
     }
 
     /// Records `dispatches` (at most one per slot) into one submission, reads their partials back
-    /// with one map, and hands each dispatch's partials to `decode`.
-    pub(crate) fn run<T>(
+    /// with one map, and hands each dispatch's partials to `decode`; without blocking on the web.
+    pub(crate) async fn run_async<T>(
         &self,
         device: &Device,
         pipeline: &wgpu::ComputePipeline,
         bind_group: &wgpu::BindGroup,
         dispatches: &[Dispatch],
-        control: &Control,
+        control: &Control<'_>,
         decode: impl FnMut(&[u8]) -> T,
     ) -> Result<BatchOutcome<T>, Error> {
         let pending = self.submit(device, pipeline, bind_group, dispatches, |_| {});
-        self.finish(device, pending, control, decode)
+        self.finish_async(device, pending, control, decode).await
     }
 
     /// Records `before` (a copy of the data, say), then `dispatches` (at most one per slot), and
@@ -233,15 +233,33 @@ impl Batches {
         device: &Device,
         pending: Pending,
         control: &Control,
+        decode: impl FnMut(&[u8]) -> T,
+    ) -> Result<BatchOutcome<T>, Error> {
+        pollster::block_on(self.finish_async(device, pending, control, decode))
+    }
+
+    /// [`Batches::finish`] without blocking on the web: one implementation for both.
+    pub(crate) async fn finish_async<T>(
+        &self,
+        device: &Device,
+        pending: Pending,
+        control: &Control<'_>,
         mut decode: impl FnMut(&[u8]) -> T,
     ) -> Result<BatchOutcome<T>, Error> {
-        if let Err(error) = device.wait(Some(pending.submission), control) {
+        if let Err(error) = device.wait_async(Some(pending.submission), control).await {
             // Drop the pending map so the next call starts clean.
             self.readback.unmap();
             return Err(error);
         }
-        match pollster::block_on(pending.receiver.receive()) {
-            Some(Ok(())) => {}
+        let mapped = match super::web::bounded(pending.receiver.receive(), control).await {
+            Ok(mapped) => mapped,
+            Err(error) => {
+                self.readback.unmap();
+                return Err(error);
+            }
+        };
+        match mapped {
+            Some(Ok(())) => device.check_health()?,
             Some(Err(source)) => return Err(Error::Map(source)),
             None => {
                 return Err(Error::DeviceLost {

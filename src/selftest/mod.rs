@@ -225,6 +225,20 @@ impl SelftestReport {
     }
 }
 
+/// The ranges a GPU target of `shape` is checked on: the fixed awkward cases, lengths around
+/// each of the shape's sizes (a workgroup's invocations and elements, a dispatch's, a
+/// submission's), several submissions, and six ranges from `seed`. The web page runs these too.
+#[must_use]
+pub fn range_battery(shape: &crate::DispatchShape, seed: u64) -> Vec<Case> {
+    let sizes = [
+        ("workgroup size", shape.workgroup_size as u64),
+        ("elements per workgroup", shape.elements_per_workgroup()),
+        ("elements per dispatch", shape.elements_per_dispatch()),
+        ("elements per submission", shape.elements_per_submission()),
+    ];
+    battery::battery(&sizes, seed)
+}
+
 /// Runs the battery on every adapter and kernel, then on `cpu` and `seq`. `on_target` is called
 /// as each target finishes, so a caller can show progress.
 pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) -> SelftestReport {
@@ -265,13 +279,7 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
                 Ok(context) => {
                     let shape = context.shape();
                     report.workgroup_size = Some(shape.workgroup_size);
-                    let sizes = [
-                        ("workgroup size", shape.workgroup_size as u64),
-                        ("elements per workgroup", shape.elements_per_workgroup()),
-                        ("elements per dispatch", shape.elements_per_dispatch()),
-                        ("elements per submission", shape.elements_per_submission()),
-                    ];
-                    let cases = battery::battery(&sizes, options.seed);
+                    let cases = range_battery(&shape, options.seed);
                     run_cases(
                         &mut report,
                         &cases,
