@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Some(Command::File(args)) => cli::file::run(&args, talk),
         Some(Command::Completions { shell }) => cli::completions(shell),
         Some(Command::Man) => cli::man(),
+        Some(Command::Web(args)) => cli::web::run(&args),
         None => cli::sum::run(&parsed.sum, talk),
     };
     match result {

@@ -532,3 +532,71 @@ fn wgpu_speaks_through_rust_log_and_the_no_gpu_notice_names_the_variables() {
         .stdout("210\n")
         .stderr(contains("VALIDATION"));
 }
+
+#[test]
+fn web_names_the_build_command_until_the_page_is_built() {
+    let empty = std::env::temp_dir().join(format!("gpusum-web-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    gpusum()
+        .args(["web", "--port", "0", "--dir"])
+        .arg(&empty)
+        .assert()
+        .code(1)
+        .stderr(contains("run web/build.sh first"));
+}
+
+#[test]
+fn web_serves_the_page_with_the_types_a_browser_needs() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let dir = std::env::temp_dir().join(format!("gpusum-web-page-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>t</title>").unwrap();
+    std::fs::write(dir.join("gpusum_web_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    /// Stopped however the test ends.
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut server = Server(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("gpusum"))
+            .args(["web", "--port", "0", "--dir"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut url = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let address = url
+        .trim()
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("not a URL: {url:?}"))
+        .to_owned();
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        String::from_utf8_lossy(&response).into_owned()
+    };
+    let page = get("/?start=1&end=20");
+    let wasm = get("/gpusum_web_bg.wasm");
+    let escape = get("/../Cargo.toml");
+    drop(server);
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("text/html"),
+        "{page}"
+    );
+    assert!(
+        wasm.contains("Content-Type: application/wasm\r\n") && wasm.ends_with("\0asm\u{1}\0\0\0"),
+        "{wasm}"
+    );
+    assert!(escape.starts_with("HTTP/1.1 404"), "{escape}");
+}

@@ -2,10 +2,9 @@
 // headless Chromium: a second WGSL compiler beside naga. Fails, never skips, when Chromium or
 // WebGPU is missing. Usage: node web/tint-check.mjs DIR
 import { createServer } from "node:http";
-import { readdirSync, readFileSync, mkdtempSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const dir = process.argv[2];
 if (!dir) {
@@ -21,20 +20,7 @@ if (kernels.length === 0) {
   process.exit(1);
 }
 
-export const chromiumArgs = [
-  "--headless=new",
-  "--no-sandbox",
-  "--enable-unsafe-webgpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "gpusum-chromium-")), {
-  executablePath: process.env.CHROMIUM ?? "/usr/lib/chromium/chromium",
-  args: chromiumArgs,
-});
+const browser = await launch();
 // WebGPU needs a secure context: an empty page on 127.0.0.1 is one.
 const server = createServer((_, response) => response.end("<!doctype html><title>tint</title>"));
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));

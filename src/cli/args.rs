@@ -99,6 +99,20 @@ pub enum Command {
     /// its integer adds for ranges, its memory, upload and device-read bandwidths for arrays. The
     /// float workload puts each exact float sum beside a plain float sum of the same data.
     Bench(BenchArgs),
+    /// Serve the browser page (built by web/build.sh into web/dist/) on 127.0.0.1 and print its
+    /// URL: the same kernels on the browser's WebGPU, a selftest, a range form and a bench.
+    Web(WebArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WebArgs {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 8417)]
+    pub port: u16,
+
+    /// The built page [default: web/dist of this checkout]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]

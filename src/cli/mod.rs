@@ -16,6 +16,7 @@ mod progress;
 pub mod selftest;
 pub mod sum;
 pub mod version;
+pub mod web;
 
 /// How much to say on stderr, from `-v` and `-q`.
 #[derive(Clone, Copy, Debug, Default)]

@@ -1,0 +1,246 @@
+//! gpusum in the browser: what web/main.js calls. One GPU context, opened by [`start`] on the
+//! browser's WebGPU adapter and reused; exact range sums on it, on the wasm CPU twin (one thread:
+//! a page has no rayon pool) and by the closed form; the selftest's range battery; and a small
+//! bench of GPU against wasm CPU. Every answer is a string (decimal sums, JSON reports), so no
+//! i128 crosses into JavaScript's doubles.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gpusum::gpu::AdapterReport;
+use gpusum::{Control, GpuContext, GpuOptions, SumRange, cpu, parse, selftest};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use web_time::Instant;
+
+thread_local! {
+    static GPU: RefCell<Option<Rc<GpuContext>>> = const { RefCell::new(None) };
+}
+
+fn js_error(error: impl std::fmt::Display) -> JsValue {
+    JsValue::from_str(&error.to_string())
+}
+
+fn gpu() -> Option<Rc<GpuContext>> {
+    GPU.with(|gpu| gpu.borrow().clone())
+}
+
+fn range(start: &str, end: &str) -> Result<SumRange, JsValue> {
+    let start = parse::bound(start).map_err(js_error)?;
+    let end = parse::bound(end).map_err(js_error)?;
+    Ok(SumRange::new(start, end))
+}
+
+/// A generous bound on one sum, as the CLI's: nothing here may hang the page.
+fn control(range: SumRange) -> Control<'static> {
+    Control::new().with_timeout(gpusum::control::default_timeout(range.count()))
+}
+
+#[derive(Serialize)]
+struct Started {
+    /// Whether the browser gave a WebGPU adapter and gpusum opened a device on it.
+    webgpu: bool,
+    /// What the adapter is, as `gpusum adapters --json` says it; null without WebGPU.
+    adapter: Option<AdapterReport>,
+    /// "name (api)" or why there is no GPU.
+    description: String,
+}
+
+/// Opens the browser's WebGPU adapter (the high-performance one), once. Returns a JSON
+/// [`Started`]; without WebGPU it says why, and sums go to the CPU.
+#[wasm_bindgen]
+pub async fn start() -> String {
+    let started = match open().await {
+        Ok((report, context)) => {
+            let description = report.label();
+            GPU.with(|gpu| *gpu.borrow_mut() = Some(Rc::new(context)));
+            Started {
+                webgpu: true,
+                adapter: Some(report),
+                description,
+            }
+        }
+        Err(reason) => Started {
+            webgpu: false,
+            adapter: None,
+            description: reason,
+        },
+    };
+    serde_json::to_string(&started).unwrap_or_default()
+}
+
+async fn open() -> Result<(AdapterReport, GpuContext), String> {
+    let instance = gpusum::gpu::instance();
+    let options = gpusum::wgpu::RequestAdapterOptions {
+        power_preference: gpusum::wgpu::PowerPreference::HighPerformance,
+        ..Default::default()
+    };
+    let adapter = instance
+        .request_adapter(&options)
+        .await
+        .map_err(|error| format!("this browser offers no WebGPU adapter ({error})"))?;
+    let report = AdapterReport::of(&adapter);
+    let context = GpuContext::new_async(&adapter, &GpuOptions::new())
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok((report, context))
+}
+
+/// The exact sum of [start, end] as a decimal: on the GPU if [`start`] opened one, else on the
+/// CPU.
+#[wasm_bindgen]
+pub async fn sum(start: String, end: String) -> Result<String, JsValue> {
+    let range = range(&start, &end)?;
+    let total = match gpu() {
+        Some(context) => context.sum_async(range, &control(range)).await,
+        None => cpu::sum_sequential(range, &control(range)),
+    };
+    total.map(|sum| sum.to_string()).map_err(js_error)
+}
+
+/// The exact sum on the wasm CPU twin, one thread.
+#[wasm_bindgen]
+pub fn cpu_sum(start: String, end: String) -> Result<String, JsValue> {
+    let range = range(&start, &end)?;
+    cpu::sum_sequential(range, &control(range))
+        .map(|sum| sum.to_string())
+        .map_err(js_error)
+}
+
+/// The closed form: the oracle, never a measured path.
+#[wasm_bindgen]
+pub fn closed_form(start: String, end: String) -> Result<String, JsValue> {
+    Ok(range(&start, &end)?.closed_form().to_string())
+}
+
+#[derive(Serialize)]
+struct SelftestReport {
+    ok: bool,
+    adapter: String,
+    seed: String,
+    cases: Vec<CaseReport>,
+}
+
+#[derive(Serialize)]
+struct CaseReport {
+    name: String,
+    start: String,
+    end: String,
+    expected: String,
+    gpu: Option<String>,
+    cpu: String,
+    ok: bool,
+}
+
+/// The selftest's range battery for the GPU's shape (the CPU's alone without one): each case on
+/// the GPU and the wasm CPU twin, against the closed form. A JSON report: `ok`, then one entry
+/// per case.
+#[wasm_bindgen]
+pub async fn selftest(seed: u32) -> String {
+    let context = gpu();
+    // Without a GPU, a small shape still spreads the lengths around its sizes.
+    let shape = match &context {
+        Some(context) => context.shape(),
+        None => gpusum::DispatchShape::new(16, 64, 4).with_workgroup_size(128),
+    };
+    let mut cases = Vec::new();
+    for case in selftest::range_battery(&shape, u64::from(seed)) {
+        let range = case.range;
+        let expected = range.closed_form().to_string();
+        let text = |result: Result<i128, gpusum::Error>| match result {
+            Ok(sum) => sum.to_string(),
+            Err(error) => format!("error: {error}"),
+        };
+        let gpu = match &context {
+            Some(context) => Some(text(context.sum_async(range, &control(range)).await)),
+            None => None,
+        };
+        let cpu = text(cpu::sum_sequential(range, &control(range)));
+        let ok = cpu == expected && gpu.as_ref().is_none_or(|gpu| *gpu == expected);
+        cases.push(CaseReport {
+            name: case.name,
+            start: range.start().to_string(),
+            end: range.end().to_string(),
+            expected,
+            gpu,
+            cpu,
+            ok,
+        });
+    }
+    let report = SelftestReport {
+        ok: cases.iter().all(|case| case.ok),
+        adapter: describe(context.as_deref()),
+        seed: seed.to_string(),
+        cases,
+    };
+    serde_json::to_string(&report).unwrap_or_default()
+}
+
+fn describe(context: Option<&GpuContext>) -> String {
+    context.map_or_else(|| "no WebGPU: CPU only".into(), GpuContext::adapter_label)
+}
+
+#[derive(Serialize)]
+struct BenchPoint {
+    length: String,
+    gpu_seconds: Option<f64>,
+    cpu_seconds: f64,
+}
+
+/// Seconds per sum, timed over enough sums to pass 20 ms: a browser's clock ticks coarsely
+/// (100 µs without cross-origin isolation), so one short sum would read as no time at all.
+const MIN_TIMED_SECONDS: f64 = 0.02;
+
+/// One point of the page's bench: 1..=length on the GPU and on the wasm CPU twin, each the best
+/// of `runs` timings (each over enough sums to pass 20 ms), every sum checked against the closed
+/// form. JSON.
+#[wasm_bindgen]
+pub async fn bench_point(length: f64, runs: u32) -> Result<String, JsValue> {
+    let length = length.clamp(1.0, i64::MAX as f64) as i64;
+    let range = SumRange::new(1, length);
+    let expected = range.closed_form();
+    let check = |sum: Result<i128, gpusum::Error>| match sum {
+        Ok(sum) if sum == expected => Ok(()),
+        Ok(sum) => Err(js_error(format!(
+            "wrong sum of 1..={length}: {sum}, expected {expected}"
+        ))),
+        Err(error) => Err(js_error(error)),
+    };
+    let mut gpu_seconds = None;
+    if let Some(context) = gpu() {
+        // A warm-up, then the timed runs.
+        check(context.sum_async(range, &control(range)).await)?;
+        let mut best = f64::INFINITY;
+        for _ in 0..runs.max(1) {
+            let (mut sums, started) = (0u32, Instant::now());
+            while sums == 0 || started.elapsed().as_secs_f64() < MIN_TIMED_SECONDS {
+                check(context.sum_async(range, &control(range)).await)?;
+                sums += 1;
+            }
+            best = best.min(started.elapsed().as_secs_f64() / f64::from(sums));
+        }
+        gpu_seconds = Some(best);
+    }
+    let mut cpu_seconds = f64::INFINITY;
+    for _ in 0..runs.max(1) {
+        let (mut sums, started) = (0u32, Instant::now());
+        while sums == 0 || started.elapsed().as_secs_f64() < MIN_TIMED_SECONDS {
+            check(cpu::sum_sequential(range, &control(range)))?;
+            sums += 1;
+        }
+        cpu_seconds = cpu_seconds.min(started.elapsed().as_secs_f64() / f64::from(sums));
+    }
+    let point = BenchPoint {
+        length: length.to_string(),
+        gpu_seconds,
+        cpu_seconds,
+    };
+    serde_json::to_string(&point).map_err(js_error)
+}
+
+/// Longest the page waits for any one sum, for its own messages.
+#[wasm_bindgen]
+pub fn timeout_seconds(start: String, end: String) -> Result<f64, JsValue> {
+    let range = range(&start, &end)?;
+    Ok(gpusum::control::default_timeout(range.count()).as_secs_f64())
+}
