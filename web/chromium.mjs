@@ -16,10 +16,12 @@ export const chromiumArgs = [
   "--no-first-run",
 ];
 
-export function launch() {
+// `webgpu: false` leaves the blocklist alone, so a CPU-only machine's browser offers no adapter:
+// the page's path without WebGPU.
+export function launch({ webgpu = true } = {}) {
   return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "gpusum-chromium-")), {
     executablePath: process.env.CHROMIUM ?? "/usr/lib/chromium/chromium",
-    args: chromiumArgs,
+    args: webgpu ? chromiumArgs : chromiumArgs.filter((arg) => arg !== "--enable-unsafe-webgpu"),
     viewport: { width: 1100, height: 900 },
   });
 }

@@ -1,7 +1,8 @@
 // The browser page, end to end: serves web/dist with the real binary (`gpusum web --port 0`),
 // opens it in headless Chromium with WebGPU, and checks the automation contract: a battery of
 // ranges through ?start=&end= against the closed form (in BigInt), an error for a bad bound, and
-// ?selftest reporting ok. Fails, never skips, when Chromium, WebGPU or the page is missing.
+// ?selftest reporting ok; then, in a browser without WebGPU, that the page says so and still sums
+// on the CPU. Fails, never skips, when Chromium, WebGPU or the page is missing.
 // Usage: node web/page-test.mjs PATH/TO/gpusum [SCREENSHOT.png]
 import { spawn } from "node:child_process";
 import { launch } from "./chromium.mjs";
@@ -44,38 +45,42 @@ const url = await new Promise((resolve, reject) => {
 });
 
 const failures = [];
+
+/// Loads the page with `query` and waits for its status to settle; returns what it shows.
+async function open(page, query) {
+  await page.goto(`${url}?${query}`);
+  await page.waitForFunction(() => {
+    const status = document.getElementById("status").textContent;
+    return status === "done" || status.startsWith("error");
+  }, null, { timeout: 120_000 });
+  return page.evaluate(() => ({
+    status: document.getElementById("status").textContent,
+    sum: document.getElementById("sum").textContent,
+    adapter: document.getElementById("adapter").textContent,
+    selftest: document.getElementById("selftest").textContent,
+  }));
+}
+
 const browser = await launch();
 try {
   const page = browser.pages()[0] ?? (await browser.newPage());
   page.on("pageerror", (error) => failures.push(`page error: ${error.message}`));
-  const open = async (query) => {
-    await page.goto(`${url}?${query}`);
-    await page.waitForFunction(() => {
-      const status = document.getElementById("status").textContent;
-      return status === "done" || status.startsWith("error");
-    }, null, { timeout: 120_000 });
-    return page.evaluate(() => ({
-      status: document.getElementById("status").textContent,
-      sum: document.getElementById("sum").textContent,
-      adapter: document.getElementById("adapter").textContent,
-      selftest: document.getElementById("selftest").textContent,
-    }));
-  };
+  const load = (query) => open(page, query);
 
-  const first = await open("start=1&end=20");
+  const first = await load("start=1&end=20");
   console.log(`page test on: ${first.adapter}`);
   if (first.adapter.startsWith("No WebGPU")) failures.push(`no WebGPU in this browser: ${first.adapter}`);
   for (const [a, b] of ranges) {
-    const got = await open(`start=${a}&end=${b}`);
+    const got = await load(`start=${a}&end=${b}`);
     const expected = closedForm(a, b).toString();
     const verdict = got.status === "done" && got.sum === expected ? "ok" : "WRONG";
     console.log(`  [${a}, ${b}]`.padEnd(52) + ` ${verdict}`);
     if (verdict !== "ok") failures.push(`[${a}, ${b}]: status ${got.status}, sum ${got.sum}, expected ${expected}`);
   }
-  const bad = await open("start=x&end=1");
+  const bad = await load("start=x&end=1");
   if (!bad.status.startsWith("error: ")) failures.push(`a bad bound gave status ${bad.status}`);
 
-  const selftest = await open("selftest");
+  const selftest = await load("selftest");
   const report = JSON.parse(selftest.selftest || "{}");
   const cases = report.cases ?? [];
   console.log(`  selftest: ok=${report.ok}, ${cases.filter((c) => c.ok).length}/${cases.length} cases`);
@@ -85,12 +90,25 @@ try {
   for (const c of cases.filter((c) => !c.ok)) failures.push(`selftest case ${c.name}: ${JSON.stringify(c)}`);
 
   if (screenshot) {
-    await open("start=1&end=1000000000&selftest&bench");
+    await load("start=1&end=1000000000&selftest&bench");
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`  screenshot: ${screenshot}`);
   }
 } finally {
   await browser.close();
+}
+
+const plain = await launch({ webgpu: false });
+try {
+  const page = plain.pages()[0] ?? (await plain.newPage());
+  const got = await open(page, `start=${MIN}&end=${MIN + 99_999n}`);
+  const expected = closedForm(MIN, MIN + 99_999n).toString();
+  console.log(`  without WebGPU: "${got.adapter}" -> ${got.status}`);
+  if (!got.adapter.startsWith("No WebGPU") || got.status !== "done" || got.sum !== expected) {
+    failures.push(`without WebGPU: adapter "${got.adapter}", status ${got.status}, sum ${got.sum}, expected ${expected}`);
+  }
+} finally {
+  await plain.close();
   server.kill();
 }
 if (failures.length) {

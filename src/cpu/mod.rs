@@ -22,6 +22,11 @@ use crate::input::ArrayReader;
 use crate::range::{Block, SumRange};
 use crate::total::{ArrayTotal, FloatSlice};
 
+/// Whether rayon has threads to run the parallel twins on. A web page has one thread (and rayon
+/// none to spawn), so there every "parallel" sum runs on the calling thread: the same code, the
+/// same bits.
+pub(crate) const HAS_THREADS: bool = !cfg!(target_arch = "wasm32");
+
 /// Elements one rayon task adds; the counterpart of a GPU workgroup's share.
 pub(crate) const CHUNK_ELEMENTS: u64 = 1 << 16;
 
@@ -49,6 +54,9 @@ pub fn sum_sequential(range: SumRange, control: &Control) -> Result<i128, Error>
 /// # Errors
 /// As for [`sum_parallel`].
 pub fn sum_parallel_with(isa: Isa, range: SumRange, control: &Control) -> Result<i128, Error> {
+    if !HAS_THREADS {
+        return sum_sequential_with(isa, range, control);
+    }
     sum_blocks(range, control, |block| {
         let chunks = block.len.div_ceil(CHUNK_ELEMENTS);
         (0..chunks)
@@ -170,6 +178,7 @@ pub fn sum_bytes(
     }
     let size = dtype.size();
     let mut total = ArrayTotal::new(dtype);
+    // float::sum_bytes stays on this thread where there are no others.
     for block in bytes.chunks(ARRAY_BLOCK_BYTES) {
         let part = match dtype {
             Dtype::F32 => ArrayTotal::F32(float::sum_bytes(block, order, parallel, control)?),
@@ -189,6 +198,7 @@ fn sum_int_bytes(
     bytes: &[u8],
     control: &Control,
 ) -> Result<ExactIntSum, Error> {
+    let parallel = parallel && HAS_THREADS;
     let size = dtype.size() as u128;
     let total = bytes.len() as u128 / size;
     let mut done = 0u128;

@@ -385,6 +385,7 @@ pub(crate) fn sum_bytes<T: ExactFloat + Send + Sync>(
     control: &Control,
 ) -> Result<ExactFloatSum<T>, Error> {
     use rayon::prelude::*;
+    let parallel = parallel && crate::cpu::HAS_THREADS;
     let piece_bytes = PIECE_VALUES * usize::from(T::TAG);
     let sum_piece = |piece: &[u8]| {
         control.check()?;

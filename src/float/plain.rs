@@ -19,7 +19,7 @@ const LANES: usize = 16;
 /// comes from memory, so no compiler can fold it), in an order that depends on the split.
 ///
 /// # Errors
-/// [`Error::Cancelled`] or [`Error::TimedOut`] from `control`.
+/// [`Error::Cancelled`] or [`Error::Timeout`] from `control`.
 pub fn plain_sum<T>(values: &[T], parallel: bool, control: &Control) -> Result<T, Error>
 where
     T: ExactFloat + std::ops::Add<Output = T> + Default + Send + Sync,
@@ -28,7 +28,7 @@ where
         control.check()?;
         Ok(lanes_sum(values))
     };
-    if parallel {
+    if parallel && crate::cpu::HAS_THREADS {
         values
             .par_chunks(PIECE_VALUES)
             .map(piece)
