@@ -101,6 +101,14 @@ pub enum Error {
     #[error("another sum is still running on this GPU context; await it first")]
     Busy,
 
+    /// On the web, a call that waits for the GPU without awaiting: a browser forbids blocking,
+    /// so only the async API runs there (GpuContext::new_async, sum_async).
+    #[error(
+        "this call waits for the GPU, which a browser forbids; on the web use the async API \
+         (GpuContext::new_async, GpuContext::sum_async) or the CPU"
+    )]
+    Blocking,
+
     /// The caller cancelled the sum.
     #[error("cancelled")]
     Cancelled,

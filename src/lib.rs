@@ -67,12 +67,22 @@
 //! [`Control`] carries a cancel flag, a deadline and a progress callback; every wait honours it.
 //! Errors are one typed enum, [`Error`], and the library never prints.
 //!
+//! # On the web
+//!
+//! The library builds for `wasm32-unknown-unknown`, where a page may not block: open the context
+//! with [`GpuContext::new_async`] on the browser's adapter and sum ranges with
+//! [`GpuContext::sum_async`], which the blocking [`GpuContext::new`] and [`GpuContext::sum`] wrap
+//! natively (one implementation). Calls that still wait without awaiting (arrays, floats) return
+//! [`Error::Blocking`] there, and the CPU twins run on the page's one thread. `web/` holds the
+//! page built on this (`web/build.sh`, `gpusum web`).
+//!
 //! # Crate layout
 //!
 //! - [`range`]: the inclusive range and its closed form (the test oracle).
 //! - [`array`](mod@array): element types, typed slices and the exact, mergeable integer accumulator.
 //! - [`float`]: the exact, mergeable, serializable sum of `f32` and `f64` values, rounded once
-//!   (the CPU building block of exact float sums; GPU kernels and `gpusum file` do not use it yet).
+//!   (the CPU twin of the float kernels and what their partials are added into), and the plain
+//!   float sum the bench sets beside it.
 //! - [`npy`] and [`input`]: the `.npy` header parser, and the chunked reader of `.npy` files, raw
 //!   files and streams.
 //! - [`kernel`]: the kernel vocabulary, [`ShaderVariant`] × [`Reduction`] = [`KernelChoice`].
@@ -88,9 +98,10 @@
 //! - [`json`]: the conventions of every JSON report (exact integers as strings, a schema).
 //! - `shaders/` (next to `src/`): the WGSL that [`gpu::kernel_wgsl`] composes.
 //!
-//! A workload (ranges, integer arrays) is a seam: its WGSL in `shaders/`, its GPU module in
-//! `src/gpu/` (`range.rs`, `array.rs`), its CPU twin in `src/cpu/`, its cases in `src/selftest/`
-//! (`battery.rs`, `arrays.rs`), its rows in `src/bench/` (`arrays.rs` for arrays).
+//! A workload (ranges, integer arrays, float arrays) is a seam: its WGSL in `shaders/`, its GPU
+//! module in `src/gpu/` (`range.rs`, `array/`), its CPU twin in `src/cpu/` (floats: `src/float/`),
+//! its cases in `src/selftest/` (`battery.rs`, `arrays.rs`, `floats.rs`), its rows in
+//! `src/bench/` (`arrays.rs`, `floats.rs`).
 //!
 //! The `gpusum` binary (`src/main.rs` and `src/cli/`) is behind the default `cli` feature; with
 //! `default-features = false` the library builds without clap, anyhow, indicatif, ctrlc,

@@ -55,7 +55,7 @@ pub fn compute_adapters(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
 /// `gpusum adapters` to show: [`compute_adapters`] passes over them.
 #[must_use]
 pub fn passed_over_adapters(instance: &wgpu::Instance) -> Vec<PassedOver> {
-    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+    enumerate(instance, wgpu::Backends::all())
         .iter()
         .filter_map(|adapter| {
             let reason = no_compute(adapter)?;
@@ -107,12 +107,17 @@ fn desktop_gl_version(version: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
+/// Every adapter `instance` lists on `backends`; none on the web, where listing needs an await
+/// (the page asks the browser for its adapter instead).
+fn enumerate(instance: &wgpu::Instance, backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
+    super::web::block(async { Ok(instance.enumerate_adapters(backends).await) }).unwrap_or_default()
+}
+
 fn adapters_on(instance: &wgpu::Instance, backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
-    let mut adapters: Vec<wgpu::Adapter> =
-        pollster::block_on(instance.enumerate_adapters(backends))
-            .into_iter()
-            .filter(|adapter| no_compute(adapter).is_none())
-            .collect();
+    let mut adapters: Vec<wgpu::Adapter> = enumerate(instance, backends)
+        .into_iter()
+        .filter(|adapter| no_compute(adapter).is_none())
+        .collect();
     let power = wgpu::PowerPreference::from_env().unwrap_or(wgpu::PowerPreference::HighPerformance);
     adapters.sort_by_key(|adapter| rank(&adapter.get_info(), power));
     adapters

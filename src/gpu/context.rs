@@ -179,7 +179,7 @@ impl GpuContext {
     /// A forced kernel part the adapter lacks, a shape beyond its limits, limits below the
     /// kernel's needs, or a device that cannot be opened or fails while building.
     pub fn new(adapter: &wgpu::Adapter, options: &GpuOptions) -> Result<Self, Error> {
-        pollster::block_on(Self::new_async(adapter, options))
+        super::web::block(Self::new_async(adapter, options))
     }
 
     /// [`GpuContext::new`] without blocking: the web's way (a browser forbids blocking waits).
@@ -324,7 +324,7 @@ impl GpuContext {
     /// # Errors
     /// As for [`GpuContext::sum`].
     pub fn sum_outcome(&self, range: SumRange, control: &Control) -> Result<GpuOutcome, Error> {
-        pollster::block_on(self.sum_outcome_async(range, control))
+        super::web::block(self.sum_outcome_async(range, control))
     }
 
     /// [`GpuContext::sum`] without blocking: on the web it returns to the browser while the GPU

@@ -235,7 +235,7 @@ impl Batches {
         control: &Control,
         decode: impl FnMut(&[u8]) -> T,
     ) -> Result<BatchOutcome<T>, Error> {
-        pollster::block_on(self.finish_async(device, pending, control, decode))
+        super::web::block(self.finish_async(device, pending, control, decode))
     }
 
     /// [`Batches::finish`] without blocking on the web: one implementation for both.

@@ -227,6 +227,10 @@ impl Slot {
         loop {
             match receiver.try_recv() {
                 Ok(result) => return result.map_err(Error::Map),
+                // The web delivers the callback only once this returns to the browser.
+                Err(std::sync::mpsc::TryRecvError::Empty) if cfg!(target_arch = "wasm32") => {
+                    return Err(Error::Blocking);
+                }
                 Err(std::sync::mpsc::TryRecvError::Empty) => {}
                 Err(std::sync::mpsc::TryRecvError::Disconnected) => {
                     return Err(Error::DeviceLost {

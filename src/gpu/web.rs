@@ -5,6 +5,24 @@
 use crate::Error;
 use crate::control::Control;
 
+/// Runs `future` to its end on this thread: natively by blocking on it; on the web only if it
+/// ends without waiting, since a page must not block, and otherwise [`Error::Blocking`].
+pub(crate) fn block<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        pollster::block_on(future)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => Err(Error::Blocking),
+        }
+    }
+}
+
 /// `future`'s output, unless `control` is cancelled or its deadline passes first.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) async fn bounded<F: Future>(

@@ -78,7 +78,8 @@ async fn open() -> Result<(AdapterReport, GpuContext), String> {
     let adapter = instance
         .request_adapter(&options)
         .await
-        .map_err(|error| format!("this browser offers no WebGPU adapter ({error})"))?;
+        // wgpu's message lists every backend it was not built with; the page needs one line.
+        .map_err(|_| "this browser offers no WebGPU adapter".to_owned())?;
     let report = AdapterReport::of(&adapter);
     let context = GpuContext::new_async(&adapter, &GpuOptions::new())
         .await
