@@ -20,23 +20,9 @@ mod common;
 
 use common::{contexts, group, quick};
 
-/// Seeded values over twenty orders of magnitude, both signs.
+/// Seeded values over twenty orders of magnitude, both signs: the float bench's own.
 fn values(len: usize) -> Vec<f64> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let magnitude = (state >> 11) as f64 / (1u64 << 53) as f64;
-            let scale = 10f64.powi((state % 21) as i32 - 10);
-            if state & 1 == 0 {
-                magnitude * scale
-            } else {
-                -magnitude * scale
-            }
-        })
-        .collect()
+    gpusum::bench::float_values(len)
 }
 
 fn float_sum(c: &mut Criterion) {

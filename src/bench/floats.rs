@@ -31,21 +31,7 @@ pub(crate) struct FloatData {
 impl FloatData {
     /// `count` values of each type.
     pub(crate) fn new(count: usize) -> Self {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let doubles: Vec<f64> = (0..count)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let magnitude = (state >> 11) as f64 / (1u64 << 53) as f64;
-                let scale = 10f64.powi((state % 21) as i32 - 10);
-                if state & 1 == 0 {
-                    magnitude * scale
-                } else {
-                    -magnitude * scale
-                }
-            })
-            .collect();
+        let doubles = float_values(count);
         let singles = doubles.iter().map(|&v| v as f32).collect();
         Self {
             doubles,
@@ -138,6 +124,27 @@ impl FloatData {
             observed: format!("{sum:e}"),
         })
     }
+}
+
+/// The float bench's data: `count` seeded values over twenty orders of magnitude (1e-10 to
+/// 1e10), both signs. The criterion benches sum the same.
+#[must_use]
+pub fn float_values(count: usize) -> Vec<f64> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    (0..count)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let magnitude = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = 10f64.powi((state % 21) as i32 - 10);
+            if state & 1 == 0 {
+                magnitude * scale
+            } else {
+                -magnitude * scale
+            }
+        })
+        .collect()
 }
 
 /// One series: a backend, a type and a method.

@@ -22,6 +22,7 @@ mod report;
 
 pub use arrays::BENCH_DTYPES;
 pub use backend::{BackendId, BackendSelector};
+pub use floats::float_values;
 pub use report::{
     Bandwidth, BenchReport, BoundShare, Crossover, Flag, FloatMethod, Machine, Peak, PeakFraction,
     Residence, Row, SkipReason, Skipped, Startup, Unavailable,
