@@ -238,10 +238,3 @@ pub async fn bench_point(length: f64, runs: u32) -> Result<String, JsValue> {
     };
     serde_json::to_string(&point).map_err(js_error)
 }
-
-/// Longest the page waits for any one sum, for its own messages.
-#[wasm_bindgen]
-pub fn timeout_seconds(start: String, end: String) -> Result<f64, JsValue> {
-    let range = range(&start, &end)?;
-    Ok(gpusum::control::default_timeout(range.count()).as_secs_f64())
-}
