@@ -189,9 +189,9 @@ impl Device {
         }
     }
 
-    /// [`Device::wait`] where blocking is allowed. On the web the browser runs the queue and
-    /// delivers the map callbacks when control returns to it, so there is nothing to wait for
-    /// here: the caller awaits its map, raced against the control's deadline.
+    /// [`Device::wait`] natively. On the web the browser runs the queue and delivers the map
+    /// callbacks only when control returns to it, so there is nothing to wait for here: the
+    /// caller awaits its map, raced against the control's deadline.
     pub(crate) async fn wait_async(
         &self,
         submission: Option<wgpu::SubmissionIndex>,
