@@ -391,11 +391,7 @@ impl GpuContext {
         array: &DeviceArray,
         control: &Control,
     ) -> Result<ArrayOutcome, Error> {
-        if array.device != self.device_id() {
-            return Err(Error::InvalidArray {
-                reason: "the array was uploaded to another device".into(),
-            });
-        }
+        self.check_owned(array)?;
         let _turn = self.turn.take(control)?;
         self.device.check_health()?;
         let dtype = array.dtype;
@@ -433,11 +429,7 @@ impl GpuContext {
     /// [`Error::InvalidArray`] for an array of another type or from another context, and those
     /// of [`GpuContext::sum`].
     pub fn sum_plain_f32(&self, array: &DeviceArray, control: &Control) -> Result<f32, Error> {
-        if array.device != self.device_id() {
-            return Err(Error::InvalidArray {
-                reason: "the array was uploaded to another device".into(),
-            });
-        }
+        self.check_owned(array)?;
         if array.dtype != Dtype::F32 {
             return Err(Error::InvalidArray {
                 reason: format!("the plain float sum takes f32 arrays, not {}", array.dtype),
@@ -458,5 +450,15 @@ impl GpuContext {
             )?;
         }
         Ok(sum as f32)
+    }
+
+    /// Fails unless `array` was uploaded by a context on this device.
+    fn check_owned(&self, array: &DeviceArray) -> Result<(), Error> {
+        if array.device == self.device_id() {
+            return Ok(());
+        }
+        Err(Error::InvalidArray {
+            reason: "the array was uploaded to another device".into(),
+        })
     }
 }
