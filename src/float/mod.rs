@@ -12,6 +12,8 @@ use crate::Error;
 use crate::array::{ByteOrder, Dtype, MAX_ELEMENTS};
 use crate::control::Control;
 
+pub(crate) mod bins;
+use bins::Bins;
 mod bytes;
 mod parts;
 mod plain;
@@ -23,6 +25,10 @@ pub use text::shortest_decimal;
 /// Additions between carry propagations. Each adds less than 2^32 in magnitude to a digit, and a
 /// normalized digit is below 2^32, so a digit stays below 2^32 + 2^30 * 2^32 < 2^63.
 const ADDS_PER_NORMALIZE: u32 = 1 << 30;
+
+/// Values from which an `add_slice` goes through bins (bins.rs): below, one at a time into the
+/// digits is cheaper than clearing and placing the bins.
+const BINNED_VALUES: usize = 1 << 12;
 
 mod sealed {
     pub trait Sealed {}
@@ -194,6 +200,19 @@ impl<T: ExactFloat> ExactFloatSum<T> {
             .checked_add(values.len() as u64)
             .filter(|&count| count <= MAX_ELEMENTS)
             .ok_or(Error::TooManyElements)?;
+        if values.len() >= BINNED_VALUES {
+            let mut bins = bins::Bins::new();
+            bins.add(self, values);
+            bins.finish(self);
+        } else {
+            self.add_each(values);
+        }
+        self.count = count;
+        Ok(())
+    }
+
+    /// Adds values one at a time into the digits; counts nothing.
+    fn add_each(&mut self, values: &[T]) {
         let mut rest = values;
         while !rest.is_empty() {
             if self.pending == ADDS_PER_NORMALIZE {
@@ -208,8 +227,6 @@ impl<T: ExactFloat> ExactFloatSum<T> {
             self.pending += block.len() as u32;
             rest = after;
         }
-        self.count = count;
-        Ok(())
     }
 
     /// Adds one value's bits; the caller counts it in `pending`.
@@ -228,16 +245,35 @@ impl<T: ExactFloat> ExactFloatSum<T> {
         // value = significand * 2^shift units of the smallest subnormal.
         let normal = u64::from(exponent != 0);
         let significand = fraction | normal << fraction_bits;
-        let shift = (exponent - normal) as u32;
-        // At most 53 + 31 bits, over three digits.
-        let wide = u128::from(significand) << (shift % 32);
+        self.add_shifted(
+            significand,
+            (exponent - normal) as u32,
+            bits & sign_bit != 0,
+        );
+    }
+
+    /// Adds (or subtracts) `magnitude * 2^shift` units: less than 2^32 to each of three digits.
+    #[inline(always)]
+    fn add_shifted(&mut self, magnitude: u64, shift: u32, negative: bool) {
+        // At most 64 + 31 bits, over three digits.
+        let wide = u128::from(magnitude) << (shift % 32);
         let digit = (shift / 32) as usize;
         // 0 for a positive value, -1 for a negative one: (piece ^ flip) - flip negates.
-        let flip = -((bits & sign_bit != 0) as i64);
+        let flip = -i64::from(negative);
         let digits = &mut self.digits[digit..digit + 3];
         for (k, slot) in digits.iter_mut().enumerate() {
             let piece = i64::from((wide >> (32 * k)) as u32);
             *slot += (piece ^ flip) - flip;
+        }
+    }
+
+    /// Notes an infinity or a NaN among values' bits (and nothing else).
+    fn add_if_special(&mut self, bits: u64) {
+        let exponent_mask = (1u64 << T::EXPONENT_BITS) - 1;
+        if (bits >> T::FRACTION_BITS) & exponent_mask == exponent_mask {
+            let sign_bit = 1u64 << (T::FRACTION_BITS + T::EXPONENT_BITS);
+            let fraction = bits & ((1u64 << T::FRACTION_BITS) - 1);
+            self.add_special(bits & sign_bit != 0, fraction != 0);
         }
     }
 
@@ -387,27 +423,29 @@ pub(crate) fn sum_bytes<T: ExactFloat + Send + Sync>(
     use rayon::prelude::*;
     let parallel = parallel && crate::cpu::HAS_THREADS;
     let piece_bytes = PIECE_VALUES * usize::from(T::TAG);
-    let sum_piece = |piece: &[u8]| {
+    // Each thread keeps one set of bins over the pieces it sums, and places them once.
+    let add_piece = |(mut sum, mut bins): (ExactFloatSum<T>, Bins<T>), piece: &[u8]| {
         control.check()?;
-        let mut sum = ExactFloatSum::new();
-        sum.add_bytes(piece, order)?;
-        Ok(sum)
+        sum.add_bytes_to(piece, order, &mut bins)?;
+        Ok((sum, bins))
     };
-    let merged = |mut left: ExactFloatSum<T>, right: ExactFloatSum<T>| {
-        left.merge(&right)?;
-        Ok(left)
+    let placed = |(mut sum, bins): (ExactFloatSum<T>, Bins<T>)| {
+        bins.finish(&mut sum);
+        sum
     };
+    let start = || (ExactFloatSum::new(), Bins::new());
     if parallel {
         bytes
             .par_chunks(piece_bytes)
-            .map(sum_piece)
-            .try_reduce(ExactFloatSum::new, merged)
-    } else {
-        bytes
-            .chunks(piece_bytes)
-            .try_fold(ExactFloatSum::new(), |total, piece| {
-                merged(total, sum_piece(piece)?)
+            .try_fold(start, add_piece)
+            .map(|state| state.map(placed))
+            .try_reduce(ExactFloatSum::new, |mut left, right| {
+                left.merge(&right)?;
+                Ok(left)
             })
+    } else {
+        let state = bytes.chunks(piece_bytes).try_fold(start(), add_piece)?;
+        Ok(placed(state))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Parts of a float sum made elsewhere: raw bytes read from an input, and the digit counters
 //! the GPU kernels write (shaders/float_sum.wgsl).
 
+use super::bins::Bins;
 use super::{ExactFloat, ExactFloatSum};
 use crate::Error;
 use crate::array::{ByteOrder, MAX_ELEMENTS, swap_to_little_endian};
@@ -12,31 +13,49 @@ pub(crate) const FLAG_NEGATIVE_INFINITY: u32 = 4;
 pub(crate) const FLAG_NOT_NEGATIVE_ZERO: u32 = 8;
 
 impl<T: ExactFloat> ExactFloatSum<T> {
-    /// Adds whole elements stored as `bytes` in `order` (any alignment): in place where they
-    /// are aligned and in this machine's order, else through an aligned buffer, a block at a time.
+    /// Adds whole elements stored as `bytes` in `order` (any alignment).
+    #[cfg(test)]
     pub(crate) fn add_bytes(&mut self, bytes: &[u8], order: ByteOrder) -> Result<(), Error> {
-        if order == ByteOrder::NATIVE
-            && let Ok(values) = bytemuck::try_cast_slice::<u8, T>(bytes)
-        {
-            return self.add_slice(values);
-        }
+        let mut bins = Bins::new();
+        self.add_bytes_to(bytes, order, &mut bins)?;
+        bins.finish(self);
+        Ok(())
+    }
+
+    /// Adds whole elements stored as `bytes` in `order` (any alignment) into `bins`, counting
+    /// them here: in place where they are aligned and in this machine's order, else through an
+    /// aligned buffer, a block at a time. The caller places the bins with `Bins::finish`.
+    pub(crate) fn add_bytes_to(
+        &mut self,
+        bytes: &[u8],
+        order: ByteOrder,
+        bins: &mut Bins<T>,
+    ) -> Result<(), Error> {
         let size = size_of::<T>();
         debug_assert!(bytes.len().is_multiple_of(size));
-        // Checked up front, so that a refusal adds nothing, as add_slice's does.
-        self.count
+        // Checked up front, so that a refusal adds nothing.
+        let count = self
+            .count
             .checked_add((bytes.len() / size) as u64)
             .filter(|&count| count <= MAX_ELEMENTS)
             .ok_or(Error::TooManyElements)?;
-        let mut buffer = [T::zeroed(); 1024];
-        for block in bytes.chunks(buffer.len() * size) {
-            let values = &mut buffer[..block.len() / size];
-            let raw: &mut [u8] = bytemuck::cast_slice_mut(values);
-            raw.copy_from_slice(block);
-            if order != ByteOrder::NATIVE {
-                swap_to_little_endian(T::DTYPE, raw);
+        if order == ByteOrder::NATIVE
+            && let Ok(values) = bytemuck::try_cast_slice::<u8, T>(bytes)
+        {
+            bins.add(self, values);
+        } else {
+            let mut buffer = [T::zeroed(); 1024];
+            for block in bytes.chunks(buffer.len() * size) {
+                let values = &mut buffer[..block.len() / size];
+                let raw: &mut [u8] = bytemuck::cast_slice_mut(values);
+                raw.copy_from_slice(block);
+                if order != ByteOrder::NATIVE {
+                    swap_to_little_endian(T::DTYPE, raw);
+                }
+                bins.add(self, values);
             }
-            self.add_slice(values)?;
         }
+        self.count = count;
         Ok(())
     }
 
