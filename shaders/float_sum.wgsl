@@ -8,11 +8,12 @@
 // significand << (shift % 32) placed at 32-bit digit shift / 32: PIECES words. Each invocation
 // adds its values into 64-bit two's-complement counters (low, high words): a window of 4 digits
 // that moves to workgroup memory whenever a value falls outside it, or, for f32 where the host
-// sets EVERY_DIGIT (software adapters), one counter per digit (all 9, in three vec4 pairs,
-// placed by selects: no branch and no dynamic index, which SIMD lanes on CPUs such as llvmpipe
-// pay for on every value, whether or not any lane takes it). At the end each invocation adds its
-// counters to the workgroup's with atomics; each workgroup writes its flags and DIGITS counters;
-// the host adds them up exactly (ExactFloatSum).
+// sets EVERY_DIGIT (software adapters), twelve 32-bit counters of 24-bit digits that take every
+// value by selects (no branch and no dynamic index, which SIMD lanes on CPUs such as llvmpipe
+// pay for on every value, whether or not any lane takes it; no carries either) and move to
+// workgroup memory every 116 values. At the end each invocation adds its counters to the
+// workgroup's with atomics; each workgroup writes its flags and DIGITS counters; the host adds
+// them up exactly (ExactFloatSum).
 
 @group(0) @binding(1) var<storage, read_write> partials: array<u32>;
 
@@ -30,6 +31,7 @@ const FLAG_NOT_NEGATIVE_ZERO: u32 = 8u;
 
 // The workgroup's counters. Bound: a workgroup adds at most 256 * (2^14 units * 4 + 8) values
 // per dispatch, each less than 2^32 per digit, so every counter stays below 2^57 in magnitude.
+// With EVERY_DIGIT, each invocation adds its 64-bit counters once, each below 2^49.
 var<workgroup> digit_low: array<atomic<u32>, DIGITS>;
 var<workgroup> digit_high: array<atomic<u32>, DIGITS>;
 var<workgroup> group_flags: atomic<u32>;
@@ -37,18 +39,29 @@ var<workgroup> group_flags: atomic<u32>;
 // The invocation's counters. Bound: an invocation adds at most 2^16 + 8 values, each less than
 // 2^32 per digit, so each counter stays below 2^49 in magnitude.
 var<private> flags: u32;
+// f32: the largest bits added, and the largest with the sign bit flipped (f32_flags): two
+// operations a value instead of a dozen for the flags.
+var<private> largest_bits: u32;
+var<private> largest_flipped: u32;
 // The window: digits [base, base + 4).
 var<private> base: u32;
 var<private> window_low: vec4<u32>;
 var<private> window_high: vec4<u32>;
-// f32: digits 0-3, 4-7 and 8 (lanes 9 to 11 stay zero). Named, not an array: naga's SPIR-V
-// writer cannot pass a pointer to an array element to a function.
-var<private> low_0: vec4<u32>;
-var<private> low_1: vec4<u32>;
-var<private> low_2: vec4<u32>;
-var<private> high_0: vec4<u32>;
-var<private> high_1: vec4<u32>;
-var<private> high_2: vec4<u32>;
+// f32 with EVERY_DIGIT: twelve 24-bit digits (digit k weighs 2^(24 k) units; 12 * 24 > 277),
+// in 32-bit two's-complement counters. A value adds less than 2^24 in magnitude to each, so up to 127 values stay
+// below 2^31; they move to the workgroup's counters every SMALL_VALUES values of the loop, and
+// at the end, after at most 8 more values from the edges.
+var<private> small_0: vec4<u32>;
+var<private> small_1: vec4<u32>;
+var<private> small_2: vec4<u32>;
+// Values the small counters take between moves: 29 units of 4.
+const SMALL_VALUES: u32 = 116u;
+// f32 with EVERY_DIGIT: the small counters' moves, in 32-bit digits as 64-bit counters (low,
+// high). Bound: each move adds less than 4 * 2^32 to a digit (2^39 to the top one), and an
+// invocation makes fewer than 2^10 moves, so each stays below 2^49.
+const F32_DIGITS: u32 = 9u;
+var<private> big_low: array<u32, F32_DIGITS>;
+var<private> big_high: array<u32, F32_DIGITS>;
 
 // Adds the 64-bit counter (low, high) to the workgroup's digit k, modulo 2^64.
 fn add_to_workgroup(k: u32, low: u32, high: u32) {
@@ -75,45 +88,57 @@ fn flush_all() {
         flush();
         return;
     }
-    add_lanes_to_workgroup(0u, low_0, high_0);
-    add_lanes_to_workgroup(4u, low_1, high_1);
-    add_lanes_to_workgroup(8u, low_2, high_2);
-}
-
-fn add_lanes_to_workgroup(first: u32, low: vec4<u32>, high: vec4<u32>) {
-    for (var k = 0u; k < 4u && first + k < DIGITS; k += 1u) {
-        add_to_workgroup(first + k, low[k], high[k]);
+    move_small();
+    for (var k = 0u; k < F32_DIGITS; k += 1u) {
+        add_to_workgroup(k, big_low[k], big_high[k]);
     }
 }
 
-// Adds or subtracts v to the 64-bit counters (low, high), lane by lane.
-fn add_lanes(v: vec4<u32>, negative: bool, low: ptr<private, vec4<u32>>, high: ptr<private, vec4<u32>>) {
-    let one = vec4<u32>(1u);
-    let zero = vec4<u32>(0u);
-    let old = *low;
-    let added = old + v;
-    let carry = select(zero, one, added < v);
-    let borrow = select(zero, one, old < v);
-    *low = select(added, old - v, negative);
-    *high += select(carry, zero - borrow, negative);
+// Adds the signed 64-bit (low, high) to the invocation's 32-bit digit k.
+fn add_big(k: u32, low: u32, high: u32) {
+    let old = big_low[k];
+    big_low[k] = old + low;
+    big_high[k] += high + select(0u, 1u, old + low < old);
 }
 
-// Adds or subtracts the f32 pieces (low at digit `digit`, high at the next).
-fn place_f32(digit: u32, low: u32, high: u32, negative: bool) {
+// Moves the 24-bit digits to the 32-bit ones and empties them: digit k's counter c times
+// 2^(24 k) is c << (24 k % 32) at 32-bit digit 24 k / 32, split into an unsigned low word there
+// and a signed high word at the next digit, each less than 2^32 in magnitude (the top digit
+// takes both).
+fn move_small() {
+    for (var k = 0u; k < 12u; k += 1u) {
+        let c = bitcast<i32>(select(select(small_2[k % 4u], small_1[k % 4u], k < 8u), small_0[k % 4u], k < 4u));
+        let position = 24u * k;
+        let digit = position / 32u;
+        let offset = position % 32u;
+        // The upper word of c << offset as 64 bits.
+        let high = select(c >> ((32u - offset) % 32u), c >> 31u, offset == 0u);
+        if digit + 1u < F32_DIGITS {
+            add_big(digit, bitcast<u32>(c) << offset, 0u);
+            add_big(digit + 1u, bitcast<u32>(high), select(0u, 0xffffffffu, high < 0));
+        } else {
+            add_big(digit, bitcast<u32>(c) << offset, bitcast<u32>(high));
+        }
+    }
+    small_0 = vec4<u32>(0u);
+    small_1 = vec4<u32>(0u);
+    small_2 = vec4<u32>(0u);
+}
+
+// Adds the signed f32 pieces (low at 24-bit digit `digit`, high at the next) by selects: no
+// branch and no dynamic index.
+fn place_f32(digit: u32, low: u32, high: u32) {
     let zero = vec4<u32>(0u);
-    let at_low = vec4<u32>(digit);
-    let at_high = at_low + vec4<u32>(1u);
     let lows = vec4<u32>(low);
     let highs = vec4<u32>(high);
+    let at_low = vec4<u32>(digit);
+    let at_high = at_low + vec4<u32>(1u);
     let lanes = vec4<u32>(0u, 1u, 2u, 3u);
     let four = vec4<u32>(4u);
-    var v = select(zero, lows, lanes == at_low) | select(zero, highs, lanes == at_high);
-    add_lanes(v, negative, &low_0, &high_0);
-    v = select(zero, lows, lanes + four == at_low) | select(zero, highs, lanes + four == at_high);
-    add_lanes(v, negative, &low_1, &high_1);
-    // Digit 8 only: a value's low piece lies at digit 7 at most.
-    v = select(zero, highs, lanes + 2u * four == at_high);
-    add_lanes(v, negative, &low_2, &high_2);
+    small_0 += select(zero, lows, lanes == at_low) | select(zero, highs, lanes == at_high);
+    small_1 += select(zero, lows, lanes + four == at_low) | select(zero, highs, lanes + four == at_high);
+    let eight = lanes + 2u * four;
+    small_2 += select(zero, lows, eight == at_low) | select(zero, highs, eight == at_high);
 }
 
 // Adds or subtracts `pieces` (least significant first) at digit `digit` of the window.
@@ -144,27 +169,46 @@ fn value_flags(negative_zero: bool, nan: bool, infinite: bool, negative: bool) -
         | select(0u, infinity, infinite);
 }
 
+// The flags of the f32 values added, from the largest bits: the largest negative magnitude is
+// in largest_bits when it has the sign bit, the largest positive one in largest_flipped when it
+// has. NaNs are the magnitudes above infinity's.
+fn f32_flags() -> u32 {
+    let sign = 0x80000000u;
+    let infinity = 0x7f800000u;
+    let negative_top = select(0u, largest_bits & ~sign, largest_bits >= sign);
+    let positive_top = select(0u, largest_flipped & ~sign, largest_flipped >= sign);
+    let positive_or_nonzero_negative = largest_flipped >= sign || largest_bits > sign;
+    return select(0u, FLAG_NOT_NEGATIVE_ZERO, positive_or_nonzero_negative)
+        | select(0u, FLAG_NAN, max(negative_top, positive_top) > infinity)
+        | select(0u, FLAG_POSITIVE_INFINITY, positive_top == infinity)
+        | select(0u, FLAG_NEGATIVE_INFINITY, negative_top == infinity);
+}
+
 fn add_f32(bits: u32) {
     let negative = bits >= 0x80000000u;
     let magnitude = bits & 0x7fffffffu;
     let exponent = magnitude >> 23u;
     let finite = exponent != 0xffu;
-    flags |= value_flags(
-        bits == 0x80000000u,
-        magnitude > 0x7f800000u,
-        magnitude == 0x7f800000u,
-        negative,
-    );
+    largest_bits = max(largest_bits, bits);
+    largest_flipped = max(largest_flipped, bits ^ 0x80000000u);
     let normal = select(0u, 1u, exponent != 0u);
     let significand = select(0u, (magnitude & 0x7fffffu) | (normal << 23u), finite);
     let shift = exponent - normal;
-    let r = shift % 32u;
-    // 24 + 31 bits over two words; a shift by 32 would be one by 0, hence the select. Zeros and
-    // specials add nothing.
-    let high = select(significand >> (32u - r), 0u, r == 0u);
     if EVERY_DIGIT {
-        place_f32(shift / 32u, significand << r, high, negative);
+        // 24 + 23 bits over two 24-bit digits; a shift of 0 leaves nothing for the high one.
+        // shift / 24 for shifts up to 253, without a division.
+        let digit = (shift * 683u) >> 14u;
+        let r = shift - 24u * digit;
+        // Two's complement in u32 words: (x ^ flip) - flip negates where flip is all ones.
+        let flip = select(0u, 0xffffffffu, negative);
+        let low = (((significand << r) & 0xffffffu) ^ flip) - flip;
+        let high = ((significand >> (24u - r)) ^ flip) - flip;
+        place_f32(digit, low, high);
     } else {
+        let r = shift % 32u;
+        // 24 + 31 bits over two words; a shift by 32 would be one by 0, hence the select. Zeros
+        // and specials add nothing.
+        let high = select(significand >> (32u - r), 0u, r == 0u);
         let digit = select(base, shift / 32u, significand != 0u);
         place(digit, vec4<u32>(significand << r, high, 0u, 0u), negative);
     }
@@ -247,9 +291,19 @@ fn main(
 
     let walk = invocation_units(global_id.x);
     var unit = walk.x;
-    for (var turn = 0u; turn < walk.y; turn += 1u) {
-        add_whole_unit(load_unit(unit));
-        unit += WORKGROUP_SIZE;
+    // The small counters move between batches of units, outside the hot loop (a move inside it
+    // slows the loop several times over on llvmpipe).
+    let batch = select(walk.y, SMALL_VALUES / 4u, ELEMENT_BYTES == 4u && EVERY_DIGIT);
+    var turn = 0u;
+    while turn < walk.y {
+        let end = turn + min(batch, walk.y - turn);
+        for (; turn < end; turn += 1u) {
+            add_whole_unit(load_unit(unit));
+            unit += WORKGROUP_SIZE;
+        }
+        if ELEMENT_BYTES == 4u && EVERY_DIGIT {
+            move_small();
+        }
     }
     if global_id.x == 0u {
         if params.edge_a != NO_EDGE {
@@ -260,6 +314,9 @@ fn main(
         }
     }
     flush_all();
+    if ELEMENT_BYTES == 4u {
+        flags |= f32_flags();
+    }
     if flags != 0u {
         atomicOr(&group_flags, flags);
     }

@@ -141,7 +141,14 @@ fn cases_f32(len: usize) -> Vec<(&'static str, Vec<f32>)> {
         ("negative zeros", vec![-0.0; len]),
         ("overflow", vec![f32::MAX; len.max(2)]),
         ("nan", vec![f32::NAN]),
+        ("negative nan", vec![-1.0, -f32::NAN, f32::NEG_INFINITY]),
         ("both infinities", vec![f32::INFINITY, f32::NEG_INFINITY]),
+        ("negative infinity", vec![f32::NEG_INFINITY, -f32::MAX, 1.0]),
+        ("zeros of both signs", vec![-0.0, 0.0, -0.0]),
+        (
+            "negative zeros and a negative value",
+            vec![-0.0, -1e-45, -0.0],
+        ),
         ("random over every exponent", random),
     ]
 }
@@ -190,6 +197,61 @@ fn gpu_sums_have_the_cpus_bytes_on_every_adapter_and_shape() {
             for (case, values) in cases_f32(len) {
                 let what = format!("{} / f32 x {} {case}", target.label, values.len());
                 check(target, FloatSlice::F32(&values), &what);
+            }
+        }
+    }
+}
+
+/// Invocations that each add hundreds of values (so the every-digit kernel moves its small
+/// counters many times) at the largest magnitudes and significands, both signs, on every adapter
+/// and each f32 accumulation.
+#[test]
+fn long_invocations_of_the_largest_values_stay_exact() {
+    let largest_significand = f32::from_bits(0x7f7f_ffff);
+    let len = 1 << 17;
+    let cases: [(&str, Vec<f32>); 4] = [
+        ("largest", vec![f32::MAX; len]),
+        ("largest, negative", vec![-f32::MAX; len]),
+        (
+            "full significands over every exponent, both signs",
+            (0..len)
+                .map(|k| {
+                    let exponent = (k % 254) as u32 + 1;
+                    let sign = ((k / 254) % 2) as u32;
+                    f32::from_bits(sign << 31 | exponent << 23 | 0x7f_ffff)
+                })
+                .collect(),
+        ),
+        (
+            "largest and smallest, alternating",
+            (0..len)
+                .map(|k| {
+                    if k % 2 == 0 {
+                        largest_significand
+                    } else {
+                        -f32::from_bits(1)
+                    }
+                })
+                .collect(),
+        ),
+    ];
+    let instance = gpu::instance();
+    for adapter in gpu::compute_adapters(&instance) {
+        for accumulation in FloatAccumulation::ALL {
+            let options = GpuOptions::new()
+                .with_shape(SMALL_SHAPE)
+                .with_float_accumulation(accumulation);
+            let target = FloatTarget {
+                label: format!("{} / small shape / {accumulation}", adapter.get_info().name),
+                context: GpuContext::new(&adapter, &options).unwrap(),
+                chunk: 0,
+            };
+            for (case, values) in &cases {
+                check(
+                    &target,
+                    FloatSlice::F32(values),
+                    &format!("{} / {case}", target.label),
+                );
             }
         }
     }

@@ -20,7 +20,7 @@ impl<T: ExactFloat> ExactFloatSum<T> {
     /// | 0..4 | `GSXF` |
     /// | 4 | format version, 1 |
     /// | 5 | the type: 4 for `f32`, 8 for `f64` |
-    /// | 6 | flags: 1 a NaN, 2 +inf, 4 -inf, 8 a value other than -0.0 |
+    /// | 6 | flags: 1 a NaN, 2 +inf, 4 -inf (neither with a NaN), 8 a value other than -0.0 |
     /// | 7 | 0 |
     /// | 8..16 | the count of values, u64 little-endian |
     /// | 16.. | the finite values' exact sum in units of the smallest subnormal: 32-bit digits, least significant first, each as an i64 little-endian; every digit but the last in [0, 2^32), the last (the sign) in [-2^31, 2^31). 12 digits for `f32`, 69 for `f64`. |
@@ -30,9 +30,12 @@ impl<T: ExactFloat> ExactFloatSum<T> {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut exact = self.clone();
         exact.normalize();
+        // With a NaN the sum is NaN whatever else is added: the infinities are not written, so
+        // that equal sums have equal bytes however their infinities were seen.
+        let infinities = !self.nan;
         let flags = u8::from(self.nan)
-            | u8::from(self.positive_infinity) << 1
-            | u8::from(self.negative_infinity) << 2
+            | u8::from(infinities && self.positive_infinity) << 1
+            | u8::from(infinities && self.negative_infinity) << 2
             | u8::from(self.not_negative_zero) << 3;
         let mut bytes = Vec::with_capacity(16 + 8 * T::DIGITS);
         bytes.extend_from_slice(MAGIC);
