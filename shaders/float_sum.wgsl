@@ -48,9 +48,8 @@ var<private> base: u32;
 var<private> window_low: vec4<u32>;
 var<private> window_high: vec4<u32>;
 // f32 with EVERY_DIGIT: twelve 24-bit digits (digit k weighs 2^(24 k) units; 12 * 24 > 277),
-// in 32-bit two's-complement counters. A value adds less than 2^24 in magnitude to each, so up to 127 values stay
-// below 2^31; they move to the workgroup's counters every SMALL_VALUES values of the loop, and
-// at the end, after at most 8 more values from the edges.
+// in 32-bit two's-complement counters. A value adds at most 2^24 in magnitude to each, so the
+// 116 values of the loop between moves and 8 more from the edges stay below 124 * 2^24 < 2^31.
 var<private> small_0: vec4<u32>;
 var<private> small_1: vec4<u32>;
 var<private> small_2: vec4<u32>;
@@ -131,14 +130,17 @@ fn place_f32(digit: u32, low: u32, high: u32) {
     let zero = vec4<u32>(0u);
     let lows = vec4<u32>(low);
     let highs = vec4<u32>(high);
-    let at_low = vec4<u32>(digit);
-    let at_high = at_low + vec4<u32>(1u);
-    let lanes = vec4<u32>(0u, 1u, 2u, 3u);
-    let four = vec4<u32>(4u);
-    small_0 += select(zero, lows, lanes == at_low) | select(zero, highs, lanes == at_high);
-    small_1 += select(zero, lows, lanes + four == at_low) | select(zero, highs, lanes + four == at_high);
-    let eight = lanes + 2u * four;
-    small_2 += select(zero, lows, eight == at_low) | select(zero, highs, eight == at_high);
+    let at = vec4<u32>(digit);
+    let low_0 = vec4<u32>(0u, 1u, 2u, 3u) == at;
+    let low_1 = vec4<u32>(4u, 5u, 6u, 7u) == at;
+    let low_2 = vec4<u32>(8u, 9u, 10u, 11u) == at;
+    // The high piece goes where the low one would one digit up: the same compares, moved a lane.
+    let high_0 = vec4<bool>(false, low_0.xyz);
+    let high_1 = vec4<bool>(low_0.w, low_1.xyz);
+    let high_2 = vec4<bool>(low_1.w, low_2.xyz);
+    small_0 += select(zero, lows, low_0) | select(zero, highs, high_0);
+    small_1 += select(zero, lows, low_1) | select(zero, highs, high_1);
+    small_2 += select(zero, lows, low_2) | select(zero, highs, high_2);
 }
 
 // Adds or subtracts `pieces` (least significant first) at digit `digit` of the window.
@@ -185,24 +187,23 @@ fn f32_flags() -> u32 {
 }
 
 fn add_f32(bits: u32) {
-    let negative = bits >= 0x80000000u;
-    let magnitude = bits & 0x7fffffffu;
-    let exponent = magnitude >> 23u;
-    let finite = exponent != 0xffu;
     largest_bits = max(largest_bits, bits);
     largest_flipped = max(largest_flipped, bits ^ 0x80000000u);
-    let normal = select(0u, 1u, exponent != 0u);
-    let significand = select(0u, (magnitude & 0x7fffffu) | (normal << 23u), finite);
+    let exponent = (bits >> 23u) & 0xffu;
+    // 1 for normal values (their implicit leading bit), 0 for subnormals and zeros.
+    let normal = min(exponent, 1u);
+    let significand = select(0u, (bits & 0x7fffffu) | (normal << 23u), exponent != 0xffu);
     let shift = exponent - normal;
     if EVERY_DIGIT {
-        // 24 + 23 bits over two 24-bit digits; a shift of 0 leaves nothing for the high one.
-        // shift / 24 for shifts up to 253, without a division.
+        // shift / 24 for shifts up to 254, without a division.
         let digit = (shift * 683u) >> 14u;
         let r = shift - 24u * digit;
-        // Two's complement in u32 words: (x ^ flip) - flip negates where flip is all ones.
-        let flip = select(0u, 0xffffffffu, negative);
-        let low = (((significand << r) & 0xffffffu) ^ flip) - flip;
-        let high = ((significand >> (24u - r)) ^ flip) - flip;
+        // The signed significand times 2^r as a low piece in [0, 2^24) and a signed high one
+        // in [-2^24, 2^24): (x ^ flip) - flip negates where flip (the sign, spread) is all ones.
+        let flip = bitcast<u32>(bitcast<i32>(bits) >> 31u);
+        let signed = bitcast<i32>((significand ^ flip) - flip);
+        let low = bitcast<u32>(signed << r) & 0xffffffu;
+        let high = bitcast<u32>(signed >> (24u - r));
         place_f32(digit, low, high);
     } else {
         let r = shift % 32u;
@@ -210,7 +211,7 @@ fn add_f32(bits: u32) {
         // and specials add nothing.
         let high = select(significand >> (32u - r), 0u, r == 0u);
         let digit = select(base, shift / 32u, significand != 0u);
-        place(digit, vec4<u32>(significand << r, high, 0u, 0u), negative);
+        place(digit, vec4<u32>(significand << r, high, 0u, 0u), bits >= 0x80000000u);
     }
 }
 
