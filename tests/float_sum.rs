@@ -168,6 +168,23 @@ proptest! {
     }
 }
 
+proptest! {
+    // Few cases: each sums thousands of values against the big-integer oracle.
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn long_random_sums_match_the_oracle(
+        values in prop::collection::vec(finite_f64(), 8_192..12_000),
+        bits in prop::collection::vec(any::<u32>(), 8_192..12_000),
+    ) {
+        // Long enough to go through the bins (one per sign and exponent) rather than one value
+        // at a time.
+        prop_assert_eq!(exact(&values).0.to_bits(), oracle_f64(&values).to_bits());
+        let floats: Vec<f32> = bits.into_iter().map(f32::from_bits).filter(|v| v.is_finite()).collect();
+        prop_assert_eq!(exact(&floats).0.to_bits(), oracle_f32(&floats).to_bits());
+    }
+}
+
 #[test]
 fn every_thread_pool_gives_the_same_bytes() {
     let mut state = 7u64;

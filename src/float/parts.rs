@@ -17,19 +17,20 @@ impl<T: ExactFloat> ExactFloatSum<T> {
     #[cfg(test)]
     pub(crate) fn add_bytes(&mut self, bytes: &[u8], order: ByteOrder) -> Result<(), Error> {
         let mut bins = Bins::new();
-        self.add_bytes_to(bytes, order, &mut bins)?;
+        self.add_bytes_to(bytes, order, Some(&mut bins))?;
         bins.finish(self);
         Ok(())
     }
 
-    /// Adds whole elements stored as `bytes` in `order` (any alignment) into `bins`, counting
+    /// Adds whole elements stored as `bytes` in `order` (any alignment) into `bins` (the caller
+    /// places them with `Bins::finish`), or with no bins one at a time into the digits, counting
     /// them here: in place where they are aligned and in this machine's order, else through an
-    /// aligned buffer, a block at a time. The caller places the bins with `Bins::finish`.
+    /// aligned buffer, a block at a time.
     pub(crate) fn add_bytes_to(
         &mut self,
         bytes: &[u8],
         order: ByteOrder,
-        bins: &mut Bins<T>,
+        mut bins: Option<&mut Bins<T>>,
     ) -> Result<(), Error> {
         let size = size_of::<T>();
         debug_assert!(bytes.len().is_multiple_of(size));
@@ -39,10 +40,14 @@ impl<T: ExactFloat> ExactFloatSum<T> {
             .checked_add((bytes.len() / size) as u64)
             .filter(|&count| count <= MAX_ELEMENTS)
             .ok_or(Error::TooManyElements)?;
+        let mut add = |sum: &mut Self, values: &[T]| match bins.as_deref_mut() {
+            Some(bins) => bins.add(sum, values),
+            None => sum.add_each(values),
+        };
         if order == ByteOrder::NATIVE
             && let Ok(values) = bytemuck::try_cast_slice::<u8, T>(bytes)
         {
-            bins.add(self, values);
+            add(self, values);
         } else {
             let mut buffer = [T::zeroed(); 1024];
             for block in bytes.chunks(buffer.len() * size) {
@@ -52,7 +57,7 @@ impl<T: ExactFloat> ExactFloatSum<T> {
                 if order != ByteOrder::NATIVE {
                     swap_to_little_endian(T::DTYPE, raw);
                 }
-                bins.add(self, values);
+                add(self, values);
             }
         }
         self.count = count;
