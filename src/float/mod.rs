@@ -3,7 +3,8 @@
 //! Every finite value is an integer multiple of the type's smallest subnormal, 2^-1074 for `f64`
 //! and 2^-149 for `f32`. The accumulator keeps the exact sum of those integers in 32-bit digits,
 //! each held in an `i64` so that carries can wait, and rounds the total once, to nearest with ties
-//! to even. Only integer operations touch the values, so the result does not depend on the order
+//! to even. Many values at once go first into bins, one per sign and exponent (bins.rs): one
+//! integer add per value. Only integer operations touch the values, so the result does not depend on the order
 //! of the additions, on how the data was split, or on the machine: the same bits everywhere.
 
 use std::marker::PhantomData;
