@@ -42,35 +42,16 @@ impl<T: ExactFloat> Bins<T> {
 
     /// Adds `values` into the bins (and, for specials and full bins, into `sum`). Counts nothing.
     pub(crate) fn add(&mut self, sum: &mut ExactFloatSum<T>, values: &[T]) {
-        let fraction_bits = T::FRACTION_BITS;
-        let fraction_mask = (1u64 << fraction_bits) - 1;
-        let exponent_mask = Self::SPECIAL;
         let mut special = false;
         let bins = &mut *self.bins;
         let mut chunks = values.chunks_exact(LANES);
         for chunk in &mut chunks {
             for (lane, value) in chunk.iter().enumerate() {
-                let bits = value.bits();
-                let index = (bits >> fraction_bits) as usize;
-                // Subnormals (exponent 0) have no implicit leading bit.
-                let normal = u64::from((index as u64) & exponent_mask != 0);
-                let significand = bits & fraction_mask | normal << fraction_bits;
-                let slot = &mut bins[index][lane];
-                *slot += significand;
-                if *slot >> 63 != 0 {
-                    special |= place_full(sum, slot, index as u64);
-                }
+                special |= add_one(bins, sum, value.bits(), lane);
             }
         }
         for (lane, value) in chunks.remainder().iter().enumerate() {
-            let bits = value.bits();
-            let index = (bits >> fraction_bits) as usize;
-            let normal = u64::from((index as u64) & exponent_mask != 0);
-            let slot = &mut bins[index][lane];
-            *slot += bits & fraction_mask | normal << fraction_bits;
-            if *slot >> 63 != 0 {
-                special |= place_full(sum, slot, index as u64);
-            }
+            special |= add_one(bins, sum, value.bits(), lane);
         }
         // Infinities and NaNs land in the top exponent's bins; which ones they were, the bins
         // cannot tell, so those values are looked at again (rare, and only then).
@@ -88,7 +69,7 @@ impl<T: ExactFloat> Bins<T> {
         }
         if !sum.not_negative_zero {
             // Usually settled by the first value.
-            let negative_zero = 1u64 << (fraction_bits + T::EXPONENT_BITS);
+            let negative_zero = 1u64 << (T::FRACTION_BITS + T::EXPONENT_BITS);
             sum.not_negative_zero = values.iter().any(|v| v.bits() != negative_zero);
         }
     }
@@ -103,6 +84,23 @@ impl<T: ExactFloat> Bins<T> {
             }
         }
     }
+}
+
+/// Adds one value's significand to copy `lane` of its bin; true if that filled a bin of
+/// infinities and NaNs.
+#[inline(always)]
+fn add_one<T: ExactFloat>(
+    bins: &mut [[u64; LANES]; MAX_BINS],
+    sum: &mut ExactFloatSum<T>,
+    bits: u64,
+    lane: usize,
+) -> bool {
+    let index = (bits >> T::FRACTION_BITS) as usize;
+    // Subnormals (exponent 0) have no implicit leading bit.
+    let normal = u64::from(index as u64 & Bins::<T>::SPECIAL != 0);
+    let slot = &mut bins[index][lane];
+    *slot += bits & ((1 << T::FRACTION_BITS) - 1) | normal << T::FRACTION_BITS;
+    *slot >> 63 != 0 && place_full(sum, slot, index as u64)
 }
 
 /// Places a bin that reached 2^63 and empties it; true if it held infinities or NaNs instead.
