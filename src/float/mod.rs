@@ -18,6 +18,7 @@ use bins::Bins;
 mod bytes;
 mod parts;
 mod plain;
+mod round;
 mod text;
 
 pub use plain::plain_sum;
@@ -328,68 +329,6 @@ impl<T: ExactFloat> ExactFloatSum<T> {
         self.not_negative_zero |= other.not_negative_zero;
         Ok(())
     }
-
-    /// The sum, rounded once to `T`.
-    #[must_use]
-    pub fn round(&self) -> Rounded<T> {
-        let special = |bits: u64| Rounded {
-            value: T::from_bits(bits),
-            overflow: false,
-        };
-        let sign_bit = 1u64 << (T::FRACTION_BITS + T::EXPONENT_BITS);
-        let infinity = ((1u64 << T::EXPONENT_BITS) - 1) << T::FRACTION_BITS;
-        let quiet_nan = infinity | 1 << (T::FRACTION_BITS - 1);
-        if self.nan || (self.positive_infinity && self.negative_infinity) {
-            return special(quiet_nan);
-        }
-        if self.positive_infinity {
-            return special(infinity);
-        }
-        if self.negative_infinity {
-            return special(sign_bit | infinity);
-        }
-        let mut exact = self.clone();
-        exact.normalize();
-        let negative = exact.digits[exact.digits.len() - 1] < 0;
-        let magnitude = if negative {
-            negated(&exact.digits)
-        } else {
-            exact.digits.iter().map(|&d| d as u64).collect()
-        };
-        let sign = if negative { sign_bit } else { 0 };
-        let Some(top) = highest_bit(&magnitude) else {
-            let all_negative_zeros = self.count > 0 && !self.not_negative_zero;
-            return special(if all_negative_zeros { sign_bit } else { 0 });
-        };
-        let precision = T::FRACTION_BITS + 1;
-        if top < precision as u64 {
-            // Below 2^precision units the value is exact, and its bits are the units: a
-            // subnormal's fraction, or the smallest exponent's significand.
-            return special(sign | magnitude[0] | magnitude[1] << 32);
-        }
-        let drop = top + 1 - u64::from(precision);
-        let mut significand = bits_at(&magnitude, drop, precision);
-        let half = bits_at(&magnitude, drop - 1, 1) == 1;
-        let below_half = any_bit_below(&magnitude, drop - 1);
-        if half && (below_half || significand & 1 == 1) {
-            significand += 1;
-        }
-        // significand * 2^drop units; its biased exponent is drop + 1 (as in `add_bits`).
-        let mut exponent = drop + 1;
-        if significand >> precision != 0 {
-            significand >>= 1;
-            exponent += 1;
-        }
-        let largest_exponent = (1u64 << T::EXPONENT_BITS) - 2;
-        if exponent > largest_exponent {
-            return Rounded {
-                value: T::from_bits(sign | infinity),
-                overflow: true,
-            };
-        }
-        let fraction = significand & ((1u64 << T::FRACTION_BITS) - 1);
-        special(sign | exponent << T::FRACTION_BITS | fraction)
-    }
 }
 
 /// Values per rayon task of [`sum_parallel`]: enough to pay for a task and a merge.
@@ -455,39 +394,4 @@ pub(crate) fn sum_bytes<T: ExactFloat + Send + Sync>(
         let state = bytes.chunks(piece_bytes).try_fold(start(), add_piece)?;
         Ok(placed(state))
     }
-}
-
-/// The magnitude of a negative normalized number, digit by digit.
-fn negated(digits: &[i64]) -> Vec<u64> {
-    let mut borrow = 0i64;
-    digits
-        .iter()
-        .map(|&digit| {
-            let value = -digit - borrow;
-            borrow = i64::from(value < 0);
-            (value & 0xffff_ffff) as u64
-        })
-        .collect()
-}
-
-/// The position of the highest set bit of 32-bit digits, if any is set.
-fn highest_bit(digits: &[u64]) -> Option<u64> {
-    let (k, &digit) = digits.iter().enumerate().rev().find(|(_, d)| **d != 0)?;
-    Some(32 * k as u64 + 63 - u64::from(digit.leading_zeros()))
-}
-
-/// `len` (at most 57) bits of 32-bit digits from bit `low` up.
-fn bits_at(digits: &[u64], low: u64, len: u32) -> u64 {
-    let k = (low / 32) as usize;
-    let mut window = 0u128;
-    for (i, &digit) in digits[k..].iter().take(3).enumerate() {
-        window |= u128::from(digit) << (32 * i);
-    }
-    ((window >> (low % 32)) as u64) & ((1u64 << len) - 1)
-}
-
-/// Whether any bit below bit `position` is set.
-fn any_bit_below(digits: &[u64], position: u64) -> bool {
-    let k = (position / 32) as usize;
-    digits[..k].iter().any(|&d| d != 0) || digits[k] & ((1u64 << (position % 32)) - 1) != 0
 }
