@@ -10,8 +10,8 @@
 // that moves to workgroup memory whenever a value falls outside it, or, for f32 where the host
 // sets EVERY_DIGIT (software adapters), twelve 32-bit counters of 24-bit digits that take every
 // value by selects (no branch and no dynamic index, which SIMD lanes on CPUs such as llvmpipe
-// pay for on every value, whether or not any lane takes it; no carries either) and move to
-// workgroup memory every 116 values. At the end each invocation adds its counters to the
+// pay for on every value, whether or not any lane takes it; no carries either) and move into
+// 64-bit counters every 116 values. At the end each invocation adds its counters to the
 // workgroup's with atomics; each workgroup writes its flags and DIGITS counters; the host adds
 // them up exactly (ExactFloatSum).
 
