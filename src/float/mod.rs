@@ -4,8 +4,9 @@
 //! and 2^-149 for `f32`. The accumulator keeps the exact sum of those integers in 32-bit digits,
 //! each held in an `i64` so that carries can wait, and rounds the total once, to nearest with ties
 //! to even. Many values at once go first into bins, one per sign and exponent (bins.rs): one
-//! integer add per value. Only integer operations touch the values, so the result does not depend on the order
-//! of the additions, on how the data was split, or on the machine: the same bits everywhere.
+//! integer add per value. Only integer operations touch the values, so the result does not depend
+//! on the order of the additions, on how the data was split, or on the machine: the same bits
+//! everywhere.
 
 use std::marker::PhantomData;
 
@@ -13,7 +14,7 @@ use crate::Error;
 use crate::array::{ByteOrder, Dtype, MAX_ELEMENTS};
 use crate::control::Control;
 
-pub(crate) mod bins;
+mod bins;
 use bins::Bins;
 mod bytes;
 mod parts;
@@ -204,7 +205,7 @@ impl<T: ExactFloat> ExactFloatSum<T> {
             .filter(|&count| count <= MAX_ELEMENTS)
             .ok_or(Error::TooManyElements)?;
         if values.len() >= BINNED_VALUES {
-            let mut bins = bins::Bins::new();
+            let mut bins = Bins::new();
             bins.add(self, values);
             bins.finish(self);
         } else {
