@@ -21,6 +21,10 @@ struct Params {
     pad: u32,
 }
 
+// Invocations that walk side by side (UnitWalk on the host): the workgroup on GPUs, whose
+// neighbouring invocations then read neighbouring units (coalesced); 1 on software adapters,
+// where each invocation reads its own run of consecutive units, a stream for the prefetchers.
+override WALK: u32 = WORKGROUP_SIZE;
 const NO_EDGE: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -57,20 +61,20 @@ fn edge_valid(unit: u32) -> vec4<bool> {
     return valid;
 }
 
-// The units of a workgroup are consecutive, and its invocations take turns through them, so
-// neighbouring invocations read neighbouring units (coalesced on hardware). Returns (the
-// invocation's first unit, how many turns it has); its turns are WORKGROUP_SIZE units apart.
+// The units of a workgroup are consecutive; each WALK invocations side by side take turns
+// through a stretch of WALK * per of them. Returns (the invocation's first unit, how many turns
+// it has); its turns are WALK units apart.
 fn invocation_units(index: u32) -> vec2<u32> {
-    let group = index / WORKGROUP_SIZE;
-    let lane = index % WORKGROUP_SIZE;
+    let stretch = index / WALK;
+    let lane = index % WALK;
     let per = params.per_invocation;
     // A dispatch's invocations cover fewer than 2^31 units (checked on the host), so neither
     // product wraps.
-    let start = group * WORKGROUP_SIZE * per + lane;
+    let start = stretch * WALK * per + lane;
     if start >= params.units {
         return vec2<u32>(0u);
     }
-    let turns = min(per, (params.units - start + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE);
+    let turns = min(per, (params.units - start + WALK - 1u) / WALK);
     return vec2<u32>(params.first_unit + start, turns);
 }
 

@@ -28,18 +28,18 @@ fn invocation_sum(index: u32) -> vec4<u32> {
     var turn = 0u;
     for (; turn + 4u <= walk.y; turn += 4u) {
         let a = biased_unit(unit);
-        let b = biased_unit(unit + WORKGROUP_SIZE);
-        let c = biased_unit(unit + 2u * WORKGROUP_SIZE);
-        let d = biased_unit(unit + 3u * WORKGROUP_SIZE);
+        let b = biased_unit(unit + WALK);
+        let c = biased_unit(unit + 2u * WALK);
+        let d = biased_unit(unit + 3u * WALK);
         add_unit(&sum, &wraps, a);
         add_unit(&sum, &wraps, b);
         add_unit(&sum, &wraps, c);
         add_unit(&sum, &wraps, d);
-        unit += 4u * WORKGROUP_SIZE;
+        unit += 4u * WALK;
     }
     for (; turn < walk.y; turn += 1u) {
         add_unit(&sum, &wraps, biased_unit(unit));
-        unit += WORKGROUP_SIZE;
+        unit += WALK;
     }
     if index == 0u {
         if params.edge_a != NO_EDGE {

@@ -19,7 +19,7 @@ fn main(
     var sum = vec4<f32>(0.0);
     for (var turn = 0u; turn < walk.y; turn += 1u) {
         sum += bitcast<vec4<f32>>(load_unit(unit));
-        unit += WORKGROUP_SIZE;
+        unit += WALK;
     }
     if global_id.x == 0u {
         if params.edge_a != NO_EDGE {

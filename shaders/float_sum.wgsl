@@ -311,14 +311,14 @@ fn main(
             let end = turn + min(SMALL_VALUES / 4u, walk.y - turn);
             for (; turn < end; turn += 1u) {
                 add_whole_unit(load_unit(unit));
-                unit += WORKGROUP_SIZE;
+                unit += WALK;
             }
             move_small();
         }
     } else {
         for (var turn = 0u; turn < walk.y; turn += 1u) {
             add_whole_unit(load_unit(unit));
-            unit += WORKGROUP_SIZE;
+            unit += WALK;
         }
     }
     if global_id.x == 0u {

@@ -1,6 +1,7 @@
 // The device-read peak: invocations walk units as the array kernels do (a workgroup's units
-// consecutive, its invocations taking turns, four loads in flight) and fold them with XOR, the
-// cheapest operation that keeps every load. Composed after a layout file (array_load_*.wgsl).
+// consecutive, each WALK invocations side by side taking turns, four loads in flight) and fold
+// them with XOR, the cheapest operation that keeps every load. Composed after a layout file
+// (array_load_*.wgsl).
 
 struct ReadParams {
     units: u32,
@@ -14,6 +15,9 @@ struct ReadParams {
 @group(0) @binding(0) var<uniform> read_params: ReadParams;
 @group(0) @binding(1) var<storage, read_write> sink: array<u32>;
 
+// As in array_params.wgsl: the workgroup on GPUs, 1 (runs) on software adapters.
+override WALK: u32 = WORKGROUP_SIZE;
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(local_invocation_index) lane: u32,
@@ -21,20 +25,21 @@ fn main(
 ) {
     let per = read_params.per_invocation;
     let units = read_params.units;
-    var unit = group.x * WORKGROUP_SIZE * per + lane;
+    let index = group.x * WORKGROUP_SIZE + lane;
+    var unit = index / WALK * WALK * per + index % WALK;
     var folded = vec4<u32>(0u);
     var turn = 0u;
-    for (; turn + 4u <= per && unit + 3u * WORKGROUP_SIZE < units; turn += 4u) {
+    for (; turn + 4u <= per && unit + 3u * WALK < units; turn += 4u) {
         let a = load_unit(unit);
-        let b = load_unit(unit + WORKGROUP_SIZE);
-        let c = load_unit(unit + 2u * WORKGROUP_SIZE);
-        let d = load_unit(unit + 3u * WORKGROUP_SIZE);
+        let b = load_unit(unit + WALK);
+        let c = load_unit(unit + 2u * WALK);
+        let d = load_unit(unit + 3u * WALK);
         folded ^= a ^ b ^ c ^ d;
-        unit += 4u * WORKGROUP_SIZE;
+        unit += 4u * WALK;
     }
     for (; turn < per && unit < units; turn += 1u) {
         folded ^= load_unit(unit);
-        unit += WORKGROUP_SIZE;
+        unit += WALK;
     }
     if (folded.x ^ folded.y ^ folded.z ^ folded.w) == read_params.sentinel {
         sink[0] = 1u;

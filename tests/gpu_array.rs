@@ -6,7 +6,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::SMALL_SHAPE;
-use gpusum::gpu::{self, DispatchShape};
+use gpusum::gpu::{self, DispatchShape, UnitWalk};
 use gpusum::input::{ArrayReader, InputHints};
 use gpusum::kernel::ArrayLayout;
 use gpusum::{Control, Dtype, GpuContext, GpuOptions, IntSlice, KernelChoice, cpu};
@@ -23,7 +23,7 @@ struct ArrayTarget {
 const SMALL_CHUNK: u64 = 48;
 
 /// Every adapter x kernel x layout, with a small shape and chunk, and with the adapter's shape and
-/// a chunk of a few KiB.
+/// a chunk of a few KiB; each adapter's two shapes walk units both ways.
 fn array_targets() -> &'static [ArrayTarget] {
     static TARGETS: OnceLock<Vec<ArrayTarget>> = OnceLock::new();
     TARGETS.get_or_init(|| {
@@ -32,9 +32,17 @@ fn array_targets() -> &'static [ArrayTarget] {
         common::adapter_backends();
         let mut targets = Vec::new();
         for adapter in &adapters {
+            // The small shape walks units the other way from the adapter's own shape, so every
+            // adapter runs both walks.
+            let own = DispatchShape::for_adapter(&adapter.get_info(), &adapter.limits()).walk;
+            let other = match own {
+                UnitWalk::Runs => UnitWalk::Interleaved,
+                _ => UnitWalk::Runs,
+            };
+            let small = SMALL_SHAPE.with_walk(other);
             for kernel in KernelChoice::all_supported(adapter.features()) {
                 for layout in ArrayLayout::ALL {
-                    for (shape, chunk) in [(Some(SMALL_SHAPE), SMALL_CHUNK), (None, 4096)] {
+                    for (shape, chunk) in [(Some(small), SMALL_CHUNK), (None, 4096)] {
                         let mut options = GpuOptions::new()
                             .with_kernel(kernel)
                             .with_array_layout(layout)
@@ -44,13 +52,14 @@ fn array_targets() -> &'static [ArrayTarget] {
                         }
                         let context = GpuContext::new(adapter, &options).unwrap();
                         let label = format!(
-                            "{} / {kernel} / {layout} / chunk {chunk}{}",
+                            "{} / {kernel} / {layout} / chunk {chunk}{} / {:?} walk",
                             context.adapter_label(),
                             if shape.is_some() {
                                 " / small shape"
                             } else {
                                 ""
-                            }
+                            },
+                            context.shape().walk
                         );
                         targets.push(ArrayTarget {
                             label,

@@ -52,9 +52,10 @@ fn float_targets() -> &'static [FloatTarget] {
                     }
                     let context = GpuContext::new(adapter, &options).unwrap();
                     let label = format!(
-                        "{} / {layout} / chunk {chunk} / workgroup {} / {}",
+                        "{} / {layout} / chunk {chunk} / workgroup {} / {:?} walk / {}",
                         context.adapter_label(),
                         context.shape().workgroup_size,
+                        context.shape().walk,
                         accumulation.map_or("default", FloatAccumulation::name)
                     );
                     targets.push(FloatTarget {

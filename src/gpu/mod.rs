@@ -28,4 +28,6 @@ pub use device::{USEFUL_FEATURES, open_device, open_device_async};
 pub use dx12::Dx12ShaderCompiler;
 pub use kernel::{WgslCompiler, Workload, kernel_wgsl, peak_read_wgsl, peak_wgsl};
 pub use ring::{DEFAULT_CHUNK_BYTES, RING_SLOTS};
-pub use shape::{DispatchShape, MAX_DISPATCH_ELEMENTS, MAX_PER_INVOCATION, MAX_WORKGROUP_SIZE};
+pub use shape::{
+    DispatchShape, MAX_DISPATCH_ELEMENTS, MAX_PER_INVOCATION, MAX_WORKGROUP_SIZE, UnitWalk,
+};

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use gpusum::gpu::{self, DispatchShape};
+use gpusum::gpu::{self, DispatchShape, UnitWalk};
 use gpusum::{Control, GpuContext, GpuOptions, KernelChoice, SumRange, cpu};
 
 /// One context to test: an adapter, a variant and a dispatch shape.
@@ -22,8 +22,12 @@ pub struct Target {
 pub const SMALL_SHAPE: DispatchShape = DispatchShape::new(3, 5, 2).with_workgroup_size(64);
 
 /// A shape whose full dispatches run the unrolled loop (4 x 8) and its remainder (5), with
-/// workgroups of 128 (Vulkan's and GLES 3.1's guaranteed minimum, WebGPU compatibility mode's).
-pub const MEDIUM_SHAPE: DispatchShape = DispatchShape::new(37, 3, 2).with_workgroup_size(128);
+/// workgroups of 128 (Vulkan's and GLES 3.1's guaranteed minimum, WebGPU compatibility mode's),
+/// whose array kernels walk runs: with [`SMALL_SHAPE`] (interleaved), every adapter runs both
+/// walks.
+pub const MEDIUM_SHAPE: DispatchShape = DispatchShape::new(37, 3, 2)
+    .with_workgroup_size(128)
+    .with_walk(UnitWalk::Runs);
 
 /// Every adapter × kernel, with the adapter's default shape, [`SMALL_SHAPE`] and
 /// [`MEDIUM_SHAPE`]: every workgroup size gpusum picks on real devices, 256, 128 and 64.

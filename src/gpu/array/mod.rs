@@ -129,9 +129,14 @@ impl ArrayKernels {
         let every_digit = f64::from(u8::from(
             self.float_accumulation == FloatAccumulation::EveryDigit,
         ));
+        let walk = f64::from(
+            self.shape
+                .walk
+                .invocations_side_by_side(self.shape.workgroup_size),
+        );
         let constants: &[(&str, f64)] = match workload {
-            Workload::Array(Dtype::F32, _) => &[("EVERY_DIGIT", every_digit)],
-            _ => &[],
+            Workload::Array(Dtype::F32, _) => &[("WALK", walk), ("EVERY_DIGIT", every_digit)],
+            _ => &[("WALK", walk)],
         };
         let source = kernel_wgsl(
             workload,

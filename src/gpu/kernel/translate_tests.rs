@@ -10,6 +10,7 @@ use naga::valid::{Capabilities, ModuleInfo, ValidationFlags, Validator};
 
 use super::{WgslCompiler, Workload, kernel_wgsl};
 use crate::array::Dtype;
+use crate::gpu::UnitWalk;
 use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
 
 const WORKGROUP_SIZES: [u32; 4] = [256, 128, 64, 32];
@@ -39,23 +40,41 @@ fn compositions() -> Vec<(String, Workload, u32)> {
     all
 }
 
+/// Every composition with its pipeline constants applied, as wgpu applies them before writing:
+/// array kernels with both walks (`WALK`, see [`UnitWalk`]).
 fn kernels() -> Vec<Kernel> {
     let mut kernels = Vec::new();
     for choice in KernelChoice::all_supported(wgpu::Features::all()) {
         for (what, workload, size) in compositions() {
-            let label = format!("{choice} / {what}");
             let source = kernel_wgsl(workload, choice, size, WgslCompiler::Naga);
             let module = naga::front::wgsl::parse_str(&source)
-                .unwrap_or_else(|e| panic!("{label}: {}", e.emit_to_string(&source)));
+                .unwrap_or_else(|e| panic!("{what}: {}", e.emit_to_string(&source)));
             let info = Validator::new(ValidationFlags::all(), Capabilities::all())
                 .validate(&module)
-                .unwrap_or_else(|e| panic!("{label}: {:?}", e.into_inner()));
-            kernels.push(Kernel {
-                label,
-                choice,
-                module,
-                info,
-            });
+                .unwrap_or_else(|e| panic!("{what}: {:?}", e.into_inner()));
+            let walks: &[Option<UnitWalk>] = match workload {
+                Workload::Range => &[None],
+                _ => &[Some(UnitWalk::Interleaved), Some(UnitWalk::Runs)],
+            };
+            for walk in walks {
+                let mut constants = naga::back::PipelineConstants::default();
+                let mut label = format!("{choice} / {what}");
+                if let Some(walk) = walk {
+                    let side_by_side = walk.invocations_side_by_side(size);
+                    constants.insert("WALK".to_owned(), f64::from(side_by_side));
+                    label = format!("{label} / {walk:?} walk");
+                }
+                let (module, info) = naga::back::pipeline_constants::process_overrides(
+                    &module, &info, None, &constants,
+                )
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
+                kernels.push(Kernel {
+                    label,
+                    choice,
+                    module: module.into_owned(),
+                    info: info.into_owned(),
+                });
+            }
         }
     }
     kernels
