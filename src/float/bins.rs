@@ -46,6 +46,7 @@ impl<T: ExactFloat> Bins<T> {
         let bins = &mut *self.bins;
         let mut chunks = values.chunks_exact(LANES);
         for chunk in &mut chunks {
+            prefetch(chunk.as_ptr().cast::<u8>().wrapping_add(PREFETCH_BYTES));
             for (lane, value) in chunk.iter().enumerate() {
                 special |= add_one(bins, sum, value.bits(), lane);
             }
@@ -84,6 +85,24 @@ impl<T: ExactFloat> Bins<T> {
             }
         }
     }
+}
+
+/// How far ahead of the values being added the next ones are asked for. The loop does too much
+/// per value for the core to run far ahead on its own, and the hardware prefetcher need not
+/// make up for it: on one draw of the 2-core CI-class VM (an Intel Xeon), 2^24 f64 values summed
+/// at 3.0e8 values/s on one thread without it and 1.0e9 with it (1024 bytes ahead: 0.9e9).
+const PREFETCH_BYTES: usize = 4096;
+
+/// Asks for the cache line at `address` (which may lie past the data: a prefetch never faults).
+#[inline(always)]
+fn prefetch(address: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing architecturally and never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(address.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = address;
 }
 
 /// Adds one value's significand to copy `lane` of its bin; true if that filled a bin of
