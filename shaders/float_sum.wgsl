@@ -128,7 +128,6 @@ fn move_small() {
 // Adds the signed f32 pieces (low at 24-bit digit `digit`, high at the next) by selects: no
 // branch and no dynamic index.
 fn place_f32(digit: u32, low: u32, high: u32) {
-    let zero = vec4<u32>(0u);
     let lows = vec4<u32>(low);
     let highs = vec4<u32>(high);
     let at = vec4<u32>(digit);
@@ -139,9 +138,14 @@ fn place_f32(digit: u32, low: u32, high: u32) {
     let high_0 = vec4<bool>(false, low_0.xyz);
     let high_1 = vec4<bool>(low_0.w, low_1.xyz);
     let high_2 = vec4<bool>(low_1.w, low_2.xyz);
-    small_0 += select(zero, lows, low_0) | select(zero, highs, high_0);
-    small_1 += select(zero, lows, low_1) | select(zero, highs, high_1);
-    small_2 += select(zero, lows, low_2) | select(zero, highs, high_2);
+    // Each an add where the mask holds: one masked add on AVX-512 (lavapipe's code there ran 23%
+    // faster than with an or of two masked pieces), an add and a blend elsewhere.
+    small_0 = select(small_0, small_0 + lows, low_0);
+    small_1 = select(small_1, small_1 + lows, low_1);
+    small_2 = select(small_2, small_2 + lows, low_2);
+    small_0 = select(small_0, small_0 + highs, high_0);
+    small_1 = select(small_1, small_1 + highs, high_1);
+    small_2 = select(small_2, small_2 + highs, high_2);
 }
 
 // Adds or subtracts `pieces` (least significant first) at digit `digit` of the window.
