@@ -40,14 +40,14 @@ pub enum UnitWalk {
 }
 
 impl UnitWalk {
-    /// Invocations that walk side by side: their turns are this many units apart (the kernels'
-    /// `WALK`).
-    #[must_use]
-    pub const fn invocations_side_by_side(self, workgroup_size: u32) -> u32 {
-        match self {
+    /// The `WALK` pipeline constant of the array kernels and the device-read peak: how many
+    /// invocations walk side by side, their turns that many units apart.
+    pub(crate) fn pipeline_constant(self, workgroup_size: u32) -> (&'static str, f64) {
+        let side_by_side = match self {
             UnitWalk::Interleaved => workgroup_size,
             UnitWalk::Runs => 1,
-        }
+        };
+        ("WALK", f64::from(side_by_side))
     }
 }
 

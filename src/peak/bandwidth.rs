@@ -250,7 +250,7 @@ impl<'a> GpuBandwidth<'a> {
             .div_ceil(workgroups * shape.workgroup_size as u64)
             .max(1);
         let workgroups = units.div_ceil(per * shape.workgroup_size as u64) as u32;
-        let walk = f64::from(shape.walk.invocations_side_by_side(shape.workgroup_size));
+        let walk = shape.walk.pipeline_constant(shape.workgroup_size);
         let device = self.device;
         let (pipeline, bind_group, params, data) = device.scoped(|| {
             let data = OwnedData::new(device, layout, bytes);
@@ -289,7 +289,7 @@ impl<'a> GpuBandwidth<'a> {
                         entry_point: Some("main"),
                         // The array kernels' walk (array_params.wgsl), so the ceiling is theirs.
                         compilation_options: wgpu::PipelineCompilationOptions {
-                            constants: &[("WALK", walk)],
+                            constants: &[walk],
                             ..Default::default()
                         },
                         cache: None,

@@ -129,14 +129,10 @@ impl ArrayKernels {
         let every_digit = f64::from(u8::from(
             self.float_accumulation == FloatAccumulation::EveryDigit,
         ));
-        let walk = f64::from(
-            self.shape
-                .walk
-                .invocations_side_by_side(self.shape.workgroup_size),
-        );
+        let walk = self.shape.walk.pipeline_constant(self.shape.workgroup_size);
         let constants: &[(&str, f64)] = match workload {
-            Workload::Array(Dtype::F32, _) => &[("WALK", walk), ("EVERY_DIGIT", every_digit)],
-            _ => &[("WALK", walk)],
+            Workload::Array(Dtype::F32, _) => &[walk, ("EVERY_DIGIT", every_digit)],
+            _ => &[walk],
         };
         let source = kernel_wgsl(
             workload,

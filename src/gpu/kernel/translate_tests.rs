@@ -60,8 +60,8 @@ fn kernels() -> Vec<Kernel> {
                 let mut constants = naga::back::PipelineConstants::default();
                 let mut label = format!("{choice} / {what}");
                 if let Some(walk) = walk {
-                    let side_by_side = walk.invocations_side_by_side(size);
-                    constants.insert("WALK".to_owned(), f64::from(side_by_side));
+                    let (name, value) = walk.pipeline_constant(size);
+                    constants.insert(name.to_owned(), value);
                     label = format!("{label} / {walk:?} walk");
                 }
                 let (module, info) = naga::back::pipeline_constants::process_overrides(
