@@ -1,19 +1,17 @@
 // Exact sums of f32 or f64 arrays with integer operations only: no float arithmetic touches the
-// data, so no compiler may reassociate or fuse it. Composed with array_params.wgsl and a layout
-// file (array_load_*.wgsl); owns its entry point. The host prepends WORKGROUP_SIZE,
-// ELEMENT_BYTES (4 or 8), SIGN_FLIP (zero), TEXTURE_WIDTH, DIGITS (9 for f32, 66 for f64) and
-// PIECES (2 or 3).
+// data, so no compiler may reassociate or fuse it. Composed with array_params.wgsl, a layout
+// file (array_load_*.wgsl) and float_every_digit.wgsl; owns its entry point. The host prepends
+// WORKGROUP_SIZE, ELEMENT_BYTES (4 or 8), SIGN_FLIP (zero), TEXTURE_WIDTH, DIGITS (9 for f32, 66
+// for f64) and PIECES (2 or 3).
 //
 // Every finite value is significand * 2^shift units of the smallest subnormal, which is
 // significand << (shift % 32) placed at 32-bit digit shift / 32: PIECES words. Each invocation
 // adds its values into 64-bit two's-complement counters (low, high words): a window of 4 digits
-// that moves to workgroup memory whenever a value falls outside it, or, for f32 where the host
-// sets EVERY_DIGIT (software adapters), twelve 32-bit counters of 24-bit digits that take every
-// value by selects (no branch and no dynamic index, which SIMD lanes on CPUs such as llvmpipe
-// pay for on every value, whether or not any lane takes it; no carries either) and move into
-// 64-bit counters every 116 values. At the end each invocation adds its counters to the
-// workgroup's with atomics; each workgroup writes its flags and DIGITS counters; the host adds
-// them up exactly (ExactFloatSum).
+// that moves to workgroup memory whenever a value falls outside it, or, where the host sets
+// EVERY_DIGIT (software adapters), counters for every digit a value may touch, placed by selects
+// (float_every_digit.wgsl). At the end each invocation adds its counters to the workgroup's with
+// atomics; each workgroup writes its flags and DIGITS counters; the host adds them up exactly
+// (ExactFloatSum).
 
 @group(0) @binding(1) var<storage, read_write> partials: array<u32>;
 
@@ -21,7 +19,7 @@
 const PARTIAL_WORDS: u32 = 4u + 2u * DIGITS;
 const WINDOW: u32 = 4u;
 
-// f32 only: every digit's counter rather than a window (FloatAccumulation on the host).
+// Every digit's counter rather than a window (FloatAccumulation on the host).
 override EVERY_DIGIT: bool = false;
 
 const FLAG_NAN: u32 = 1u;
@@ -31,7 +29,9 @@ const FLAG_NOT_NEGATIVE_ZERO: u32 = 8u;
 
 // The workgroup's counters. Bound: a workgroup adds at most 256 * (2^14 units * 4 + 8) values
 // per dispatch, each less than 2^32 per digit, so every counter stays below 2^57 in magnitude.
-// With EVERY_DIGIT, each invocation adds its 64-bit counters once, each below 2^49.
+// With EVERY_DIGIT, each f32 invocation adds its 64-bit counters once, each below 2^49; each
+// f64 invocation moves its ring at most 65 times, less than 4 * 2^32 per digit each (below
+// 2^49 for the workgroup, beside what the windows add).
 var<workgroup> digit_low: array<atomic<u32>, DIGITS>;
 var<workgroup> digit_high: array<atomic<u32>, DIGITS>;
 var<workgroup> group_flags: atomic<u32>;
@@ -48,21 +48,6 @@ var<private> largest_flipped: u32;
 var<private> base: u32;
 var<private> window_low: vec4<u32>;
 var<private> window_high: vec4<u32>;
-// f32 with EVERY_DIGIT: twelve 24-bit digits (digit k weighs 2^(24 k) units; 12 * 24 > 277),
-// in 32-bit two's-complement counters. A value adds at most 2^24 in magnitude to each, so the
-// 116 values of the loop between moves and 8 more from the edges stay below 124 * 2^24 < 2^31.
-var<private> small_0: vec4<u32>;
-var<private> small_1: vec4<u32>;
-var<private> small_2: vec4<u32>;
-// Values the small counters take between moves: 29 units of 4.
-const SMALL_VALUES: u32 = 116u;
-// f32 with EVERY_DIGIT: the small counters' moves, in 32-bit digits as 64-bit counters (low,
-// high). Bound: each move adds less than 4 * 2^32 to a digit (2^39 to the top one), and an
-// invocation makes fewer than 2^10 moves, so each stays below 2^49.
-const F32_DIGITS: u32 = 9u;
-var<private> big_low: array<u32, F32_DIGITS>;
-var<private> big_high: array<u32, F32_DIGITS>;
-
 // Adds the 64-bit counter (low, high) to the workgroup's digit k, modulo 2^64.
 fn add_to_workgroup(k: u32, low: u32, high: u32) {
     if (low | high) != 0u {
@@ -92,61 +77,6 @@ fn flush_all() {
     for (var k = 0u; k < F32_DIGITS; k += 1u) {
         add_to_workgroup(k, big_low[k], big_high[k]);
     }
-}
-
-// Adds the signed 64-bit (low, high) to the invocation's 32-bit digit k.
-fn add_big(k: u32, low: u32, high: u32) {
-    let old = big_low[k];
-    big_low[k] = old + low;
-    big_high[k] += high + select(0u, 1u, old + low < old);
-}
-
-// Moves the 24-bit digits to the 32-bit ones and empties them: digit k's counter c times
-// 2^(24 k) is c << (24 k % 32) at 32-bit digit 24 k / 32, split into an unsigned low word there
-// and a signed high word at the next digit, each less than 2^32 in magnitude (the top digit
-// takes both).
-fn move_small() {
-    for (var k = 0u; k < 12u; k += 1u) {
-        let c = bitcast<i32>(select(select(small_2[k % 4u], small_1[k % 4u], k < 8u), small_0[k % 4u], k < 4u));
-        let position = 24u * k;
-        let digit = position / 32u;
-        let offset = position % 32u;
-        // The upper word of c << offset as 64 bits.
-        let high = select(c >> ((32u - offset) % 32u), c >> 31u, offset == 0u);
-        if digit + 1u < F32_DIGITS {
-            add_big(digit, bitcast<u32>(c) << offset, 0u);
-            add_big(digit + 1u, bitcast<u32>(high), select(0u, 0xffffffffu, high < 0));
-        } else {
-            add_big(digit, bitcast<u32>(c) << offset, bitcast<u32>(high));
-        }
-    }
-    small_0 = vec4<u32>(0u);
-    small_1 = vec4<u32>(0u);
-    small_2 = vec4<u32>(0u);
-}
-
-// Adds the signed f32 pieces (low at 24-bit digit `digit`, high at the next) by selects: no
-// branch and no dynamic index.
-fn place_f32(digit: u32, low: u32, high: u32) {
-    let lows = vec4<u32>(low);
-    let highs = vec4<u32>(high);
-    let at = vec4<u32>(digit);
-    let low_0 = vec4<u32>(0u, 1u, 2u, 3u) == at;
-    let low_1 = vec4<u32>(4u, 5u, 6u, 7u) == at;
-    let low_2 = vec4<u32>(8u, 9u, 10u, 11u) == at;
-    // The high piece goes where the low one would one digit up: the same compares, moved a lane.
-    let high_0 = vec4<bool>(false, low_0.xyz);
-    let high_1 = vec4<bool>(low_0.w, low_1.xyz);
-    let high_2 = vec4<bool>(low_1.w, low_2.xyz);
-    // Each an add where the mask holds: one masked add on AVX-512 (lavapipe's code there ran 23%
-    // faster than with an or of two masked pieces), an add and a blend elsewhere (3% slower with
-    // AVX-512 turned off by GALLIUM_OVERRIDE_CPU_CAPS=avx).
-    small_0 = select(small_0, small_0 + lows, low_0);
-    small_1 = select(small_1, small_1 + lows, low_1);
-    small_2 = select(small_2, small_2 + lows, low_2);
-    small_0 = select(small_0, small_0 + highs, high_0);
-    small_1 = select(small_1, small_1 + highs, high_1);
-    small_2 = select(small_2, small_2 + highs, high_2);
 }
 
 // Adds or subtracts `pieces` (least significant first) at digit `digit` of the window.
@@ -319,6 +249,37 @@ fn main(
                 unit += WALK;
             }
             move_small();
+        }
+    } else if ELEMENT_BYTES == 8u && EVERY_DIGIT {
+        // A batch that does not fit the ring is added again through the window, and the next
+        // RING_REST batches go to the window at once. A loop that no lane enters costs llvmpipe
+        // one pass, not one per unit.
+        ring_low = 0xffffffffu;
+        var rest = 0u;
+        var turn = 0u;
+        while turn < walk.y {
+            let count = min(RING_UNITS, walk.y - turn);
+            let first = unit;
+            let ringed = select(count, 0u, rest > 0u);
+            for (var t = 0u; t < ringed; t += 1u) {
+                let v = load_unit(unit);
+                add_f64_ring(v.x, v.y);
+                add_f64_ring(v.z, v.w);
+                unit += WALK;
+            }
+            let fits = move_ring();
+            let windowed = select(count, 0u, fits && rest == 0u);
+            rest = select(select(0u, RING_REST, !fits), rest - 1u, rest > 0u);
+            unit = first;
+            for (var t = 0u; t < windowed; t += 1u) {
+                add_whole_unit(load_unit(unit));
+                unit += WALK;
+            }
+            unit = first + count * WALK;
+            turn += count;
+        }
+        if ring_not_negative_zero != 0u {
+            flags |= FLAG_NOT_NEGATIVE_ZERO;
         }
     } else {
         for (var turn = 0u; turn < walk.y; turn += 1u) {

@@ -204,8 +204,9 @@ fn gpu_sums_have_the_cpus_bytes_on_every_adapter_and_shape() {
 }
 
 /// Invocations that each add hundreds of values (so the every-digit kernel moves its small
-/// counters many times) at the largest magnitudes and significands, both signs, on every adapter
-/// and each f32 accumulation.
+/// counters, and its f64 ring, many times) at the largest magnitudes and significands, both
+/// signs, on every adapter and each accumulation; for f64 also batches that fit the ring beside
+/// ones that do not.
 #[test]
 fn long_invocations_of_the_largest_values_stay_exact() {
     let largest_significand = f32::from_bits(0x7f7f_ffff);
@@ -236,6 +237,57 @@ fn long_invocations_of_the_largest_values_stay_exact() {
                 .collect(),
         ),
     ];
+    // 2^19 units over the small shape's 320 invocations: 1639 each, six ring batches and a bit.
+    let len = 1 << 20;
+    // Random significands and signs over `binades` binades from biased exponent `first`.
+    let spread = |first: u64, binades: u64| -> Vec<f64> {
+        random_bits(0x5851_F42D ^ binades, len)
+            .into_iter()
+            .map(|bits| {
+                f64::from_bits((bits & 1) << 63 | (first + bits % binades) << 52 | bits >> 12)
+            })
+            .collect()
+    };
+    let cases_f64: [(&str, Vec<f64>); 6] = [
+        ("largest", vec![f64::MAX; len]),
+        ("largest, negative", vec![-f64::MAX; len]),
+        (
+            "full significands over every exponent, both signs",
+            (0..len)
+                .map(|k| {
+                    let exponent = (k % 2046) as u64 + 1;
+                    let sign = ((k / 2046) % 2) as u64;
+                    f64::from_bits(sign << 63 | exponent << 52 | 0xf_ffff_ffff_ffff)
+                })
+                .collect(),
+        ),
+        (
+            "largest and smallest, alternating",
+            (0..len)
+                .map(|k| {
+                    if k % 2 == 0 {
+                        f64::MAX
+                    } else {
+                        -f64::from_bits(1)
+                    }
+                })
+                .collect(),
+        ),
+        (
+            "forty binades with zeros, and a far value now and then",
+            spread(1023, 40)
+                .into_iter()
+                .enumerate()
+                .map(|(k, v)| match k % 1500 {
+                    0 => -1e-300,
+                    7 => 0.0,
+                    _ => v,
+                })
+                .collect(),
+        ),
+        // Shifts 1034 (22 * 47) to 1144: lowest pieces five digits apart, one more than fits.
+        ("a hundred and eleven binades", spread(1035, 111)),
+    ];
     let instance = gpu::instance();
     for adapter in gpu::compute_adapters(&instance) {
         for accumulation in FloatAccumulation::ALL {
@@ -252,6 +304,13 @@ fn long_invocations_of_the_largest_values_stay_exact() {
                     &target,
                     FloatSlice::F32(values),
                     &format!("{} / {case}", target.label),
+                );
+            }
+            for (case, values) in &cases_f64 {
+                check(
+                    &target,
+                    FloatSlice::F64(values),
+                    &format!("{} / f64 {case}", target.label),
                 );
             }
         }

@@ -47,7 +47,7 @@ pub struct GpuOptions {
     /// Bytes per chunk of an array stream (a multiple of 16); `None` takes 32 MiB, or less where
     /// the adapter's limits say so.
     pub array_chunk_bytes: Option<u64>,
-    /// How the exact f32 kernel accumulates; `None` takes [`FloatAccumulation::for_adapter`].
+    /// How the exact float kernels accumulate; `None` takes [`FloatAccumulation::for_adapter`].
     pub float_accumulation: Option<FloatAccumulation>,
 }
 
@@ -119,7 +119,7 @@ impl GpuOptions {
         }
     }
 
-    /// Forces how the exact f32 kernel accumulates.
+    /// Forces how the exact float kernels accumulate.
     #[must_use]
     pub fn with_float_accumulation(self, accumulation: FloatAccumulation) -> Self {
         Self {

@@ -24,7 +24,7 @@ pub enum Workload {
 pub(crate) const TEXTURE_WIDTH: u32 = 2048;
 
 /// Every WGSL file gpusum embeds, by file name (a test checks that shaders/ holds no other).
-pub(crate) const SHADERS: [(&str, &str); 15] = [
+pub(crate) const SHADERS: [(&str, &str); 16] = [
     (
         "range_sum_emulated.wgsl",
         include_str!("../../shaders/range_sum_emulated.wgsl"),
@@ -74,6 +74,10 @@ pub(crate) const SHADERS: [(&str, &str); 15] = [
     (
         "float_sum.wgsl",
         include_str!("../../shaders/float_sum.wgsl"),
+    ),
+    (
+        "float_every_digit.wgsl",
+        include_str!("../../shaders/float_every_digit.wgsl"),
     ),
     (
         "float_plain.wgsl",
@@ -189,12 +193,13 @@ pub fn kernel_wgsl(
 fn float_kernel_wgsl(dtype: Dtype, layout: ArrayLayout, workgroup_size: u32) -> String {
     let (digits, pieces) = float_digits(dtype);
     format!(
-        "{}\n{}const DIGITS: u32 = {digits}u;\nconst PIECES: u32 = {pieces}u;\n{}\n{}\n{}",
+        "{}\n{}const DIGITS: u32 = {digits}u;\nconst PIECES: u32 = {pieces}u;\n{}\n{}\n{}\n{}",
         workgroup_size_line(workgroup_size),
         array_constants(dtype),
         shader("array_params.wgsl"),
         shader(layout_file(layout)),
         shader("float_sum.wgsl"),
+        shader("float_every_digit.wgsl"),
     )
 }
 

@@ -1,6 +1,6 @@
 //! The array workload on the GPU: pipelines per element type and layout (built when first
 //! used), the bindings of a window of data, and how a window's bytes become dispatches and its
-//! partials a total. The WGSL is shaders/array_*.wgsl (integers) and float_sum.wgsl; the CPU
+//! partials a total. The WGSL is shaders/array_*.wgsl (integers) and float_*.wgsl; the CPU
 //! twins are `cpu::array` and `float`. Streams go through the ring
 //! (`ring.rs`); data already on the device is summed here, window by window.
 
@@ -125,13 +125,13 @@ impl ArrayKernels {
             Workload::Range => unreachable!("array kernels only"),
         };
         let label = format!("{what} from a {layout}, {}", self.choice);
-        // The f32 kernel's accumulation is a pipeline constant (float_sum.wgsl).
+        // The float kernels' accumulation is a pipeline constant (float_sum.wgsl).
         let every_digit = f64::from(u8::from(
             self.float_accumulation == FloatAccumulation::EveryDigit,
         ));
         let walk = self.shape.walk.pipeline_constant(self.shape.workgroup_size);
         let constants: &[(&str, f64)] = match workload {
-            Workload::Array(Dtype::F32, _) => &[walk, ("EVERY_DIGIT", every_digit)],
+            Workload::Array(Dtype::F32 | Dtype::F64, _) => &[walk, ("EVERY_DIGIT", every_digit)],
             _ => &[walk],
         };
         let source = kernel_wgsl(
