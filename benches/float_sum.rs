@@ -5,7 +5,8 @@
 //! wrong sum for 2^20 of these values, so it is not the reference.)
 //!
 //! A second group sums f32 arrays already on each GPU adapter exactly, beside gpusum's plain f32
-//! sum of the same array (`GpuContext::sum_plain_f32`): what exactness costs there.
+//! sum of the same array (`GpuContext::sum_plain_f32`): what exactness costs there. A third sums
+//! the f64 values on each adapter exactly (WGSL has no f64 for a plain sum).
 //!
 //! Set `GPUSUM_BENCH_QUICK=1` to shrink the lengths and the sampling. Under `cargo test` each
 //! benchmark runs once, as a smoke test.
@@ -13,7 +14,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use gpusum::{Control, ExactFloatSum, FloatSlice, float};
+use gpusum::{Control, ExactFloatSum, FloatSlice, GpuContext, float};
 use xsum::{Xsum, XsumSmall};
 
 mod common;
@@ -81,27 +82,34 @@ fn float_sum(c: &mut Criterion) {
     group.finish();
 }
 
+/// One context per adapter, by adapter: floats have one kernel whatever the shader variant.
+fn adapter_contexts() -> Vec<(String, GpuContext)> {
+    let mut seen: Vec<(String, GpuContext)> = Vec::new();
+    for (label, context) in contexts() {
+        let adapter = label.split(':').next().unwrap_or_default().to_owned();
+        if !seen.iter().any(|(name, _)| *name == adapter) {
+            seen.push((adapter, context));
+        }
+    }
+    seen
+}
+
 fn gpu_float_sum(c: &mut Criterion) {
     let length: usize = if quick() { 1 << 16 } else { 1 << 24 };
     let control = Control::new();
-    let values: Vec<f32> = values(length).into_iter().map(|v| v as f32).collect();
+    let doubles = values(length);
+    let values: Vec<f32> = doubles.iter().map(|&v| v as f32).collect();
     let mut expected = ExactFloatSum::<f32>::new();
     expected.add_slice(&values).unwrap();
     let expected = gpusum::ArrayTotal::F32(expected);
-    let mut group = group(c, "float_sum_gpu_f32");
-    group.throughput(Throughput::Elements(length as u64));
-    let mut seen = Vec::new();
-    for (label, context) in contexts() {
-        // One row per adapter: floats have one kernel whatever the variant.
-        let adapter = label.split(':').next().unwrap_or_default().to_owned();
-        if seen.contains(&adapter) {
-            continue;
-        }
-        seen.push(adapter.clone());
+    let contexts = adapter_contexts();
+    let mut singles = group(c, "float_sum_gpu_f32");
+    singles.throughput(Throughput::Elements(length as u64));
+    for (adapter, context) in &contexts {
         let floats = context
             .upload_floats(FloatSlice::F32(&values), &control)
             .unwrap();
-        group.bench_function(
+        singles.bench_function(
             BenchmarkId::new(format!("{adapter}:exact-f32"), length),
             |b| {
                 b.iter(|| {
@@ -110,9 +118,30 @@ fn gpu_float_sum(c: &mut Criterion) {
                 })
             },
         );
-        group.bench_function(
+        singles.bench_function(
             BenchmarkId::new(format!("{adapter}:plain-f32"), length),
             |b| b.iter(|| context.sum_plain_f32(black_box(&floats), &control).unwrap()),
+        );
+    }
+    singles.finish();
+    // WGSL has no f64, so the exact sum stands alone; the CPU's rows are float_sum_f64's.
+    let mut expected = ExactFloatSum::<f64>::new();
+    expected.add_slice(&doubles).unwrap();
+    let expected = gpusum::ArrayTotal::F64(expected);
+    let mut group = group(c, "float_sum_gpu_f64");
+    group.throughput(Throughput::Elements(length as u64));
+    for (adapter, context) in &contexts {
+        let floats = context
+            .upload_floats(FloatSlice::F64(&doubles), &control)
+            .unwrap();
+        group.bench_function(
+            BenchmarkId::new(format!("{adapter}:exact-f64"), length),
+            |b| {
+                b.iter(|| {
+                    let outcome = context.sum_device_array(&floats, &control).unwrap();
+                    assert_eq!(outcome.total, expected);
+                })
+            },
         );
     }
     group.finish();
