@@ -51,23 +51,31 @@ fn add_big(k: u32, low: u32, high: u32) {
     big_high[k] += high + select(0u, 1u, old + low < old);
 }
 
+// c * 2^position as two words at 32-bit digits: (the digit, c << (position % 32) as the unsigned
+// low word there, and the signed high word for the next digit).
+fn shifted_words(c: i32, position: u32) -> vec3<u32> {
+    let offset = position % 32u;
+    let high = select(c >> ((32u - offset) % 32u), c >> 31u, offset == 0u);
+    return vec3<u32>(position / 32u, bitcast<u32>(c) << offset, bitcast<u32>(high));
+}
+
+// The high word of a signed 64-bit value whose low word is the signed `word`.
+fn sign_word(word: u32) -> u32 {
+    return select(0u, 0xffffffffu, bitcast<i32>(word) < 0);
+}
+
 // Moves the 24-bit digits to the 32-bit ones and empties them: digit k's counter c times
-// 2^(24 k) is c << (24 k % 32) at 32-bit digit 24 k / 32, split into an unsigned low word there
-// and a signed high word at the next digit, each less than 2^32 in magnitude (the top digit
-// takes both).
+// 2^(24 k) as its two words (shifted_words), each less than 2^32 in magnitude, the top digit
+// taking both.
 fn move_small() {
     for (var k = 0u; k < 12u; k += 1u) {
         let c = bitcast<i32>(select(select(small_2[k % 4u], small_1[k % 4u], k < 8u), small_0[k % 4u], k < 4u));
-        let position = 24u * k;
-        let digit = position / 32u;
-        let offset = position % 32u;
-        // The upper word of c << offset as 64 bits.
-        let high = select(c >> ((32u - offset) % 32u), c >> 31u, offset == 0u);
-        if digit + 1u < F32_DIGITS {
-            add_big(digit, bitcast<u32>(c) << offset, 0u);
-            add_big(digit + 1u, bitcast<u32>(high), select(0u, 0xffffffffu, high < 0));
+        let words = shifted_words(c, 24u * k);
+        if words.x + 1u < F32_DIGITS {
+            add_big(words.x, words.y, 0u);
+            add_big(words.x + 1u, words.z, sign_word(words.z));
         } else {
-            add_big(digit, bitcast<u32>(c) << offset, bitcast<u32>(high));
+            add_big(words.x, words.y, words.z);
         }
     }
     small_0 = vec4<u32>(0u);
@@ -99,20 +107,16 @@ fn place_f32(digit: u32, low: u32, high: u32) {
     small_2 = select(small_2, small_2 + highs, high_2);
 }
 
-// Adds the signed c * 2^(22 t) to the workgroup's counters: c << (22 t % 32) split into an
-// unsigned low word at 32-bit digit 22 t / 32 and a signed high word at the next, the top digit
-// taking both. A finite value's pieces lie at digits up to 95 (its lowest at most 2045 / 22),
-// and digit 95 starts in the top 32-bit digit (22 * 95 / 32 = 65).
+// Adds the signed c * 2^(22 t) to the workgroup's counters as its two words (shifted_words),
+// the top digit taking both. A finite value's pieces lie at digits up to 95 (its lowest at most
+// 2045 / 22), and digit 95 starts in the top 32-bit digit (22 * 95 / 32 = 65).
 fn add_ring_counter(t: u32, c: i32) {
-    let position = 22u * t;
-    let digit = position / 32u;
-    let offset = position % 32u;
-    let high = select(c >> ((32u - offset) % 32u), c >> 31u, offset == 0u);
-    if digit + 1u < DIGITS {
-        add_to_workgroup(digit, bitcast<u32>(c) << offset, 0u);
-        add_to_workgroup(digit + 1u, bitcast<u32>(high), select(0u, 0xffffffffu, high < 0));
+    let words = shifted_words(c, 22u * t);
+    if words.x + 1u < DIGITS {
+        add_to_workgroup(words.x, words.y, 0u);
+        add_to_workgroup(words.x + 1u, words.z, sign_word(words.z));
     } else {
-        add_to_workgroup(digit, bitcast<u32>(c) << offset, bitcast<u32>(high));
+        add_to_workgroup(words.x, words.y, words.z);
     }
 }
 
