@@ -259,23 +259,19 @@ fn main(
         var turn = 0u;
         while turn < walk.y {
             let count = min(RING_UNITS, walk.y - turn);
-            let first = unit;
             let ringed = select(count, 0u, rest > 0u);
             for (var t = 0u; t < ringed; t += 1u) {
-                let v = load_unit(unit);
+                let v = load_unit(unit + t * WALK);
                 add_f64_ring(v.x, v.y);
                 add_f64_ring(v.z, v.w);
-                unit += WALK;
             }
             let fits = move_ring();
             let windowed = select(count, 0u, fits && rest == 0u);
             rest = select(select(0u, RING_REST, !fits), rest - 1u, rest > 0u);
-            unit = first;
             for (var t = 0u; t < windowed; t += 1u) {
-                add_whole_unit(load_unit(unit));
-                unit += WALK;
+                add_whole_unit(load_unit(unit + t * WALK));
             }
-            unit = first + count * WALK;
+            unit += count * WALK;
             turn += count;
         }
         if ring_not_negative_zero != 0u {
