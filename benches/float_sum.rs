@@ -11,10 +11,14 @@
 //! Set `GPUSUM_BENCH_QUICK=1` to shrink the lengths and the sampling. Under `cargo test` each
 //! benchmark runs once, as a smoke test.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 use std::hint::black_box;
 
-use gpusum::{Control, ExactFloatSum, FloatSlice, GpuContext, float};
+use gpusum::gpu::DeviceArray;
+use gpusum::{Control, ExactFloatSum, FloatSlice, GpuContext, cpu, float};
 use xsum::{Xsum, XsumSmall};
 
 mod common;
@@ -94,57 +98,51 @@ fn adapter_contexts() -> Vec<(String, GpuContext)> {
     seen
 }
 
+/// Uploads `data` to `context` and benches its exact sum as `id`, each run checked against the
+/// CPU twin's; returns the array for more rows.
+fn bench_exact(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: BenchmarkId,
+    context: &GpuContext,
+    data: FloatSlice<'_>,
+) -> DeviceArray {
+    let control = Control::new();
+    let expected = cpu::sum_floats(data, true, &control).unwrap();
+    let array = context.upload_floats(data, &control).unwrap();
+    group.bench_function(id, |b| {
+        b.iter(|| {
+            let outcome = context.sum_device_array(&array, &control).unwrap();
+            assert_eq!(outcome.total, expected);
+        })
+    });
+    array
+}
+
 fn gpu_float_sum(c: &mut Criterion) {
     let length: usize = if quick() { 1 << 16 } else { 1 << 24 };
     let control = Control::new();
     let doubles = values(length);
-    let values: Vec<f32> = doubles.iter().map(|&v| v as f32).collect();
-    let mut expected = ExactFloatSum::<f32>::new();
-    expected.add_slice(&values).unwrap();
-    let expected = gpusum::ArrayTotal::F32(expected);
+    let singles: Vec<f32> = doubles.iter().map(|&v| v as f32).collect();
     let contexts = adapter_contexts();
-    let mut singles = group(c, "float_sum_gpu_f32");
-    singles.throughput(Throughput::Elements(length as u64));
+    let mut group_f32 = group(c, "float_sum_gpu_f32");
+    group_f32.throughput(Throughput::Elements(length as u64));
     for (adapter, context) in &contexts {
-        let floats = context
-            .upload_floats(FloatSlice::F32(&values), &control)
-            .unwrap();
-        singles.bench_function(
-            BenchmarkId::new(format!("{adapter}:exact-f32"), length),
-            |b| {
-                b.iter(|| {
-                    let outcome = context.sum_device_array(&floats, &control).unwrap();
-                    assert_eq!(outcome.total, expected);
-                })
-            },
-        );
-        singles.bench_function(
+        let id = BenchmarkId::new(format!("{adapter}:exact-f32"), length);
+        let floats = bench_exact(&mut group_f32, id, context, FloatSlice::F32(&singles));
+        group_f32.bench_function(
             BenchmarkId::new(format!("{adapter}:plain-f32"), length),
             |b| b.iter(|| context.sum_plain_f32(black_box(&floats), &control).unwrap()),
         );
     }
-    singles.finish();
+    group_f32.finish();
     // WGSL has no f64, so the exact sum stands alone; the CPU's rows are float_sum_f64's.
-    let mut expected = ExactFloatSum::<f64>::new();
-    expected.add_slice(&doubles).unwrap();
-    let expected = gpusum::ArrayTotal::F64(expected);
-    let mut group = group(c, "float_sum_gpu_f64");
-    group.throughput(Throughput::Elements(length as u64));
+    let mut group_f64 = group(c, "float_sum_gpu_f64");
+    group_f64.throughput(Throughput::Elements(length as u64));
     for (adapter, context) in &contexts {
-        let floats = context
-            .upload_floats(FloatSlice::F64(&doubles), &control)
-            .unwrap();
-        group.bench_function(
-            BenchmarkId::new(format!("{adapter}:exact-f64"), length),
-            |b| {
-                b.iter(|| {
-                    let outcome = context.sum_device_array(&floats, &control).unwrap();
-                    assert_eq!(outcome.total, expected);
-                })
-            },
-        );
+        let id = BenchmarkId::new(format!("{adapter}:exact-f64"), length);
+        bench_exact(&mut group_f64, id, context, FloatSlice::F64(&doubles));
     }
-    group.finish();
+    group_f64.finish();
 }
 
 criterion_group!(benches, float_sum, gpu_float_sum);
