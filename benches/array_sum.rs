@@ -11,7 +11,8 @@ use std::hint::black_box;
 mod common;
 
 use common::{contexts, group, quick};
-use gpusum::{Control, IntSlice, cpu};
+use gpusum::cpu::{CpuTwin, Threads};
+use gpusum::{Control, IntSlice};
 
 fn array_sum(c: &mut Criterion) {
     let lengths: &[usize] = if quick() {
@@ -38,14 +39,18 @@ fn array_sum(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(length as u64 * 8));
         group.bench_with_input(BenchmarkId::new("seq", length), &data, |b, &data| {
             b.iter(|| {
-                let total = cpu::sum_ints_sequential(black_box(data), &control).unwrap();
-                assert_eq!(total.sum(), expected);
+                let total = CpuTwin::new(Threads::One)
+                    .sum_array(black_box(data).into(), &control)
+                    .unwrap();
+                assert_eq!(total.int_sum(), Some(expected));
             })
         });
         group.bench_with_input(BenchmarkId::new("cpu", length), &data, |b, &data| {
             b.iter(|| {
-                let total = cpu::sum_ints(black_box(data), &control).unwrap();
-                assert_eq!(total.sum(), expected);
+                let total = CpuTwin::new(Threads::All)
+                    .sum_array(black_box(data).into(), &control)
+                    .unwrap();
+                assert_eq!(total.int_sum(), Some(expected));
             })
         });
         for (label, context) in &contexts {

@@ -17,8 +17,9 @@ use criterion::{
 };
 use std::hint::black_box;
 
+use gpusum::cpu::{CpuTwin, Threads};
 use gpusum::gpu::DeviceArray;
-use gpusum::{Control, ExactFloatSum, FloatSlice, GpuContext, cpu, float};
+use gpusum::{Control, ExactFloatSum, FloatSlice, GpuContext, float};
 use xsum::{Xsum, XsumSmall};
 
 mod common;
@@ -107,7 +108,9 @@ fn bench_exact(
     data: FloatSlice<'_>,
 ) -> DeviceArray {
     let control = Control::new();
-    let expected = cpu::sum_floats(data, true, &control).unwrap();
+    let expected = CpuTwin::new(Threads::All)
+        .sum_array(data.into(), &control)
+        .unwrap();
     let array = context.upload_floats(data, &control).unwrap();
     group.bench_function(id, |b| {
         b.iter(|| {

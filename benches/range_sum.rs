@@ -10,7 +10,8 @@ use std::hint::black_box;
 mod common;
 
 use common::{contexts, group, quick};
-use gpusum::{Control, SumRange, cpu};
+use gpusum::cpu::{CpuTwin, Threads};
+use gpusum::{Control, SumRange};
 
 fn range_sum(c: &mut Criterion) {
     let lengths: &[u64] = if quick() {
@@ -28,7 +29,9 @@ fn range_sum(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("seq", length), &range, |b, &range| {
             b.iter(|| {
                 assert_eq!(
-                    cpu::sum_sequential(black_box(range), &control).unwrap(),
+                    CpuTwin::new(Threads::One)
+                        .sum_range(black_box(range), &control)
+                        .unwrap(),
                     expected
                 )
             })
@@ -36,7 +39,9 @@ fn range_sum(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("cpu", length), &range, |b, &range| {
             b.iter(|| {
                 assert_eq!(
-                    cpu::sum_parallel(black_box(range), &control).unwrap(),
+                    CpuTwin::new(Threads::All)
+                        .sum_range(black_box(range), &control)
+                        .unwrap(),
                     expected
                 )
             })

@@ -11,7 +11,6 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::Error;
-pub use crate::total::ArrayOutcome;
 
 /// An element type: an integer, or an IEEE 754 float summed exactly and rounded once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

@@ -102,10 +102,10 @@ pub enum Error {
     Busy,
 
     /// On the web, a call that waits for the GPU without awaiting: a browser forbids blocking,
-    /// so only the async API runs there (GpuContext::new_async, sum_async).
+    /// so only the async API runs there (GpuContext::new_async, Engine::run_async).
     #[error(
         "this call waits for the GPU, which a browser forbids; on the web use the async API \
-         (GpuContext::new_async, GpuContext::sum_async) or the CPU"
+         (GpuContext::new_async, Engine::run_async, Engine::sum_request_async) or the CPU"
     )]
     Blocking,
 
@@ -141,6 +141,13 @@ pub enum Error {
     #[error("not an exact float sum: {reason}")]
     InvalidAccumulator {
         /// What is wrong with them.
+        reason: String,
+    },
+
+    /// A saved profile that cannot be read as one.
+    #[error("not a gpusum profile: {reason}")]
+    InvalidProfile {
+        /// What is wrong with it.
         reason: String,
     },
 

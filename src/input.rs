@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::pin::Pin;
 
 use crate::Error;
 use crate::array::{ByteOrder, Dtype, MAX_ELEMENTS};
@@ -83,6 +84,47 @@ pub struct ArrayFormat {
     pub count: Option<u64>,
     /// Whether a .npy header said so.
     pub npy: bool,
+}
+
+/// What [`ChunkRead::read_chunk`] returns: a future of the bytes it wrote.
+pub type ChunkFuture<'a> = Pin<Box<dyn Future<Output = Result<usize, Error>> + 'a>>;
+
+/// An array stream read a chunk at a time: how the CPU twins and the GPU's ring read every stream,
+/// natively from a file or pipe ([`ArrayReader`]) and on the web from a browser's file, whose
+/// reads are awaited.
+pub trait ChunkRead {
+    /// What the stream holds.
+    fn format(&self) -> ArrayFormat;
+
+    /// The stream's name in messages.
+    fn name(&self) -> &str;
+
+    /// Data bytes handed out so far.
+    fn bytes_read(&self) -> u64;
+
+    /// Fills `buffer` (whose length is a multiple of 16) with the next data bytes, in the
+    /// format's byte order, and resolves to how many it wrote: whole elements, fewer than
+    /// `buffer.len()` only at the end, zero once the data is over. The errors are
+    /// [`ArrayReader::fill`]'s.
+    fn read_chunk<'a>(&'a mut self, buffer: &'a mut [u8]) -> ChunkFuture<'a>;
+}
+
+impl<R: Read> ChunkRead for ArrayReader<R> {
+    fn format(&self) -> ArrayFormat {
+        self.format
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.read
+    }
+
+    fn read_chunk<'a>(&'a mut self, buffer: &'a mut [u8]) -> ChunkFuture<'a> {
+        Box::pin(std::future::ready(self.fill(buffer)))
+    }
 }
 
 /// An input being read in chunks of whole elements.

@@ -21,6 +21,7 @@ pub(crate) fn string<T: Display, S: Serializer>(
 }
 
 /// Serializes `value` as a JSON string, or null.
+#[cfg(feature = "tools")]
 pub(crate) fn option_string<T: Display, S: Serializer>(
     value: &Option<T>,
     serializer: S,

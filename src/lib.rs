@@ -111,6 +111,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod array;
+#[cfg(feature = "tools")]
 pub mod bench;
 pub mod control;
 pub mod cpu;
@@ -122,15 +123,20 @@ pub mod input;
 pub mod json;
 pub mod kernel;
 pub mod npy;
+#[cfg(feature = "tools")]
 pub mod parse;
+#[cfg(feature = "tools")]
 pub mod peak;
 pub mod range;
+#[cfg(feature = "tools")]
 pub mod selftest;
 pub mod total;
 
 pub use array::{ByteOrder, Dtype, ExactIntSum, IntSlice};
 pub use control::Control;
-pub use engine::{BackendChoice, Engine, EngineOptions, Place, SumOutcome};
+pub use engine::{
+    ArrayBytes, BackendChoice, Engine, EngineOptions, Outcome, Place, Plan, Reason, Request, Source,
+};
 pub use error::{Error, InputProblem};
 pub use float::{ExactFloat, ExactFloatSum, Rounded};
 pub use gpu::{DispatchShape, GpuContext, GpuOptions};

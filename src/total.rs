@@ -1,5 +1,5 @@
-//! What an array sum ends in, whatever its element type ([`ArrayTotal`], [`ArrayOutcome`]), and
-//! the float slices the library sums ([`FloatSlice`]).
+//! The exact total every sum ends in, whatever its element type ([`ArrayTotal`]), and the float
+//! slices the library sums ([`FloatSlice`]).
 
 use std::fmt;
 
@@ -155,29 +155,6 @@ impl fmt::Display for ArrayTotal {
             ArrayTotal::Int(sum) => write!(f, "{}", sum.sum()),
             ArrayTotal::F32(sum) => f.write_str(&shortest_decimal(sum.round().value)),
             ArrayTotal::F64(sum) => f.write_str(&shortest_decimal(sum.round().value)),
-        }
-    }
-}
-
-/// An array sum and where its time went.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ArrayOutcome {
-    /// The exact sum and the number of elements.
-    pub total: ArrayTotal,
-    /// Time the GPU kernels (with their uploads) ran, by timestamps, where they were asked for
-    /// and available.
-    pub kernel_seconds: Option<f64>,
-    /// The CPU twin's sum of the same elements, when a check was asked for.
-    pub cpu_check: Option<ArrayTotal>,
-}
-
-impl ArrayOutcome {
-    pub(crate) fn new(total: impl Into<ArrayTotal>) -> Self {
-        Self {
-            total: total.into(),
-            kernel_seconds: None,
-            cpu_check: None,
         }
     }
 }

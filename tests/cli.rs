@@ -6,6 +6,10 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
+/// A range the CPU takes long enough on (0.2 s on two cores) that `auto` looks for a GPU first.
+const LOOKS_FOR_A_GPU: &str = "10000000000";
+const LOOKS_FOR_A_GPU_SUM: &str = "50000000005000000000";
+
 fn gpusum() -> Command {
     Command::cargo_bin("gpusum").expect("the gpusum binary is built")
 }
@@ -192,14 +196,22 @@ fn a_forced_kernel_part_the_adapter_lacks_is_an_error_under_auto_too() {
 
 #[test]
 fn auto_without_an_adapter_falls_back_to_the_cpu_and_says_so() {
-    // An empty backend list reaches no adapter.
+    // An empty backend list reaches no adapter. A sum this long is one that auto looks for a GPU
+    // for (a short one finishes on the CPU before any GPU could be opened, and says nothing).
+    gpusum()
+        .env("WGPU_BACKEND", "none")
+        .args(["1", LOOKS_FOR_A_GPU])
+        .assert()
+        .success()
+        .stdout(format!("{}\n", LOOKS_FOR_A_GPU_SUM))
+        .stderr(contains("summing on the CPU"));
     gpusum()
         .env("WGPU_BACKEND", "none")
         .args(["1", "20"])
         .assert()
         .success()
         .stdout("210\n")
-        .stderr(contains("summing on the CPU"));
+        .stderr("");
     gpusum()
         .env("WGPU_BACKEND", "none")
         .args(["--backend", "gpu", "1", "20"])
@@ -327,10 +339,14 @@ fn a_lost_device_fails_gpu_and_falls_back_under_auto() {
             .code(1)
             .stdout("")
             .stderr(contains("the GPU device was lost"));
+        // Naming the adapter sends auto's sum there; the planner alone would keep 1000
+        // elements on the CPU.
         gpusum()
             .env("WGPU_BACKEND", &backend)
             .env("GPUSUM_INJECT_FAULT", "device-lost")
             .args([
+                "--adapter",
+                &backend,
                 "--verify",
                 "--",
                 "-9223372036854775808",
@@ -509,10 +525,10 @@ fn cli_habits_versions_completions_man_and_quiet() {
 fn wgpu_speaks_through_rust_log_and_the_no_gpu_notice_names_the_variables() {
     gpusum()
         .env("WGPU_BACKEND", "bogus")
-        .args(["1", "20"])
+        .args(["1", LOOKS_FOR_A_GPU])
         .assert()
         .success()
-        .stdout("210\n")
+        .stdout(format!("{}\n", LOOKS_FOR_A_GPU_SUM))
         .stderr(
             contains("unknown backend string 'bogus'")
                 .and(contains("no usable GPU, so summing on the CPU"))

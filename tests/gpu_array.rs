@@ -6,10 +6,11 @@ mod common;
 use std::sync::OnceLock;
 
 use common::SMALL_SHAPE;
+use gpusum::cpu::{CpuTwin, Threads};
 use gpusum::gpu::{self, DispatchShape, UnitWalk};
 use gpusum::input::{ArrayReader, InputHints};
 use gpusum::kernel::ArrayLayout;
-use gpusum::{Control, Dtype, GpuContext, GpuOptions, IntSlice, KernelChoice, cpu};
+use gpusum::{Control, Dtype, GpuContext, GpuOptions, IntSlice, KernelChoice};
 
 /// A context and what it was built with.
 struct ArrayTarget {
@@ -178,7 +179,10 @@ fn every_type_layout_and_kernel_matches_a_plain_loop() {
                     let what = format!("{} / {dtype} x {len} {pattern}", target.label);
                     with_slice(dtype, &values, |slice| {
                         assert_eq!(slice.reference_sum(), expected);
-                        let cpu = cpu::sum_ints(slice, &control).unwrap();
+                        let cpu = CpuTwin::new(Threads::All)
+                            .sum_array(slice.into(), &control)
+                            .unwrap();
+                        let cpu = cpu.int().unwrap();
                         assert_eq!(
                             (cpu.sum(), cpu.count()),
                             (expected, len as u64),

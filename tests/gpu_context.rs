@@ -6,6 +6,7 @@ mod common;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use gpusum::cpu::{CpuTwin, Threads};
 use gpusum::gpu::{self, DispatchShape};
 use gpusum::kernel::KernelPart;
 use gpusum::{Control, Error, GpuContext, GpuOptions, Reduction, ShaderVariant, SumRange};
@@ -140,7 +141,7 @@ fn cancelling_stops_a_sum() {
         );
     }
     assert!(matches!(
-        gpusum::cpu::sum_parallel(LONG, &control),
+        CpuTwin::new(Threads::All).sum_range(LONG, &control),
         Err(Error::Cancelled)
     ));
 }

@@ -8,10 +8,11 @@ mod common;
 use std::sync::OnceLock;
 
 use common::{MEDIUM_SHAPE, SMALL_SHAPE};
+use gpusum::cpu::{CpuTwin, Threads};
 use gpusum::gpu::{self, DispatchShape};
 use gpusum::input::{ArrayReader, InputHints};
 use gpusum::kernel::{ArrayLayout, FloatAccumulation};
-use gpusum::{ArrayTotal, Control, Dtype, ExactFloatSum, FloatSlice, GpuContext, GpuOptions, cpu};
+use gpusum::{ArrayTotal, Control, Dtype, ExactFloatSum, FloatSlice, GpuContext, GpuOptions};
 
 struct FloatTarget {
     label: String,
@@ -171,7 +172,9 @@ fn lengths(size: usize, target: &FloatTarget) -> Vec<usize> {
 }
 
 fn cpu_total(data: FloatSlice<'_>) -> ArrayTotal {
-    cpu::sum_floats(data, false, &Control::new()).unwrap()
+    CpuTwin::new(Threads::One)
+        .sum_array(data.into(), &Control::new())
+        .unwrap()
 }
 
 fn check(target: &FloatTarget, data: FloatSlice<'_>, what: &str) {

@@ -4,6 +4,7 @@ mod common;
 
 use common::{assert_exact, targets};
 use gpusum::SumRange;
+use gpusum::cpu::{CpuTwin, Threads};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -42,7 +43,7 @@ proptest! {
     #[test]
     fn cpu_paths_match_the_closed_form(range in range_strategy()) {
         let control = gpusum::Control::new();
-        prop_assert_eq!(gpusum::cpu::sum_parallel(range, &control).unwrap(), range.closed_form());
-        prop_assert_eq!(gpusum::cpu::sum_sequential(range, &control).unwrap(), range.closed_form());
+        prop_assert_eq!(CpuTwin::new(Threads::All).sum_range(range, &control).unwrap(), range.closed_form());
+        prop_assert_eq!(CpuTwin::new(Threads::One).sum_range(range, &control).unwrap(), range.closed_form());
     }
 }

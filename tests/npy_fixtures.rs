@@ -6,9 +6,10 @@ mod common;
 
 use std::path::PathBuf;
 
+use gpusum::cpu::{CpuTwin, Threads};
 use gpusum::gpu;
 use gpusum::input::{ArrayReader, InputHints};
-use gpusum::{Control, Error, GpuContext, GpuOptions, InputProblem, cpu};
+use gpusum::{Control, Error, GpuContext, GpuOptions, InputProblem};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -43,7 +44,9 @@ fn every_variant_numpy_writes_sums_exactly_on_the_cpu() {
     for (name, count, sum) in files {
         let mut reader = open(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(reader.format().count, Some(count), "{name}");
-        let total = cpu::sum_reader(&mut reader, true, &Control::new()).unwrap();
+        let total = CpuTwin::new(Threads::All)
+            .sum_reader(&mut reader, &Control::new())
+            .unwrap();
         assert_eq!(
             (total.int_sum(), total.count()),
             (Some(sum), count),
@@ -118,9 +121,11 @@ fn float_files_sum_to_the_correctly_rounded_value_on_the_cpu() {
     let files = expected_floats();
     assert_eq!(files.len(), 8);
     for (name, count, sum) in files {
-        for parallel in [true, false] {
+        for threads in [Threads::All, Threads::One] {
             let mut reader = open(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let total = cpu::sum_reader(&mut reader, parallel, &Control::new()).unwrap();
+            let total = CpuTwin::new(threads)
+                .sum_reader(&mut reader, &Control::new())
+                .unwrap();
             assert_same_float(&total, &sum, count, &name);
         }
     }
@@ -151,7 +156,9 @@ fn types_gpusum_does_not_sum_are_named() {
 #[test]
 fn damaged_files_are_refused_with_the_reason() {
     let mut truncated = open("bad_truncated.npy").unwrap();
-    let error = cpu::sum_reader(&mut truncated, true, &Control::new()).unwrap_err();
+    let error = CpuTwin::new(Threads::All)
+        .sum_reader(&mut truncated, &Control::new())
+        .unwrap_err();
     assert!(
         matches!(
             error,

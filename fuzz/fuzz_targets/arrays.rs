@@ -4,7 +4,8 @@
 #![no_main]
 
 use gpusum::input::{ArrayReader, InputFormat, InputHints};
-use gpusum::{Control, Dtype, cpu};
+use gpusum::cpu::{CpuTwin, Threads};
+use gpusum::{Control, Dtype};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -43,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
         (Ok(small), Ok(large)) => {
             assert_eq!(small, large);
             let mut reader = ArrayReader::new(bytes, "fuzz input", hints, length).unwrap();
-            let total = cpu::sum_reader(&mut reader, false, &Control::new()).unwrap();
+            let total = CpuTwin::new(Threads::One).sum_reader(&mut reader, &Control::new()).unwrap();
             assert_eq!(total.count() as usize * reader.format().dtype.size(), small.len());
         }
         (Err(_), Err(_)) => {}

@@ -8,15 +8,14 @@ use anyhow::Context as _;
 use clap::error::ErrorKind;
 use serde::Serialize;
 
-use gpusum::array::ArrayOutcome;
 use gpusum::control::default_timeout;
 use gpusum::input::{ArrayReader, InputHints};
-use gpusum::{Control, Engine, Error};
+use gpusum::{Control, Engine, Error, Outcome as SumOutcome, Place, Request, Source};
 
 use super::args::{FileArgs, subcommand_usage_error};
 use super::out::say;
 use super::progress::{Progress, cancel_on_ctrl_c};
-use super::sum::{describe, engine_options};
+use super::sum::{Notices, describe, engine_options, gpu_kernel, inject_fault};
 use super::{Failure, Outcome, RUNTIME, Talk, out};
 
 /// `gpusum file --json`: the integers are strings, exact for any parser, and so is a float sum
@@ -32,6 +31,7 @@ struct FileJson {
     variant: Option<&'static str>,
     reduction: Option<&'static str>,
     layout: Option<&'static str>,
+    reason: String,
     count: String,
     sum: String,
     overflow: bool,
@@ -72,20 +72,10 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
     };
     let mut input = result.map_err(input_failure)?;
     let engine = Engine::open(&options)?;
-    if let (Some(reason), false) = (engine.fallback(), talk.quiet) {
-        say!("gpusum: no usable GPU, so summing on the CPU: {reason}");
-    }
-    if talk.verbose {
-        describe(&engine);
-        if let Some(context) = engine.gpu() {
-            say!(
-                "arrays: {} layout, {} bytes per chunk",
-                context.array_layout(),
-                context.array_chunk_bytes()
-            );
-        }
-        say!("setup: {:.3} s", engine.setup().as_secs_f64());
-    }
+    inject_fault(&engine);
+    let check = args.verify;
+    let plan = engine.plan(&Request::new(input.source()).with_check(check))?;
+    let notices = Notices::after_plan(&engine, &plan, talk);
 
     let cancel = cancel_on_ctrl_c();
     let count = input.format().count;
@@ -102,15 +92,13 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
     let report = |done, total| progress.update(done, total);
     let control = control.with_progress(&report);
     let started = Instant::now();
-    let fell_back_before = engine.fallback().is_some();
-    let result = match &mut input {
-        Input::File(reader) => engine.sum_reader(reader, args.verify, &control),
-        Input::Stdin(reader) => engine.sum_reader(reader, args.verify, &control),
-    };
+    let result = engine.run(
+        Request::new(input.source()).with_check(check),
+        &plan,
+        &control,
+    );
     progress.finish();
-    if let (false, Some(reason), false) = (fell_back_before, engine.fallback(), talk.quiet) {
-        say!("gpusum: the GPU failed, so summed on the CPU instead: {reason}");
-    }
+    notices.after_run(&engine, "the GPU failed, so summed on the CPU instead");
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(error @ Error::Timeout) => {
@@ -127,7 +115,7 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
                 .context("summing failed")
                 .into());
         }
-        Err(error) if engine.gpu().is_some() && input.bytes_read() > 0 => {
+        Err(error) if plan.place == Place::Gpu && input.bytes_read() > 0 => {
             return Err(anyhow::Error::new(error)
                 .context(
                     "summing failed after part of the input was read, which cannot be read \
@@ -141,6 +129,15 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
     let format = input.format();
     let bytes = outcome.total.count() * format.dtype.size() as u64;
     if talk.verbose {
+        describe(&engine, &outcome.plan);
+        if let Some(context) = engine.gpu().filter(|_| outcome.plan.place == Place::Gpu) {
+            say!(
+                "arrays: {} layout, {} bytes per chunk",
+                context.array_layout(),
+                context.array_chunk_bytes()
+            );
+        }
+        say!("setup: {:.3} s", engine.setup().as_secs_f64());
         let rate = outcome.total.count() as f64 / seconds;
         say!(
             "sum: {seconds:.6} s ({rate:.3e} elements/s, {:.3e} bytes/s)",
@@ -150,10 +147,11 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
     let verified = verdict(&outcome);
     if args.json {
         // Float arrays have one kernel, whatever the variant and reduction.
-        let kernel = engine
+        let kernel = gpu_kernel(&engine, &outcome.plan).filter(|_| !format.dtype.is_float());
+        let layout = engine
             .gpu()
-            .map(|context| context.kernel())
-            .filter(|_| !format.dtype.is_float());
+            .filter(|_| outcome.plan.place == Place::Gpu)
+            .map(|context| context.array_layout().name());
         let json = FileJson {
             input: input.name().to_owned(),
             format: if format.npy { "npy" } else { "raw" },
@@ -162,11 +160,12 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
                 gpusum::ByteOrder::Little => "little",
                 gpusum::ByteOrder::Big => "big",
             },
-            backend: engine.place().name(),
-            adapter: engine.gpu().map(|context| context.adapter_label()),
+            backend: outcome.plan.place.name(),
+            adapter: outcome.plan.adapter.clone(),
             variant: kernel.map(|k| k.variant.name()),
             reduction: kernel.map(|k| k.reduction.name()),
-            layout: engine.gpu().map(|context| context.array_layout().name()),
+            layout,
+            reason: outcome.plan.to_string(),
             count: outcome.total.count().to_string(),
             sum: outcome.total.to_string(),
             overflow: outcome.total.overflow(),
@@ -201,7 +200,7 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
 }
 
 /// Whether the sum and its check agree, when a check was made.
-fn verdict(outcome: &ArrayOutcome) -> Option<bool> {
+fn verdict(outcome: &SumOutcome) -> Option<bool> {
     outcome
         .cpu_check
         .as_ref()
@@ -214,6 +213,13 @@ enum Input {
 }
 
 impl Input {
+    fn source(&mut self) -> Source<'_> {
+        match self {
+            Input::File(reader) => Source::Reader(reader),
+            Input::Stdin(reader) => Source::Reader(reader),
+        }
+    }
+
     fn format(&self) -> gpusum::input::ArrayFormat {
         match self {
             Input::File(reader) => reader.format(),

@@ -8,7 +8,7 @@ use clap::error::ErrorKind;
 use serde::Serialize;
 
 use gpusum::control::default_timeout;
-use gpusum::{Control, Engine, EngineOptions, Error, GpuOptions, SumRange};
+use gpusum::{Control, Engine, EngineOptions, Error, GpuOptions, Place, Plan, Request, SumRange};
 
 use super::args::{DeviceArgs, SumArgs, subcommand_usage_error, usage_error};
 use super::out::say;
@@ -26,6 +26,7 @@ struct SumJson {
     adapter: Option<String>,
     variant: Option<&'static str>,
     reduction: Option<&'static str>,
+    reason: String,
     start: String,
     end: String,
     count: String,
@@ -37,18 +38,10 @@ struct SumJson {
 pub fn run(args: &SumArgs, talk: Talk) -> Outcome {
     let range = lower_range(args)?;
     let engine = Engine::open(&engine_options(&args.device, None)?)?;
-    if let (Some(reason), false) = (engine.fallback(), talk.quiet) {
-        say!("gpusum: no usable GPU, so summing on the CPU: {reason}");
-    }
-    if talk.verbose {
-        describe(&engine);
-        say!("setup: {:.3} s", engine.setup().as_secs_f64());
-    }
-    if let (Ok("device-lost"), Some(context)) =
-        (std::env::var(INJECT_FAULT).as_deref(), engine.gpu())
-    {
-        context.device().destroy();
-    }
+    inject_fault(&engine);
+    let request = Request::new(range);
+    let plan = engine.plan(&request)?;
+    let notices = Notices::after_plan(&engine, &plan, talk);
 
     let cancel = cancel_on_ctrl_c();
     let timeout = args
@@ -59,14 +52,11 @@ pub fn run(args: &SumArgs, talk: Talk) -> Outcome {
     let report = |done, total| progress.update(done, total);
     let control = control.with_progress(&report);
     let started = Instant::now();
-    let fell_back_before = engine.fallback().is_some();
-    let sum = engine.sum(range, &control);
+    let result = engine.run(request, &plan, &control);
     progress.finish();
-    if let (false, Some(reason), false) = (fell_back_before, engine.fallback(), talk.quiet) {
-        say!("gpusum: the GPU failed, so summed again on the CPU: {reason}");
-    }
-    let sum = match sum {
-        Ok(sum) => sum,
+    notices.after_run(&engine, "the GPU failed, so summed again on the CPU");
+    let outcome = match result {
+        Ok(outcome) => outcome,
         Err(error @ Error::Timeout) => {
             let seconds = timeout.as_secs_f64();
             return Err(anyhow::Error::new(error)
@@ -75,20 +65,24 @@ pub fn run(args: &SumArgs, talk: Talk) -> Outcome {
         }
         Err(error) => return Err(anyhow::Error::new(error).context("summing failed").into()),
     };
+    let sum = outcome.int_sum().unwrap_or_default();
     let seconds = started.elapsed().as_secs_f64();
     if talk.verbose {
+        describe(&engine, &outcome.plan);
+        say!("setup: {:.3} s", engine.setup().as_secs_f64());
         let rate = range.count() as f64 / seconds;
         say!("sum: {seconds:.6} s ({rate:.3e} elements/s)");
     }
 
     let expected = range.closed_form();
     if args.json {
-        let kernel = engine.gpu().map(|context| context.kernel());
+        let kernel = gpu_kernel(&engine, &outcome.plan);
         let json = SumJson {
-            backend: engine.place().name(),
-            adapter: engine.gpu().map(|context| context.adapter_label()),
+            backend: outcome.plan.place.name(),
+            adapter: outcome.plan.adapter.clone(),
             variant: kernel.map(|k| k.variant.name()),
             reduction: kernel.map(|k| k.reduction.name()),
+            reason: outcome.plan.to_string(),
             start: range.start().to_string(),
             end: range.end().to_string(),
             count: range.count().to_string(),
@@ -105,6 +99,61 @@ pub fn run(args: &SumArgs, talk: Talk) -> Outcome {
         return Ok(ExitCode::from(RUNTIME));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The test hook [`INJECT_FAULT`]: destroys the engine's GPU, where it opened one.
+pub fn inject_fault(engine: &Engine) {
+    if let (Ok("device-lost"), Some(context)) =
+        (std::env::var(INJECT_FAULT).as_deref(), engine.gpu())
+    {
+        context.device().destroy();
+    }
+}
+
+/// The kernel of a sum that ran on the engine's GPU.
+pub fn gpu_kernel(engine: &Engine, plan: &Plan) -> Option<gpusum::KernelChoice> {
+    engine
+        .gpu()
+        .filter(|_| plan.place == Place::Gpu)
+        .map(|context| context.kernel())
+}
+
+/// The notices a sum prints on stderr (unless `-q`): no usable GPU (once the plan is made), a
+/// plan that will take more than a minute, a GPU that failed during the sum.
+pub struct Notices {
+    quiet: bool,
+    fell_back: bool,
+}
+
+/// Estimates past this many seconds are said before the sum starts.
+const LONG_SECONDS: f64 = 60.0;
+
+impl Notices {
+    pub fn after_plan(engine: &Engine, plan: &Plan, talk: Talk) -> Self {
+        let fell_back = engine.fallback().is_some();
+        if let (Some(reason), false) = (engine.fallback(), talk.quiet) {
+            say!("gpusum: no usable GPU, so summing on the CPU: {reason}");
+        }
+        if let (Some(estimate), false) = (plan.estimate, talk.quiet)
+            && estimate > LONG_SECONDS
+        {
+            say!(
+                "gpusum: this sum will take about {} ({plan}); Ctrl-C stops it",
+                gpusum::engine::human_seconds(estimate)
+            );
+        }
+        Self {
+            quiet: talk.quiet,
+            fell_back,
+        }
+    }
+
+    /// Says `what` happened if the engine fell back to the CPU during the sum.
+    pub fn after_run(&self, engine: &Engine, what: &str) {
+        if let (false, Some(reason), false) = (self.fell_back, engine.fallback(), self.quiet) {
+            say!("gpusum: {what}: {reason}");
+        }
+    }
 }
 
 /// The range the bounds describe; bounds in the wrong order are a usage error.
@@ -177,8 +226,9 @@ pub fn check_adapter_text(subcommand: Option<&str>, adapter: Option<&str>) -> Re
     }
 }
 
-pub fn describe(engine: &Engine) {
-    match engine.gpu() {
+/// `-v`'s line on where a sum ran.
+pub fn describe(engine: &Engine, plan: &Plan) {
+    match engine.gpu().filter(|_| plan.place == Place::Gpu) {
         Some(context) => {
             let shape = context.shape();
             let kernel = context.kernel();
@@ -193,15 +243,12 @@ pub fn describe(engine: &Engine) {
             );
         }
         None => {
-            let threads = match engine.place() {
-                gpusum::Place::Seq => 1,
+            let threads = match plan.place {
+                Place::Seq => 1,
                 _ => rayon::current_num_threads(),
             };
             let plural = if threads == 1 { "" } else { "s" };
-            say!(
-                "backend: {} ({threads} thread{plural})",
-                engine.place().name()
-            );
+            say!("backend: {} ({threads} thread{plural})", plan.place.name());
         }
     }
 }

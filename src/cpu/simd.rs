@@ -88,11 +88,15 @@ impl Isa {
     /// widest this CPU has.
     #[must_use]
     pub fn best() -> Isa {
-        std::env::var("GPUSUM_CPU_ISA")
-            .ok()
-            .and_then(|name| name.parse::<Isa>().ok())
-            .filter(|isa| isa.is_available())
-            .unwrap_or_else(|| Self::available()[0])
+        // Read once: every sum asks, and the environment does not change under a process.
+        static BEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *BEST.get_or_init(|| {
+            std::env::var("GPUSUM_CPU_ISA")
+                .ok()
+                .and_then(|name| name.parse::<Isa>().ok())
+                .filter(|isa| isa.is_available())
+                .unwrap_or_else(|| Self::available()[0])
+        })
     }
 }
 

@@ -110,7 +110,8 @@ fn desktop_gl_version(version: &str) -> Option<(u32, u32)> {
 /// Every adapter `instance` lists on `backends`; none on the web, where listing needs an await
 /// (the page asks the browser for its adapter instead).
 fn enumerate(instance: &wgpu::Instance, backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
-    super::web::block(async { Ok(instance.enumerate_adapters(backends).await) }).unwrap_or_default()
+    super::wait::block(async { Ok(instance.enumerate_adapters(backends).await) })
+        .unwrap_or_default()
 }
 
 fn adapters_on(instance: &wgpu::Instance, backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
@@ -180,6 +181,18 @@ pub(crate) fn name_matches(label: &str, wanted: &str) -> bool {
     label.to_lowercase().contains(&wanted.to_lowercase())
 }
 
+/// The driver as an adapter reports it, its name and details in one string: with the adapter's
+/// label, the key of its measured rates in a saved profile.
+#[must_use]
+pub fn driver_of(info: &wgpu::AdapterInfo) -> String {
+    [info.driver.as_str(), info.driver_info.as_str()]
+        .iter()
+        .filter(|part| !part.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// "name (api)", the way every message, table and report names an adapter.
 #[must_use]
 pub fn adapter_label(info: &wgpu::AdapterInfo) -> String {
@@ -240,12 +253,7 @@ impl AdapterReport {
         let features = adapter.features();
         let limits = adapter.limits();
         let supported = KernelChoice::all_supported(features);
-        let driver = [info.driver.as_str(), info.driver_info.as_str()]
-            .iter()
-            .filter(|part| !part.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let driver = driver_of(&info);
         Self {
             name: info.name.clone(),
             backend: info.backend.to_string(),

@@ -1,160 +1,36 @@
-//! [`GpuContext`]: a device with its kernels and buffers, built once and reused by every sum.
+//! [`GpuContext`]: a device with its kernels and buffers, built once and reused by every sum,
+//! and its one entry point, [`GpuContext::run_async`], which every other sum method wraps.
 
 use std::fmt;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use super::array::{ArrayKernels, PARAMS_BYTES, UNIT_BYTES};
-use super::device::{Device, lock, open_device_async};
+use super::device::{Device, open_device_async};
+use super::options::GpuOptions;
 use super::range::RangeKernel;
 use super::readback::Batches;
-use super::ring::{DEFAULT_CHUNK_BYTES, Ring, max_chunk_bytes};
+use super::ring::{Chunks, DEFAULT_CHUNK_BYTES, Feed, Ring, max_chunk_bytes};
 use super::shape::{DispatchShape, PARTIAL_BYTES};
+use super::turn::Turn;
 use crate::Error;
 use crate::control::Control;
-use crate::kernel::{ArrayLayout, FloatAccumulation, KernelChoice, Reduction, ShaderVariant};
+use crate::engine::{Outcome, Source};
+use crate::kernel::{ArrayLayout, FloatAccumulation, KernelChoice};
 use crate::range::SumRange;
 
 mod arrays;
 
 pub use arrays::DeviceArray;
 
-/// How to build a [`GpuContext`]. The default takes the best kernel the device supports, the
-/// adapter's shape, and no timestamps.
-///
-/// ```
-/// use gpusum::{GpuOptions, ShaderVariant};
-/// let options = GpuOptions::new().with_variant(ShaderVariant::Emulated);
-/// assert_eq!(options.variant, Some(ShaderVariant::Emulated));
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct GpuOptions {
-    /// Force a shader variant; `None` takes the best the device supports.
-    pub variant: Option<ShaderVariant>,
-    /// Force a workgroup reduction; `None` takes the best the device supports.
-    pub reduction: Option<Reduction>,
-    /// Override the dispatch shape; `None` takes [`DispatchShape::for_adapter`].
-    pub shape: Option<DispatchShape>,
-    /// Force the workgroup size (a power of two the device allows), in the shape given or the
-    /// adapter's; `None` keeps the shape's.
-    pub workgroup_size: Option<u32>,
-    /// Measure each submission's kernel time with GPU timestamps (where the device has them).
-    /// Off by default: writing and reading them back costs every call.
-    pub kernel_timing: bool,
-    /// Where arrays live on the device; `None` takes [`ArrayLayout::for_adapter`].
-    pub array_layout: Option<ArrayLayout>,
-    /// Bytes per chunk of an array stream (a multiple of 16); `None` takes 32 MiB, or less where
-    /// the adapter's limits say so.
-    pub array_chunk_bytes: Option<u64>,
-    /// How the exact float kernels accumulate; `None` takes [`FloatAccumulation::for_adapter`].
-    pub float_accumulation: Option<FloatAccumulation>,
-}
-
-impl GpuOptions {
-    /// The defaults.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Forces a shader variant.
-    #[must_use]
-    pub fn with_variant(self, variant: ShaderVariant) -> Self {
-        Self {
-            variant: Some(variant),
-            ..self
-        }
-    }
-
-    /// Forces a workgroup reduction.
-    #[must_use]
-    pub fn with_reduction(self, reduction: Reduction) -> Self {
-        Self {
-            reduction: Some(reduction),
-            ..self
-        }
-    }
-
-    /// Forces both parts of the kernel.
-    #[must_use]
-    pub fn with_kernel(self, kernel: KernelChoice) -> Self {
-        self.with_variant(kernel.variant)
-            .with_reduction(kernel.reduction)
-    }
-
-    /// Overrides the dispatch shape.
-    #[must_use]
-    pub fn with_shape(self, shape: DispatchShape) -> Self {
-        Self {
-            shape: Some(shape),
-            ..self
-        }
-    }
-
-    /// Forces the workgroup size.
-    #[must_use]
-    pub fn with_workgroup_size(self, workgroup_size: u32) -> Self {
-        Self {
-            workgroup_size: Some(workgroup_size),
-            ..self
-        }
-    }
-
-    /// Measures kernel time with GPU timestamps.
-    #[must_use]
-    pub fn with_kernel_timing(self, on: bool) -> Self {
-        Self {
-            kernel_timing: on,
-            ..self
-        }
-    }
-
-    /// Forces where arrays live on the device.
-    #[must_use]
-    pub fn with_array_layout(self, layout: ArrayLayout) -> Self {
-        Self {
-            array_layout: Some(layout),
-            ..self
-        }
-    }
-
-    /// Forces how the exact float kernels accumulate.
-    #[must_use]
-    pub fn with_float_accumulation(self, accumulation: FloatAccumulation) -> Self {
-        Self {
-            float_accumulation: Some(accumulation),
-            ..self
-        }
-    }
-
-    /// Sets the bytes per chunk of an array stream.
-    #[must_use]
-    pub fn with_array_chunk_bytes(self, bytes: u64) -> Self {
-        Self {
-            array_chunk_bytes: Some(bytes),
-            ..self
-        }
-    }
-}
-
-/// A GPU sum and where its time went.
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GpuOutcome {
-    /// The exact sum.
-    pub sum: i128,
-    /// Time the kernels ran by GPU timestamps, when [`GpuOptions::kernel_timing`] is on and the
-    /// device has TIMESTAMP_QUERY.
-    pub kernel_seconds: Option<f64>,
-    /// Submissions made.
-    pub submissions: u32,
-}
+/// What a stream's chunks are shown before they are uploaded: the engine's check by the CPU
+/// twin, or nothing.
+pub(crate) type Tap<'t> = &'t mut dyn FnMut(&[u8]) -> Result<(), Error>;
 
 /// A device with its kernels and buffers, built once and reused by every call.
 ///
 /// Calls on one context take turns; a call waiting for its turn still stops at its deadline or
-/// cancel. Build one context per device and kernel, and share it (it is `Send + Sync`).
+/// cancel, and awaits rather than blocks. Build one context per device and kernel, and share it
+/// (it is `Send + Sync`).
 pub struct GpuContext {
     device: Arc<Device>,
     kernel: KernelChoice,
@@ -179,7 +55,7 @@ impl GpuContext {
     /// A forced kernel part the adapter lacks, a shape beyond its limits, limits below the
     /// kernel's needs, or a device that cannot be opened or fails while building.
     pub fn new(adapter: &wgpu::Adapter, options: &GpuOptions) -> Result<Self, Error> {
-        super::web::block(Self::new_async(adapter, options))
+        super::wait::block(Self::new_async(adapter, options))
     }
 
     /// [`GpuContext::new`] without blocking: the web's way (a browser forbids blocking waits).
@@ -260,6 +136,20 @@ impl GpuContext {
             }
         };
         let timestamps = range.has_timestamps();
+        log::info!(
+            "gpu: {} with the {kernel} kernel, {array_layout} arrays, {float_accumulation} float \
+             accumulation",
+            device.label()
+        );
+        log::debug!(
+            "gpu: workgroups of {}, {} elements per invocation, {} workgroups per dispatch, {} \
+             dispatches per submission, {:?} walk, {array_chunk_bytes}-byte stream chunks",
+            shape.workgroup_size,
+            shape.per_invocation,
+            shape.workgroups_per_dispatch,
+            shape.dispatches_per_submit,
+            shape.walk
+        );
         Ok(Self {
             device,
             kernel,
@@ -307,56 +197,140 @@ impl GpuContext {
 
     /// Whether sums report kernel time from GPU timestamps.
     pub fn has_timestamps(&self) -> bool {
-        self.range.has_timestamps()
+        self.timestamps
+    }
+
+    /// Where this context's arrays live on the device.
+    pub fn array_layout(&self) -> ArrayLayout {
+        self.array_layout
+    }
+
+    /// Bytes of data per chunk of a stream (each of the ring's slots holds one).
+    pub fn array_chunk_bytes(&self) -> u64 {
+        self.array_chunk_bytes
+    }
+
+    /// The exact sum of `source`, every element added on the device: the one entry point. Host
+    /// data streams through the ring (memory stays at the ring's two chunks of staging and
+    /// device data, plus one chunk on the host, for any length); data on this device is summed
+    /// where it lives.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] or [`Error::Cancelled`] from `control` (also while waiting for another
+    /// call's turn); the device's failures: loss, out of memory, wgpu errors; a reader's errors;
+    /// [`Error::InvalidArray`] for a buffer the kernels cannot read or an array from another
+    /// device; on the web also [`Error::Busy`] while another sum runs on this context.
+    pub async fn run_async(
+        &self,
+        mut source: Source<'_>,
+        control: &Control<'_>,
+    ) -> Result<Outcome, Error> {
+        self.run_tapped(&mut source, control, &mut |_| Ok(())).await
+    }
+
+    /// [`GpuContext::run_async`], blocking natively.
+    ///
+    /// # Errors
+    /// As for [`GpuContext::run_async`].
+    pub fn run(&self, source: Source<'_>, control: &Control<'_>) -> Result<Outcome, Error> {
+        super::wait::block(self.run_async(source, control))
+    }
+
+    /// The one implementation: with `tap` shown each chunk of a stream before it is uploaded.
+    pub(crate) async fn run_tapped(
+        &self,
+        source: &mut Source<'_>,
+        control: &Control<'_>,
+        tap: Tap<'_>,
+    ) -> Result<Outcome, Error> {
+        let work = super::super::engine::work_of(source);
+        let mut outcome = Outcome::on_gpu(work, self.adapter_label(), self.timestamps);
+        // What can be refused without the device is refused before waiting for a turn.
+        let windows = match source {
+            Source::Device(array) => Some(self.windows_of(array)?),
+            Source::Buffer(slice) => Some(self.windows_in(slice)?),
+            _ => None,
+        };
+        let _turn = self.turn.take(control).await?;
+        self.device.check_health()?;
+        match source {
+            Source::Range(range) => {
+                let total = self
+                    .range
+                    .sum(&self.device, *range, control, &mut outcome)
+                    .await?;
+                outcome.total = crate::ArrayTotal::Int(total);
+            }
+            Source::Array(array) => {
+                let mut chunks = Chunks::new(Feed::Slice(*array));
+                self.stream(&mut chunks, control, tap, &mut outcome).await?;
+            }
+            Source::Reader(reader) => {
+                let mut chunks = Chunks::new(Feed::Reader(&mut **reader));
+                self.stream(&mut chunks, control, tap, &mut outcome).await?;
+            }
+            Source::Device(_) | Source::Buffer(_) => {
+                let (dtype, len, windows) = windows.expect("listed above");
+                self.sum_windows(dtype, len, &windows, control, &mut outcome)
+                    .await?;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Streams `chunks` through the context's ring (built at the first stream, and again for
+    /// partials of another size, or after a stream that failed midway).
+    async fn stream(
+        &self,
+        chunks: &mut Chunks<'_>,
+        control: &Control<'_>,
+        tap: Tap<'_>,
+        outcome: &mut Outcome,
+    ) -> Result<(), Error> {
+        let dtype = chunks.dtype();
+        let kept = super::device::lock(&self.ring).take();
+        let mut ring = match kept.filter(|ring| ring.fits(dtype)) {
+            Some(ring) => ring,
+            None => Ring::new(
+                &self.device,
+                &self.arrays,
+                &self.shape,
+                self.array_layout,
+                self.array_chunk_bytes,
+                dtype,
+                self.timestamps,
+            )?,
+        };
+        ring.sum(&self.device, &self.arrays, chunks, control, tap, outcome)
+            .await?;
+        *super::device::lock(&self.ring) = Some(ring);
+        Ok(())
     }
 
     /// The exact sum of `range`, every element added on the device.
     ///
     /// # Errors
-    /// [`Error::Timeout`] or [`Error::Cancelled`] from `control` (also while waiting for another
-    /// thread's call), and the device's failures: loss, out of memory, wgpu errors.
+    /// As for [`GpuContext::run_async`].
     pub fn sum(&self, range: SumRange, control: &Control) -> Result<i128, Error> {
-        self.sum_outcome(range, control).map(|outcome| outcome.sum)
-    }
-
-    /// The exact sum of `range` with kernel timings.
-    ///
-    /// # Errors
-    /// As for [`GpuContext::sum`].
-    pub fn sum_outcome(&self, range: SumRange, control: &Control) -> Result<GpuOutcome, Error> {
-        super::web::block(self.sum_outcome_async(range, control))
+        super::wait::block(self.sum_async(range, control))
     }
 
     /// [`GpuContext::sum`] without blocking: on the web it returns to the browser while the GPU
     /// works, and its waits are bounded by `control` all the same.
     ///
     /// # Errors
-    /// As for [`GpuContext::sum`]; on the web also [`Error::Busy`] while another sum runs on this
-    /// context.
+    /// As for [`GpuContext::run_async`].
     pub async fn sum_async(&self, range: SumRange, control: &Control<'_>) -> Result<i128, Error> {
-        self.sum_outcome_async(range, control)
-            .await
-            .map(|outcome| outcome.sum)
+        let outcome = self.run_async(Source::Range(range), control).await?;
+        Ok(outcome.int_sum().unwrap_or_default())
     }
 
-    /// [`GpuContext::sum_outcome`] without blocking.
-    ///
-    /// # Errors
-    /// As for [`GpuContext::sum_async`].
-    pub async fn sum_outcome_async(
-        &self,
-        range: SumRange,
-        control: &Control<'_>,
-    ) -> Result<GpuOutcome, Error> {
-        let _turn = self.turn.take(control)?;
-        self.device.check_health()?;
-        self.range.sum_async(&self.device, range, control).await
-    }
-
+    #[cfg(feature = "tools")]
     pub(crate) fn shared_device(&self) -> &Device {
         &self.device
     }
 
+    #[cfg(feature = "tools")]
     pub(crate) fn array_kernels(&self) -> &ArrayKernels {
         &self.arrays
     }
@@ -387,47 +361,4 @@ fn resolve_kernel(
             missing,
         },
     )
-}
-
-/// Whose turn it is on a context's buffers. A waiting call looks at its [`Control`] between
-/// short waits, so a deadline or cancel ends the wait even while another call runs.
-#[derive(Default)]
-struct Turn {
-    taken: Mutex<bool>,
-    freed: Condvar,
-}
-
-struct TurnGuard<'a>(&'a Turn);
-
-/// Longest single wait for a turn before the cancel flag is looked at again.
-const TURN_SLICE: Duration = Duration::from_millis(10);
-
-impl Turn {
-    fn take(&self, control: &Control) -> Result<TurnGuard<'_>, Error> {
-        let mut taken = lock(&self.taken);
-        // The web's one thread cannot wait for a turn that only it could give back.
-        if cfg!(target_arch = "wasm32") && *taken {
-            return Err(Error::Busy);
-        }
-        while *taken {
-            control.check()?;
-            let slice = control
-                .remaining()
-                .map_or(TURN_SLICE, |left| left.min(TURN_SLICE));
-            taken = self
-                .freed
-                .wait_timeout(taken, slice)
-                .map(|(guard, _)| guard)
-                .unwrap_or_else(|poisoned| poisoned.into_inner().0);
-        }
-        *taken = true;
-        Ok(TurnGuard(self))
-    }
-}
-
-impl Drop for TurnGuard<'_> {
-    fn drop(&mut self) {
-        *lock(&self.0.taken) = false;
-        self.0.freed.notify_one();
-    }
 }

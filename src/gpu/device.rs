@@ -18,7 +18,7 @@ pub const USEFUL_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
 /// # Errors
 /// [`Error::RequestDevice`] when the adapter refuses.
 pub fn open_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue), Error> {
-    super::web::block(open_device_async(adapter))
+    super::wait::block(open_device_async(adapter))
 }
 
 /// [`open_device`] without blocking: the web's way.

@@ -16,6 +16,7 @@ pub enum Workload {
     Array(Dtype, ArrayLayout),
     /// An f32 array summed plainly (float additions, neither exact nor reproducible): the
     /// bench's yardstick for the exact float kernel.
+    #[cfg(feature = "tools")]
     PlainF32(ArrayLayout),
 }
 
@@ -23,8 +24,9 @@ pub enum Workload {
 /// and WebGPU's downlevel defaults allow 2048).
 pub(crate) const TEXTURE_WIDTH: u32 = 2048;
 
-/// Every WGSL file gpusum embeds, by file name (a test checks that shaders/ holds no other).
-pub(crate) const SHADERS: [(&str, &str); 16] = [
+/// Every WGSL file gpusum embeds, by file name (a test checks that shaders/ holds no other);
+/// the bench's peaks and plain sum only with the `tools` feature.
+pub(crate) const SHADERS: &[(&str, &str)] = &[
     (
         "range_sum_emulated.wgsl",
         include_str!("../../shaders/range_sum_emulated.wgsl"),
@@ -46,6 +48,7 @@ pub(crate) const SHADERS: [(&str, &str); 16] = [
         "reduce_subgroup.wgsl",
         include_str!("../../shaders/reduce_subgroup.wgsl"),
     ),
+    #[cfg(feature = "tools")]
     ("peak_add.wgsl", include_str!("../../shaders/peak_add.wgsl")),
     (
         "array_params.wgsl",
@@ -67,6 +70,7 @@ pub(crate) const SHADERS: [(&str, &str); 16] = [
         "array_sum_native.wgsl",
         include_str!("../../shaders/array_sum_native.wgsl"),
     ),
+    #[cfg(feature = "tools")]
     (
         "peak_read.wgsl",
         include_str!("../../shaders/peak_read.wgsl"),
@@ -79,6 +83,7 @@ pub(crate) const SHADERS: [(&str, &str); 16] = [
         "float_every_digit.wgsl",
         include_str!("../../shaders/float_every_digit.wgsl"),
     ),
+    #[cfg(feature = "tools")]
     (
         "float_plain.wgsl",
         include_str!("../../shaders/float_plain.wgsl"),
@@ -147,6 +152,7 @@ pub fn kernel_wgsl(
         Workload::Array(dtype, layout) if dtype.is_float() => {
             return float_kernel_wgsl(dtype, layout, workgroup_size);
         }
+        #[cfg(feature = "tools")]
         Workload::PlainF32(layout) => return plain_kernel_wgsl(layout, workgroup_size),
         _ => {}
     }
@@ -176,6 +182,7 @@ pub fn kernel_wgsl(
                 vec!["array_params.wgsl", layout_file(layout), arithmetic],
             )
         }
+        #[cfg(feature = "tools")]
         Workload::PlainF32(_) => unreachable!("composed above"),
     };
     let parts: Vec<&str> = [reduction, "limbs.wgsl"]
@@ -203,6 +210,7 @@ fn float_kernel_wgsl(dtype: Dtype, layout: ArrayLayout, workgroup_size: u32) -> 
     )
 }
 
+#[cfg(feature = "tools")]
 fn plain_kernel_wgsl(layout: ArrayLayout, workgroup_size: u32) -> String {
     format!(
         "{}\n{}{}\n{}\n{}",
@@ -242,6 +250,7 @@ fn array_constants(dtype: Dtype) -> String {
 }
 
 /// The WGSL of the integer-add peak microkernel with `workgroup_size` invocations per workgroup.
+#[cfg(feature = "tools")]
 #[must_use]
 pub fn peak_wgsl(workgroup_size: u32) -> String {
     format!(
@@ -253,6 +262,7 @@ pub fn peak_wgsl(workgroup_size: u32) -> String {
 
 /// The WGSL of the device-read peak microkernel, reading `layout` with `workgroup_size`
 /// invocations per workgroup.
+#[cfg(feature = "tools")]
 #[must_use]
 pub fn peak_read_wgsl(layout: ArrayLayout, workgroup_size: u32) -> String {
     format!(

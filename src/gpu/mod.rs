@@ -11,22 +11,27 @@ mod context;
 pub(crate) mod device;
 mod dx12;
 mod kernel;
+mod options;
 mod range;
 mod readback;
 pub(crate) mod ring;
 mod shape;
-mod web;
+mod turn;
+pub(crate) mod wait;
 
 pub(crate) use adapter::name_matches;
 pub use adapter::{
-    AdapterReport, PassedOver, adapter_label, compute_adapters, find_adapter, instance,
+    AdapterReport, PassedOver, adapter_label, compute_adapters, driver_of, find_adapter, instance,
     passed_over_adapters, select_adapter,
 };
 pub use array::MAX_UNITS_PER_INVOCATION;
-pub use context::{DeviceArray, GpuContext, GpuOptions, GpuOutcome};
+pub use context::{DeviceArray, GpuContext};
 pub use device::{USEFUL_FEATURES, open_device, open_device_async};
 pub use dx12::Dx12ShaderCompiler;
-pub use kernel::{WgslCompiler, Workload, kernel_wgsl, peak_read_wgsl, peak_wgsl};
+pub use kernel::{WgslCompiler, Workload, kernel_wgsl};
+#[cfg(feature = "tools")]
+pub use kernel::{peak_read_wgsl, peak_wgsl};
+pub use options::GpuOptions;
 pub use ring::{DEFAULT_CHUNK_BYTES, RING_SLOTS};
 pub use shape::{
     DispatchShape, MAX_DISPATCH_ELEMENTS, MAX_PER_INVOCATION, MAX_WORKGROUP_SIZE, UnitWalk,

@@ -3,13 +3,14 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::GpuOutcome;
 use super::device::Device;
 use super::kernel::{WgslCompiler, Workload, kernel_wgsl};
 use super::readback::{Batches, Dispatch, limbs_to_u128};
 use super::shape::{DispatchShape, PARTIAL_BYTES};
 use crate::Error;
+use crate::array::ExactIntSum;
 use crate::control::Control;
+use crate::engine::Outcome;
 use crate::kernel::KernelChoice;
 use crate::range::{Block, SumRange};
 
@@ -92,21 +93,21 @@ impl RangeKernel {
         self.batches.has_timestamps()
     }
 
-    /// The exact sum of `range`, one submission of up to `dispatches_per_submit` blocks at a time,
-    /// without blocking on the web (the native API blocks on it: one implementation for both).
-    pub(crate) async fn sum_async(
+    /// The exact sum of `range`, one submission of up to `dispatches_per_submit` blocks at a
+    /// time, with each submission's kernel time and count added to `outcome`.
+    pub(crate) async fn sum(
         &self,
         device: &Device,
         range: SumRange,
         control: &Control<'_>,
-    ) -> Result<GpuOutcome, Error> {
+        outcome: &mut Outcome,
+    ) -> Result<ExactIntSum, Error> {
         let total_count = range.count();
+        // Refused before any work: the total's count could not hold the range.
+        let count = u64::try_from(total_count).map_err(|_| Error::TooManyElements)?;
+        ExactIntSum::from_parts(0, count)?;
         let mut blocks = range.blocks(self.shape.elements_per_dispatch());
-        let mut outcome = GpuOutcome {
-            sum: 0,
-            kernel_seconds: self.has_timestamps().then_some(0.0),
-            submissions: 0,
-        };
+        let mut sum: i128 = 0;
         let mut done: u128 = 0;
         loop {
             let batch: Vec<Block> = blocks
@@ -114,14 +115,14 @@ impl RangeKernel {
                 .take(self.shape.dispatches_per_submit as usize)
                 .collect();
             if batch.is_empty() {
-                return Ok(outcome);
+                return ExactIntSum::from_parts(sum, count);
             }
             control.check()?;
             let dispatches: Vec<Dispatch> =
                 batch.iter().map(|block| self.dispatch(block)).collect();
-            let result = self
+            let readback = self
                 .batches
-                .run_async(
+                .run(
                     device,
                     &self.pipeline,
                     &self.bind_group,
@@ -131,17 +132,16 @@ impl RangeKernel {
                     |partials| partials.chunks_exact(16).map(limbs_to_u128).sum::<u128>(),
                 )
                 .await?;
-            for (block, biased) in batch.iter().zip(result.dispatches) {
+            for (block, biased) in batch.iter().zip(readback.dispatches) {
                 // Any prefix of an i64 range sums to less than 2^126 in magnitude: no overflow.
-                outcome.sum += block.unbias(biased);
+                sum += block.unbias(biased);
                 done += block.len as u128;
             }
             outcome.submissions += 1;
-            outcome.kernel_seconds = match (outcome.kernel_seconds, result.kernel_seconds) {
-                (Some(total), Some(seconds)) => Some(total + seconds),
-                // A submission without a trustworthy time leaves the whole sum without one.
-                _ => None,
-            };
+            outcome.kernel_seconds = outcome
+                .kernel_seconds
+                .zip(readback.kernel_seconds)
+                .map(|(a, b)| a + b);
             control.report(done, total_count);
         }
     }

@@ -37,8 +37,8 @@ pub(crate) struct Dispatch {
     pub(crate) workgroups: u32,
 }
 
-/// What one submission gave back.
-pub(crate) struct BatchOutcome<T> {
+/// What one submission's readback held.
+pub(crate) struct Readback<T> {
     /// The decoded partials of each dispatch, in order.
     pub(crate) dispatches: Vec<T>,
     /// Time the pass ran, by GPU timestamps, when they were asked for and make sense.
@@ -134,7 +134,7 @@ impl Batches {
 
     /// Records `dispatches` (at most one per slot) into one submission, reads their partials back
     /// with one map, and hands each dispatch's partials to `decode`; without blocking on the web.
-    pub(crate) async fn run_async<T>(
+    pub(crate) async fn run<T>(
         &self,
         device: &Device,
         pipeline: &wgpu::ComputePipeline,
@@ -142,9 +142,9 @@ impl Batches {
         dispatches: &[Dispatch],
         control: &Control<'_>,
         decode: impl FnMut(&[u8]) -> T,
-    ) -> Result<BatchOutcome<T>, Error> {
+    ) -> Result<Readback<T>, Error> {
         let pending = self.submit(device, pipeline, bind_group, dispatches, |_| {});
-        self.finish_async(device, pending, control, decode).await
+        self.finish(device, pending, control, decode).await
     }
 
     /// Records `before` (a copy of the data, say), then `dispatches` (at most one per slot), and
@@ -228,30 +228,19 @@ impl Batches {
 
     /// Waits for a submission from [`Batches::submit`], bounded by `control`, and hands each
     /// dispatch's partials to `decode`.
-    pub(crate) fn finish<T>(
-        &self,
-        device: &Device,
-        pending: Pending,
-        control: &Control,
-        decode: impl FnMut(&[u8]) -> T,
-    ) -> Result<BatchOutcome<T>, Error> {
-        super::web::block(self.finish_async(device, pending, control, decode))
-    }
-
-    /// [`Batches::finish`] without blocking on the web: one implementation for both.
-    pub(crate) async fn finish_async<T>(
+    pub(crate) async fn finish<T>(
         &self,
         device: &Device,
         pending: Pending,
         control: &Control<'_>,
         mut decode: impl FnMut(&[u8]) -> T,
-    ) -> Result<BatchOutcome<T>, Error> {
+    ) -> Result<Readback<T>, Error> {
         if let Err(error) = device.wait_async(Some(pending.submission), control).await {
             // Drop the pending map so the next call starts clean.
             self.readback.unmap();
             return Err(error);
         }
-        let mapped = match super::web::bounded(pending.receiver.receive(), control).await {
+        let mapped = match super::wait::bounded(pending.receiver.receive(), control).await {
             Ok(mapped) => mapped,
             Err(error) => {
                 self.readback.unmap();
@@ -289,7 +278,7 @@ impl Batches {
                 };
                 kernel_seconds(at(0), at(1), t.period_ns)
             });
-            BatchOutcome {
+            Readback {
                 dispatches,
                 kernel_seconds,
             }

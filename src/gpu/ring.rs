@@ -5,19 +5,22 @@
 //! array texture), and its own batches (parameters, partials, readback). A chunk is: wait for the
 //! slot's previous chunk and read its partials, copy the next bytes into its staging buffer,
 //! record the copy and the dispatches into one submission. Memory stays at the ring's size, for
-//! any length of input.
+//! any length of input. Every wait is awaited, so the same ring runs in a browser.
 
 use super::array::{
-    ArrayKernels, MAX_WINDOW_BYTES, OwnedData, PARAMS_BYTES, Part, UNIT_BYTES, WindowSum,
+    ArrayKernels, MAX_WINDOW_BYTES, OwnedData, PARAMS_BYTES, Part, UNIT_BYTES,
     min_units_per_invocation, partial_bytes, texture_capacity,
 };
 use super::device::Device;
 use super::kernel::Workload;
 use super::readback::{Batches, Pending};
 use super::shape::DispatchShape;
+use super::wait::{bounded, poll_now, yield_now};
 use crate::Error;
-use crate::array::Dtype;
+use crate::array::{ByteOrder, Dtype, swap_to_little_endian};
 use crate::control::Control;
+use crate::engine::{ArrayBytes, Outcome};
+use crate::input::ChunkRead;
 use crate::kernel::ArrayLayout;
 
 /// Slots in the ring: one filling while one is summed.
@@ -28,10 +31,61 @@ pub const RING_SLOTS: usize = 2;
 /// and data: 128 MiB in all).
 pub const DEFAULT_CHUNK_BYTES: u64 = 32 << 20;
 
-/// A source of chunks: whole elements in little-endian order, at most `max` bytes a call, an
-/// empty chunk at the end.
-pub(crate) trait ChunkSource {
-    fn next_chunk(&mut self, max: usize) -> Result<&[u8], Error>;
+/// What a stream's chunks come from: host memory, or a reader. Either way the ring gets whole
+/// elements in little-endian order.
+pub(crate) enum Feed<'a> {
+    Slice(ArrayBytes<'a>),
+    Reader(&'a mut dyn ChunkRead),
+}
+
+/// A feed, chunk by chunk: slices in this machine's order are handed out in place; the rest pass
+/// through one buffer where their bytes are put in little-endian order.
+pub(crate) struct Chunks<'a> {
+    feed: Feed<'a>,
+    buffer: Vec<u8>,
+}
+
+impl<'a> Chunks<'a> {
+    pub(crate) fn new(feed: Feed<'a>) -> Self {
+        Self {
+            feed,
+            buffer: Vec::new(),
+        }
+    }
+
+    pub(crate) fn dtype(&self) -> Dtype {
+        match &self.feed {
+            Feed::Slice(array) => array.dtype(),
+            Feed::Reader(reader) => reader.format().dtype,
+        }
+    }
+
+    /// The next chunk of at most `max` bytes (a multiple of 16); empty at the end.
+    pub(crate) async fn next(&mut self, max: usize) -> Result<&[u8], Error> {
+        let dtype = self.dtype();
+        match &mut self.feed {
+            Feed::Slice(array) => {
+                let (chunk, rest) = array.bytes().split_at(max.min(array.bytes().len()));
+                *array = ArrayBytes::new(rest, dtype, array.order())?;
+                if array.order() == ByteOrder::Little {
+                    return Ok(chunk);
+                }
+                self.buffer.clear();
+                self.buffer.extend_from_slice(chunk);
+                swap_to_little_endian(dtype, &mut self.buffer);
+                Ok(&self.buffer)
+            }
+            Feed::Reader(reader) => {
+                self.buffer.resize(max, 0);
+                let filled = reader.read_chunk(&mut self.buffer).await?;
+                let chunk = &mut self.buffer[..filled];
+                if reader.format().order == ByteOrder::Big {
+                    swap_to_little_endian(dtype, chunk);
+                }
+                Ok(chunk)
+            }
+        }
+    }
 }
 
 /// The ring of one context, built at its first stream (and again when a stream's kernel
@@ -53,7 +107,8 @@ struct Slot {
     in_flight: Option<(Pending, u64)>,
 }
 
-type MapReceiver = std::sync::mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>;
+type MapReceiver =
+    futures_intrusive::channel::shared::OneshotReceiver<Result<(), wgpu::BufferAsyncError>>;
 
 /// The largest chunk `layout` allows on a device with `limits` and kernels of `shape`.
 pub(crate) fn max_chunk_bytes(
@@ -88,6 +143,7 @@ impl Ring {
     ) -> Result<Self, Error> {
         let partial_bytes = partial_bytes(dtype);
         debug_assert!(chunk_bytes.is_multiple_of(UNIT_BYTES) && chunk_bytes > 0);
+        log::debug!("stream ring: {RING_SLOTS} slots of {chunk_bytes} bytes, {layout} layout");
         use wgpu::BufferUsages as U;
         let slots = device.scoped(|| {
             (0..RING_SLOTS)
@@ -129,34 +185,34 @@ impl Ring {
         self.slots[0].data.as_ref().layout()
     }
 
-    /// The exact sum of everything `source` gives, elements of `dtype`, with `tap` shown each
-    /// chunk before it is uploaded. On an error the ring is left mid-stream: drop it.
-    pub(crate) fn sum(
+    /// Adds everything `chunks` gives into `outcome`, with `tap` shown each chunk (little-endian,
+    /// whole elements) before it is uploaded. On an error the ring is left mid-stream: drop it.
+    pub(crate) async fn sum(
         &mut self,
         device: &Device,
         kernels: &ArrayKernels,
-        dtype: Dtype,
-        source: &mut dyn ChunkSource,
-        control: &Control,
+        chunks: &mut Chunks<'_>,
+        control: &Control<'_>,
         tap: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
-    ) -> Result<WindowSum, Error> {
+        outcome: &mut Outcome,
+    ) -> Result<(), Error> {
+        let dtype = chunks.dtype();
         debug_assert!(self.fits(dtype));
         let layout = self.layout();
         let pipeline = kernels.pipeline(device, Workload::Array(dtype, layout))?;
-        let mut window = WindowSum::new(dtype);
         let mut next = 0;
         loop {
             control.check()?;
             let slot = &mut self.slots[next];
-            if slot.collect(device, dtype, control, &mut window)? {
-                control.report(window.total.count() as u128, 0);
+            if slot.collect(device, dtype, control, outcome).await? {
+                control.report(outcome.total.count() as u128, 0);
             }
-            let chunk = source.next_chunk(self.chunk_bytes as usize)?;
+            let chunk = chunks.next(self.chunk_bytes as usize).await?;
             if chunk.is_empty() {
                 break;
             }
             tap(chunk)?;
-            slot.wait_mapped(device, control)?;
+            slot.wait_mapped(device, control).await?;
             let bytes = chunk.len() as u64;
             {
                 let mut view = slot.staging.slice(..).get_mapped_range_mut()?;
@@ -179,37 +235,41 @@ impl Ring {
         }
         // The other slot may still hold the chunk before the last.
         for slot in &mut self.slots {
-            slot.collect(device, dtype, control, &mut window)?;
+            slot.collect(device, dtype, control, outcome).await?;
         }
-        control.report(window.total.count() as u128, 0);
-        Ok(window)
+        control.report(outcome.total.count() as u128, 0);
+        Ok(())
     }
 }
 
 impl Slot {
-    /// Waits for the chunk in flight, if any, adds its sum to `window`, and starts mapping the
+    /// Waits for the chunk in flight, if any, adds its sum to `outcome`, and starts mapping the
     /// staging buffer for the next; returns whether there was one.
-    fn collect(
+    async fn collect(
         &mut self,
         device: &Device,
         dtype: Dtype,
-        control: &Control,
-        window: &mut WindowSum,
+        control: &Control<'_>,
+        outcome: &mut Outcome,
     ) -> Result<bool, Error> {
         let Some((pending, count)) = self.in_flight.take() else {
             return Ok(false);
         };
-        let outcome = self
+        let readback = self
             .batches
-            .finish(device, pending, control, |p| Part::decode(dtype, p))?;
-        window.add(dtype, outcome, count)?;
+            .finish(device, pending, control, |p| Part::decode(dtype, p))
+            .await?;
+        outcome.add_submission(
+            &Part::total(dtype, readback.dispatches, count)?,
+            readback.kernel_seconds,
+        )?;
         self.start_mapping();
         Ok(true)
     }
 
     /// Starts mapping the staging buffer for writing; the device finished with it.
     fn start_mapping(&mut self) {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let (sender, receiver) = futures_intrusive::channel::shared::oneshot_channel();
         self.staging
             .slice(..)
             .map_async(wgpu::MapMode::Write, move |result| {
@@ -219,30 +279,31 @@ impl Slot {
     }
 
     /// Waits until the staging buffer is mapped (at once, unless this is its first chunk since
-    /// it was released).
-    fn wait_mapped(&mut self, device: &Device, control: &Control) -> Result<(), Error> {
+    /// it was released). Natively a poll delivers the callback: the buffer's last use has
+    /// finished, so this does not wait on the chunk in flight in the other slot. On the web the
+    /// browser delivers it while this awaits.
+    async fn wait_mapped(&mut self, device: &Device, control: &Control<'_>) -> Result<(), Error> {
         let Some(receiver) = self.mapping.take() else {
             return Ok(()); // Mapped at creation.
         };
-        loop {
-            match receiver.try_recv() {
-                Ok(result) => return result.map_err(Error::Map),
-                // The web delivers the callback only once this returns to the browser.
-                Err(std::sync::mpsc::TryRecvError::Empty) if cfg!(target_arch = "wasm32") => {
-                    return Err(Error::Blocking);
+        let mapped = if cfg!(target_arch = "wasm32") {
+            bounded(receiver.receive(), control).await?
+        } else {
+            let mut receive = std::pin::pin!(receiver.receive());
+            loop {
+                control.check()?;
+                device.poll_once()?;
+                if let std::task::Poll::Ready(result) = poll_now(receive.as_mut()) {
+                    break result;
                 }
-                Err(std::sync::mpsc::TryRecvError::Empty) => {}
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                    return Err(Error::DeviceLost {
-                        reason: "the map callback was dropped".into(),
-                    });
-                }
+                yield_now().await;
             }
-            control.check()?;
-            // Polling delivers the callback; the buffer's last use has already finished, so
-            // this does not wait on the chunk in flight in the other slot.
-            device.poll_once()?;
-            std::thread::yield_now();
+        };
+        match mapped {
+            Some(result) => result.map_err(Error::Map),
+            None => Err(Error::DeviceLost {
+                reason: "the map callback was dropped".into(),
+            }),
         }
     }
 }

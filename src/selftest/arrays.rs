@@ -8,9 +8,10 @@ use web_time::Instant;
 
 use super::battery::SplitMix64;
 use super::{ARRAY_CHUNK_BYTES, Checked, SelftestOptions, TargetReport, record};
+use crate::Error;
 use crate::array::{Dtype, IntSlice};
 use crate::control::{Control, default_timeout};
-use crate::{Error, cpu};
+use crate::cpu::{CpuTwin, Threads};
 
 /// How an array case is filled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -171,8 +172,9 @@ pub(super) fn run_array_cases(
             .unwrap_or_else(|| default_timeout(case.len as u128));
         let control = Control::new().with_timeout(timeout);
         let (cpu_sum, observed, seconds) = case.with_slice(|slice| {
-            let cpu_sum = cpu::sum_ints(slice, &Control::new())
-                .map(|total| total.sum())
+            let cpu_sum = CpuTwin::new(Threads::All)
+                .sum_array(slice.into(), &Control::new())
+                .map(|total| total.int_sum().unwrap_or_default())
                 .map_err(|e| e.to_string());
             let started = Instant::now();
             let observed = sum(slice, &control);

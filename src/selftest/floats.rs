@@ -8,10 +8,11 @@ use web_time::Instant;
 
 use super::battery::SplitMix64;
 use super::{Checked, SelftestOptions, TargetReport, record};
+use crate::Error;
 use crate::control::{Control, default_timeout};
+use crate::cpu::{CpuTwin, Threads};
 use crate::float::shortest_decimal;
 use crate::total::{ArrayTotal, FloatSlice};
-use crate::{Error, cpu};
 
 /// Values of one float case, f32 or f64.
 #[derive(Clone, Debug)]
@@ -152,7 +153,7 @@ pub(super) fn run_float_cases(
 ) {
     for case in cases {
         let data = case.values.slice();
-        let cpu_sum = cpu::sum_floats(data, false, &Control::new());
+        let cpu_sum = CpuTwin::new(Threads::One).sum_array(data.into(), &Control::new());
         let cpu_text = cpu_sum.as_ref().map(ToString::to_string);
         let expected = match (&case.known, &cpu_text) {
             (Some(known), _) => known.clone(),
@@ -197,7 +198,10 @@ mod tests {
     #[test]
     fn known_answers_are_the_cpu_twins() {
         for case in float_battery(&[0, 1, 2, 33, 1000], 7) {
-            let cpu = cpu::sum_floats(case.values.slice(), true, &Control::new()).unwrap();
+            let twin = CpuTwin::new(Threads::All);
+            let cpu = twin
+                .sum_array(case.values.slice().into(), &Control::new())
+                .unwrap();
             if let Some(known) = &case.known {
                 assert_eq!(&cpu.to_string(), known, "{}", case.name);
             }

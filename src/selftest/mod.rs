@@ -21,13 +21,14 @@ use arrays::{gpu_array_cases, run_array_cases};
 pub use battery::Case;
 use floats::{float_battery, run_float_cases};
 
+use crate::Error;
 use crate::array::Dtype;
 use crate::control::{Control, default_timeout};
+use crate::cpu::{self, CpuTwin, Threads};
 use crate::engine::Place;
 use crate::gpu::{self, AdapterReport, GpuContext, GpuOptions};
 use crate::kernel::{ArrayLayout, KernelChoice, Reduction, ShaderVariant};
 use crate::range::SumRange;
-use crate::{Error, cpu};
 
 /// Bytes per chunk of the array targets' streams: small, so that lengths around the chunk (and
 /// several chunks) stay quick, and every case crosses the ring's slots.
@@ -333,14 +334,17 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
         ("block", cpu::BLOCK_ELEMENTS),
     ];
     let cases = battery::battery(&cpu_sizes, options.seed);
-    type CpuSum = fn(SumRange, &Control) -> Result<i128, Error>;
-    let cpu_paths: [(Place, CpuSum); 2] = [
-        (Place::Cpu, cpu::sum_parallel),
-        (Place::Seq, cpu::sum_sequential),
-    ];
-    for (place, sum) in cpu_paths {
+    let cpu_paths = [(Place::Cpu, Threads::All), (Place::Seq, Threads::One)];
+    for (place, threads) in cpu_paths {
+        let twin = CpuTwin::new(threads);
         let mut report = TargetReport::new(place, None, None);
-        run_cases(&mut report, &cases, options, &mut reference, sum);
+        run_cases(
+            &mut report,
+            &cases,
+            options,
+            &mut reference,
+            |range, control| twin.sum_range(range, control),
+        );
         finish(report);
     }
     let lanes = |_: Dtype| 32;
@@ -350,18 +354,16 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
     let array_cases = arrays::array_battery(&array_sizes, options.seed);
     let piece_values = crate::float::PIECE_VALUES as u64;
     let float_cases = float_battery(&[0, 1, 5, 33, piece_values + 1], options.seed);
-    type CpuArraySum = fn(crate::IntSlice<'_>, &Control) -> Result<crate::ExactIntSum, Error>;
-    let cpu_array_paths: [(Place, CpuArraySum); 2] = [
-        (Place::Cpu, cpu::sum_ints),
-        (Place::Seq, cpu::sum_ints_sequential),
-    ];
-    for (place, sum) in cpu_array_paths {
+    for (place, threads) in cpu_paths {
+        let twin = CpuTwin::new(threads);
         let mut report = TargetReport::new(place, None, None);
         report.workload = "array";
-        run_array_cases(&mut report, &array_cases, options, sum);
-        let parallel = place == Place::Cpu;
+        run_array_cases(&mut report, &array_cases, options, |slice, control| {
+            let total = twin.sum_array(slice.into(), control)?;
+            Ok(total.int().unwrap_or_default())
+        });
         run_float_cases(&mut report, &float_cases, options, |data, control| {
-            cpu::sum_floats(data, parallel, control)
+            twin.sum_array(data.into(), control)
         });
         finish(report);
     }
@@ -460,7 +462,11 @@ impl Reference {
     fn cpu_sum(&mut self, range: SumRange) -> Result<i128, String> {
         self.sums
             .entry(range)
-            .or_insert_with(|| cpu::sum_parallel(range, &Control::new()).map_err(|e| e.to_string()))
+            .or_insert_with(|| {
+                CpuTwin::new(Threads::All)
+                    .sum_range(range, &Control::new())
+                    .map_err(|e| e.to_string())
+            })
             .clone()
     }
 }

@@ -8,8 +8,9 @@
 
 use std::sync::OnceLock;
 
+use gpusum::cpu::{CpuTwin, Threads};
 use gpusum::gpu::{self, DispatchShape, UnitWalk};
-use gpusum::{Control, GpuContext, GpuOptions, KernelChoice, SumRange, cpu};
+use gpusum::{Control, GpuContext, GpuOptions, KernelChoice, SumRange};
 
 /// One context to test: an adapter, a variant and a dispatch shape.
 pub struct Target {
@@ -115,8 +116,9 @@ fn check_required(adapters: &[wgpu::Adapter]) {
 pub fn assert_exact(target: &Target, range: SumRange) {
     let control = Control::new();
     let expected = range.closed_form();
-    let cpu_sum =
-        cpu::sum_parallel(range, &control).expect("the CPU path never fails without a control");
+    let cpu_sum = CpuTwin::new(Threads::All)
+        .sum_range(range, &control)
+        .expect("the CPU path never fails without a control");
     assert_eq!(cpu_sum, expected, "CPU vs closed form on {range:?}");
     let gpu_sum = target
         .context

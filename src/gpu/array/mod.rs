@@ -20,6 +20,7 @@ use super::shape::{DispatchShape, PARTIAL_BYTES};
 use crate::Error;
 use crate::array::Dtype;
 use crate::control::Control;
+use crate::engine::Outcome;
 use crate::kernel::{ArrayLayout, FloatAccumulation, KernelChoice};
 use crate::total::ArrayTotal;
 
@@ -121,6 +122,7 @@ impl ArrayKernels {
         }
         let (what, layout) = match workload {
             Workload::Array(dtype, layout) => (format!("array sum, {dtype}"), layout),
+            #[cfg(feature = "tools")]
             Workload::PlainF32(layout) => ("plain f32 sum".to_owned(), layout),
             Workload::Range => unreachable!("array kernels only"),
         };
@@ -177,6 +179,7 @@ impl ArrayKernels {
     }
 
     /// A buffer to bind where a window holds no whole unit.
+    #[cfg(feature = "tools")]
     pub(crate) fn empty_units(&self) -> &wgpu::Buffer {
         &self.empty_units
     }
@@ -252,11 +255,11 @@ impl ArrayKernels {
             * self.shape.dispatches_per_submit as u64
     }
 
-    /// The sum of bytes `[begin_byte, end_byte)` of a window already on the device (whole
-    /// elements of `dtype`), with the kernel time where the batches measure it, and the
-    /// submissions made. `batches` must hold `dtype`'s partials.
+    /// Adds bytes `[begin_byte, end_byte)` of a window already on the device (whole elements of
+    /// `dtype`) into `outcome`, submission by submission. `batches` must hold `dtype`'s
+    /// partials.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn sum_window(
+    pub(crate) async fn sum_window(
         &self,
         device: &Device,
         batches: &Batches,
@@ -264,37 +267,43 @@ impl ArrayKernels {
         data: DataRef<'_>,
         begin_byte: u64,
         end_byte: u64,
-        control: &Control,
-    ) -> Result<WindowSum, Error> {
+        control: &Control<'_>,
+        outcome: &mut Outcome,
+    ) -> Result<(), Error> {
         debug_assert_eq!(batches.partial_bytes(), partial_bytes(dtype));
         let pipeline = self.pipeline(device, Workload::Array(dtype, data.layout()))?;
         let bind_group = self.bind_group(device, batches, data);
-        let mut total = WindowSum::new(dtype);
         // The whole count goes with the first submission: the bias comes off the sum of all
         // of them, so how it is split does not matter.
         let mut count = (end_byte - begin_byte) / dtype.size() as u64;
         for submission in self.plan(begin_byte, end_byte, min_units_per_invocation(dtype)) {
             control.check()?;
-            let pending = batches.submit(device, &pipeline, &bind_group, &submission, |_| {});
-            let outcome = batches.finish(device, pending, control, |p| Part::decode(dtype, p))?;
-            total.add(dtype, outcome, std::mem::take(&mut count))?;
+            let readback = batches
+                .run(device, &pipeline, &bind_group, &submission, control, |p| {
+                    Part::decode(dtype, p)
+                })
+                .await?;
+            let total = Part::total(dtype, readback.dispatches, std::mem::take(&mut count))?;
+            outcome.add_submission(&total, readback.kernel_seconds)?;
         }
-        Ok(total)
+        Ok(())
     }
 }
 
+#[cfg(feature = "tools")]
 impl ArrayKernels {
     /// The plain (order-dependent, inexact) sum of the f32 values in bytes `[begin_byte,
     /// end_byte)` of a window already on the device, each workgroup's f32 partial added in f64
-    /// in dispatch order. `batches` must hold [`PARTIAL_BYTES`] partials.
-    pub(crate) fn plain_f32_window(
+    /// in dispatch order: the bench's yardstick. `batches` must hold [`PARTIAL_BYTES`] partials.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn plain_f32_window(
         &self,
         device: &Device,
         batches: &Batches,
         data: DataRef<'_>,
         begin_byte: u64,
         end_byte: u64,
-        control: &Control,
+        control: &Control<'_>,
     ) -> Result<f64, Error> {
         debug_assert_eq!(batches.partial_bytes(), PARTIAL_BYTES);
         let pipeline = self.pipeline(device, Workload::PlainF32(data.layout()))?;
@@ -302,14 +311,22 @@ impl ArrayKernels {
         let mut sum = 0.0;
         for submission in self.plan(begin_byte, end_byte, 1) {
             control.check()?;
-            let pending = batches.submit(device, &pipeline, &bind_group, &submission, |_| {});
-            let outcome = batches.finish(device, pending, control, |partials| {
-                partials
-                    .chunks_exact(PARTIAL_BYTES as usize)
-                    .map(|p| f64::from(f32::from_le_bytes(p[..4].try_into().unwrap())))
-                    .sum::<f64>()
-            })?;
-            sum += outcome.dispatches.iter().sum::<f64>();
+            let readback = batches
+                .run(
+                    device,
+                    &pipeline,
+                    &bind_group,
+                    &submission,
+                    control,
+                    |partials| {
+                        partials
+                            .chunks_exact(PARTIAL_BYTES as usize)
+                            .map(|p| f64::from(f32::from_le_bytes(p[..4].try_into().unwrap())))
+                            .sum::<f64>()
+                    },
+                )
+                .await?;
+            sum += readback.dispatches.iter().sum::<f64>();
         }
         Ok(sum)
     }
@@ -329,44 +346,6 @@ pub(crate) const fn partial_bytes(dtype: Dtype) -> u64 {
         float_partial_bytes(dtype)
     } else {
         PARTIAL_BYTES
-    }
-}
-
-/// What the submissions over a window gave back.
-#[derive(Clone, Debug)]
-pub(crate) struct WindowSum {
-    pub(crate) total: ArrayTotal,
-    /// Kernel time, while every submission had a trustworthy one.
-    pub(crate) kernel_seconds: Option<f64>,
-    pub(crate) submissions: u32,
-}
-
-impl WindowSum {
-    pub(crate) fn new(dtype: Dtype) -> Self {
-        Self {
-            total: ArrayTotal::new(dtype),
-            kernel_seconds: Some(0.0),
-            submissions: 0,
-        }
-    }
-
-    /// Adds a submission's partials, which summed `count` elements of `dtype`.
-    pub(crate) fn add(
-        &mut self,
-        dtype: Dtype,
-        outcome: super::readback::BatchOutcome<Part>,
-        count: u64,
-    ) -> Result<(), Error> {
-        // A submission holds at least one dispatch.
-        if let Some(part) = outcome.dispatches.into_iter().reduce(Part::add) {
-            self.total.add_part(dtype, part, count)?;
-        }
-        self.kernel_seconds = match (self.kernel_seconds, outcome.kernel_seconds) {
-            (Some(total), Some(seconds)) => Some(total + seconds),
-            _ => None,
-        };
-        self.submissions += 1;
-        Ok(())
     }
 }
 
@@ -425,18 +404,24 @@ impl Part {
     }
 }
 
-impl ArrayTotal {
-    /// Adds a part that summed `count` elements of `dtype` (this total's type).
-    pub(crate) fn add_part(&mut self, dtype: Dtype, part: Part, count: u64) -> Result<(), Error> {
-        match (self, part) {
-            (ArrayTotal::Int(sum), Part::Int(biased)) => sum.add_biased(dtype, biased, count),
+impl Part {
+    /// The total of a submission's dispatches' parts, which summed `count` elements of `dtype`.
+    pub(crate) fn total(dtype: Dtype, parts: Vec<Part>, count: u64) -> Result<ArrayTotal, Error> {
+        let mut total = ArrayTotal::new(dtype);
+        // A submission holds at least one dispatch.
+        let Some(part) = parts.into_iter().reduce(Part::add) else {
+            return Ok(total);
+        };
+        match (&mut total, part) {
+            (ArrayTotal::Int(sum), Part::Int(biased)) => sum.add_biased(dtype, biased, count)?,
             (ArrayTotal::F32(sum), Part::Float { flags, digits }) => {
-                sum.add_counters(flags, &digits, count)
+                sum.add_counters(flags, &digits, count)?
             }
             (ArrayTotal::F64(sum), Part::Float { flags, digits }) => {
-                sum.add_counters(flags, &digits, count)
+                sum.add_counters(flags, &digits, count)?
             }
             _ => unreachable!("a part is added to a total of its own type"),
         }
+        Ok(total)
     }
 }

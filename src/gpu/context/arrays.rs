@@ -1,21 +1,21 @@
-//! [`GpuContext`]'s array sums: slices and streams through the ring, a caller's buffer in place,
-//! and arrays gpusum keeps on the device ([`DeviceArray`]). Integers and floats take the same
-//! paths; only the kernel and its partials differ.
+//! [`GpuContext`]'s arrays on the device: [`DeviceArray`]s it uploads, a caller's buffer summed in
+//! place, the one loop over their windows, and the one-line conveniences over
+//! [`GpuContext::run`]. Integers and floats take the same paths; only the kernel and its partials
+//! differ.
 
 use std::io::Read;
 use std::sync::Arc;
 
 use super::GpuContext;
 use crate::Error;
-use crate::array::{ArrayOutcome, ByteOrder, Dtype, ExactIntSum, IntSlice, swap_to_little_endian};
+use crate::array::{ByteOrder, Dtype, ExactIntSum, IntSlice, swap_to_little_endian};
 use crate::control::Control;
+use crate::engine::{ArrayBytes, BufferSlice, Outcome, Source};
 use crate::gpu::array::{DataRef, MAX_WINDOW_BYTES, OwnedData, UNIT_BYTES, partial_bytes};
 use crate::gpu::readback::Batches;
-use crate::gpu::ring::{ChunkSource, Ring};
-use crate::gpu::shape::PARTIAL_BYTES;
 use crate::input::ArrayReader;
 use crate::kernel::ArrayLayout;
-use crate::total::{ArrayTotal, FloatSlice};
+use crate::total::FloatSlice;
 
 /// An array gpusum keeps on the device, in the layout its context reads fastest, for
 /// sums that move no data (see [`GpuContext::upload`]).
@@ -61,191 +61,39 @@ impl std::fmt::Debug for DeviceArray {
     }
 }
 
-/// A slice's bytes, chunk by chunk, with no copy (this machine is little-endian).
-struct SliceSource<'a> {
-    bytes: &'a [u8],
-}
-
-impl ChunkSource for SliceSource<'_> {
-    fn next_chunk(&mut self, max: usize) -> Result<&[u8], Error> {
-        let (chunk, rest) = self.bytes.split_at(max.min(self.bytes.len()));
-        self.bytes = rest;
-        Ok(chunk)
-    }
-}
-
-/// A reader's data, read into one buffer a chunk at a time and put in little-endian order.
-struct ReaderSource<'a, R> {
-    reader: &'a mut ArrayReader<R>,
-    buffer: Vec<u8>,
-}
-
-impl<R: Read> ChunkSource for ReaderSource<'_, R> {
-    fn next_chunk(&mut self, max: usize) -> Result<&[u8], Error> {
-        self.buffer.resize(max, 0);
-        let filled = self.reader.fill(&mut self.buffer)?;
-        let format = self.reader.format();
-        let chunk = &mut self.buffer[..filled];
-        if format.order == ByteOrder::Big {
-            swap_to_little_endian(format.dtype, chunk);
-        }
-        Ok(chunk)
-    }
-}
+/// Data on the device, window by window: each binding's data and the bytes `[begin, end)` of it
+/// to sum, with the element type and count.
+pub(super) type Windows<'a> = (Dtype, u64, Vec<(DataRef<'a>, u64, u64)>);
 
 impl GpuContext {
-    /// Where this context's arrays live on the device.
-    pub fn array_layout(&self) -> ArrayLayout {
-        self.array_layout
-    }
-
-    /// Bytes of data per chunk of a stream (each of the ring's slots holds one).
-    pub fn array_chunk_bytes(&self) -> u64 {
-        self.array_chunk_bytes
-    }
-
-    /// The exact sum of `data`, uploaded in chunks through the ring and every element added on
-    /// the device.
-    ///
-    /// # Errors
-    /// As for [`GpuContext::sum`].
-    pub fn sum_ints(&self, data: IntSlice<'_>, control: &Control) -> Result<ArrayOutcome, Error> {
-        self.sum_native_bytes(data.dtype(), data.as_bytes(), control)
-    }
-
-    /// The exact sum of `data`, rounded once (see [`ArrayTotal`]), every value added on the
-    /// device with integer operations only: the same bits as the CPU's
-    /// [`ExactFloatSum`](crate::ExactFloatSum).
-    ///
-    /// # Errors
-    /// As for [`GpuContext::sum`].
-    pub fn sum_floats(
-        &self,
-        data: FloatSlice<'_>,
-        control: &Control,
-    ) -> Result<ArrayOutcome, Error> {
-        self.sum_native_bytes(data.dtype(), data.as_bytes(), control)
-    }
-
-    fn sum_native_bytes(
-        &self,
-        dtype: Dtype,
-        bytes: &[u8],
-        control: &Control,
-    ) -> Result<ArrayOutcome, Error> {
-        if cfg!(target_endian = "big") {
-            let mut reader = ArrayReader::new(
-                bytes,
-                "the slice",
-                crate::input::InputHints::raw(dtype).with_big_endian(true),
-                Some(bytes.len() as u64),
-            )?;
-            return self.sum_reader(&mut reader, control);
-        }
-        let mut source = SliceSource { bytes };
-        self.stream(dtype, &mut source, control, &mut |_| Ok(()))
-    }
-
-    /// The exact sum of everything `reader` holds, streamed through the ring: memory stays at
-    /// the ring's size (two chunks of staging and two of device data) plus one chunk on the
-    /// host, for any length of input.
-    ///
-    /// # Errors
-    /// The reader's errors, and those of [`GpuContext::sum`].
-    pub fn sum_reader<R: Read>(
-        &self,
-        reader: &mut ArrayReader<R>,
-        control: &Control,
-    ) -> Result<ArrayOutcome, Error> {
-        self.sum_reader_tapped(reader, control, &mut |_| Ok(()))
-    }
-
-    /// [`GpuContext::sum_reader`], showing `tap` each chunk (little-endian, whole elements)
-    /// before it is uploaded: the CPU twin checks a stream this way without reading it twice.
-    pub(crate) fn sum_reader_tapped<R: Read>(
-        &self,
-        reader: &mut ArrayReader<R>,
-        control: &Control,
-        tap: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
-    ) -> Result<ArrayOutcome, Error> {
-        let dtype = reader.format().dtype;
-        let mut source = ReaderSource {
-            reader,
-            buffer: Vec::new(),
-        };
-        self.stream(dtype, &mut source, control, tap)
-    }
-
     fn device_id(&self) -> usize {
-        std::sync::Arc::as_ptr(&self.device) as usize
+        Arc::as_ptr(&self.device) as usize
     }
 
-    fn stream(
-        &self,
-        dtype: Dtype,
-        source: &mut dyn ChunkSource,
-        control: &Control,
-        tap: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
-    ) -> Result<ArrayOutcome, Error> {
-        let _turn = self.turn.take(control)?;
-        self.device.check_health()?;
-        // A ring that failed mid-stream is dropped here; the next call builds a fresh one.
-        let kept = super::lock(&self.ring).take();
-        let mut ring = match kept.filter(|ring| ring.fits(dtype)) {
-            Some(ring) => ring,
-            None => Ring::new(
-                &self.device,
-                &self.arrays,
-                &self.shape,
-                self.array_layout,
-                self.array_chunk_bytes,
-                dtype,
-                self.timestamps,
-            )?,
-        };
-        let window = ring.sum(&self.device, &self.arrays, dtype, source, control, tap)?;
-        *super::lock(&self.ring) = Some(ring);
-        Ok(ArrayOutcome {
-            kernel_seconds: window.kernel_seconds.filter(|_| self.timestamps),
-            ..ArrayOutcome::new(window.total)
-        })
-    }
-
-    /// The batches for sums already on the device with `bytes` of partial per workgroup
-    /// ([`partial_bytes`] of the type), built the first time that size is asked for.
-    fn window_batches(&self, bytes: u64) -> Result<Arc<Batches>, Error> {
-        let mut built = super::lock(&self.window_batches);
-        if let Some(batches) = built.iter().find(|b| b.partial_bytes() == bytes) {
-            return Ok(batches.clone());
+    /// The windows of an array this context's device holds.
+    pub(super) fn windows_of<'a>(&self, array: &'a DeviceArray) -> Result<Windows<'a>, Error> {
+        if array.device != self.device_id() {
+            return Err(Error::InvalidArray {
+                reason: "the array was uploaded to another device".into(),
+            });
         }
-        let batches = Arc::new(self.device.scoped(|| {
-            Batches::new(
-                &self.device,
-                &self.shape,
-                crate::gpu::array::PARAMS_BYTES,
-                bytes,
-                self.timestamps,
-            )
-        })??);
-        built.push(batches.clone());
-        Ok(batches)
+        let windows = array
+            .windows
+            .iter()
+            .map(|(data, bytes)| (data.as_ref(), 0, *bytes))
+            .collect();
+        Ok((array.dtype, array.len, windows))
     }
 
-    /// The exact sum of `len` elements of `dtype` at byte `offset` of a caller's buffer, summed
-    /// in place: the buffer needs `STORAGE` usage, `offset` must be a multiple of 4 and of the
-    /// element size, and the buffer must hold the elements' bytes rounded up to a multiple of 4.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArray`] for a buffer or range the kernels cannot read, and those of
-    /// [`GpuContext::sum`].
-    pub fn sum_buffer(
-        &self,
-        buffer: &wgpu::Buffer,
-        offset: u64,
-        len: u64,
-        dtype: Dtype,
-        control: &Control,
-    ) -> Result<ArrayOutcome, Error> {
+    /// The windows of a caller's buffer: bindings start on the device's storage alignment and end
+    /// on element boundaries, at most [`MAX_WINDOW_BYTES`] past their start.
+    pub(super) fn windows_in<'a>(&self, slice: &BufferSlice<'a>) -> Result<Windows<'a>, Error> {
+        let BufferSlice {
+            buffer,
+            offset,
+            len,
+            dtype,
+        } = *slice;
         let invalid = |reason: String| Err(Error::InvalidArray { reason });
         if !buffer.usage().contains(wgpu::BufferUsages::STORAGE) {
             return invalid("the buffer needs STORAGE usage".into());
@@ -268,82 +116,94 @@ impl GpuContext {
             ));
         };
         ExactIntSum::from_parts(0, len)?;
-        let _turn = self.turn.take(control)?;
-        self.device.check_health()?;
-        let batches = self.window_batches(partial_bytes(dtype))?;
         let alignment = self
             .device
             .wgpu()
             .limits()
             .min_storage_buffer_offset_alignment as u64;
-        let mut total = ArrayTotal::new(dtype);
-        let mut kernel_seconds = Some(0.0);
+        let mut windows = Vec::new();
         let mut begin = offset;
         while begin < end {
             let start = begin / alignment * alignment;
-            // Windows end on element boundaries, at most MAX_WINDOW_BYTES past their start.
             let window_end = end.min((start + MAX_WINDOW_BYTES) / size * size);
             let data = DataRef::Buffer { buffer, start };
-            let window = self.arrays.sum_window(
-                &self.device,
-                &batches,
-                dtype,
-                data,
-                begin - start,
-                window_end - start,
-                control,
-            )?;
-            total.merge(&window.total)?;
-            kernel_seconds = kernel_seconds
-                .zip(window.kernel_seconds)
-                .map(|(a, b)| a + b);
-            control.report(total.count() as u128, len as u128);
+            windows.push((data, begin - start, window_end - start));
             begin = window_end;
         }
-        Ok(ArrayOutcome {
-            kernel_seconds: kernel_seconds.filter(|_| self.timestamps),
-            ..ArrayOutcome::new(total)
-        })
+        Ok((dtype, len, windows))
     }
 
-    /// Puts `data` on the device in this context's layout, for [`GpuContext::sum_device_array`].
+    /// Adds every window into `outcome`, reporting progress after each.
+    pub(super) async fn sum_windows(
+        &self,
+        dtype: Dtype,
+        len: u64,
+        windows: &[(DataRef<'_>, u64, u64)],
+        control: &Control<'_>,
+        outcome: &mut Outcome,
+    ) -> Result<(), Error> {
+        let batches = self.window_batches(partial_bytes(dtype))?;
+        for &(data, begin, end) in windows {
+            self.arrays
+                .sum_window(
+                    &self.device,
+                    &batches,
+                    dtype,
+                    data,
+                    begin,
+                    end,
+                    control,
+                    outcome,
+                )
+                .await?;
+            control.report(outcome.total.count() as u128, len as u128);
+        }
+        Ok(())
+    }
+
+    /// The batches for sums already on the device with `bytes` of partial per workgroup
+    /// ([`partial_bytes`] of the type), built the first time that size is asked for.
+    pub(super) fn window_batches(&self, bytes: u64) -> Result<Arc<Batches>, Error> {
+        let mut built = super::super::device::lock(&self.window_batches);
+        if let Some(batches) = built.iter().find(|b| b.partial_bytes() == bytes) {
+            return Ok(batches.clone());
+        }
+        let batches = Arc::new(self.device.scoped(|| {
+            Batches::new(
+                &self.device,
+                &self.shape,
+                crate::gpu::array::PARAMS_BYTES,
+                bytes,
+                self.timestamps,
+            )
+        })??);
+        built.push(batches.clone());
+        Ok(batches)
+    }
+
+    /// Puts `data` (integers or floats) on the device in this context's layout, for sums that
+    /// move no data (`Source::Device`, [`GpuContext::sum_device_array`]).
     ///
     /// # Errors
     /// The device's failures (out of memory, most likely).
-    pub fn upload(&self, data: IntSlice<'_>, control: &Control) -> Result<DeviceArray, Error> {
-        self.upload_bytes(data.dtype(), data.as_bytes(), control)
-    }
-
-    /// Puts float `data` on the device, as [`GpuContext::upload`] does integers.
-    ///
-    /// # Errors
-    /// As for [`GpuContext::upload`].
-    pub fn upload_floats(
+    pub async fn upload_async<'a>(
         &self,
-        data: FloatSlice<'_>,
-        control: &Control,
+        data: impl Into<ArrayBytes<'a>>,
+        control: &Control<'_>,
     ) -> Result<DeviceArray, Error> {
-        self.upload_bytes(data.dtype(), data.as_bytes(), control)
-    }
-
-    fn upload_bytes(
-        &self,
-        dtype: Dtype,
-        bytes: &[u8],
-        control: &Control,
-    ) -> Result<DeviceArray, Error> {
-        let _turn = self.turn.take(control)?;
+        let data = data.into();
+        let _turn = self.turn.take(control).await?;
         self.device.check_health()?;
-        let layout = self.array_layout;
-        let window_bytes =
-            super::super::ring::max_chunk_bytes(layout, &self.device.wgpu().limits(), &self.arrays);
+        let (dtype, layout) = (data.dtype(), self.array_layout);
+        let limits = self.device.wgpu().limits();
+        let window_bytes = crate::gpu::ring::max_chunk_bytes(layout, &limits, &self.arrays);
         let mut owned;
-        let bytes = if cfg!(target_endian = "big") {
-            owned = bytes.to_vec();
+        let bytes = if data.order() == ByteOrder::Little {
+            data.bytes()
+        } else {
+            owned = data.bytes().to_vec();
             swap_to_little_endian(dtype, &mut owned);
             &owned[..]
-        } else {
-            bytes
         };
         let windows = self.device.scoped(|| {
             bytes
@@ -371,94 +231,143 @@ impl GpuContext {
                 })
                 .collect::<Result<Vec<_>, Error>>()
         })??;
-        self.device.wait(None, control)?;
+        self.device.wait_async(None, control).await?;
         Ok(DeviceArray {
             device: self.device_id(),
             dtype,
-            len: bytes.len() as u64 / dtype.size() as u64,
+            len: data.len(),
             layout,
             windows,
         })
+    }
+}
+
+/// Conveniences, each one line over [`GpuContext::run`] or [`GpuContext::upload_async`].
+impl GpuContext {
+    /// Puts `data` on the device, blocking natively (see [`GpuContext::upload_async`]).
+    ///
+    /// # Errors
+    /// As for [`GpuContext::upload_async`].
+    pub fn upload<'a>(
+        &self,
+        data: impl Into<ArrayBytes<'a>>,
+        control: &Control<'_>,
+    ) -> Result<DeviceArray, Error> {
+        crate::gpu::wait::block(self.upload_async(data, control))
+    }
+
+    /// [`GpuContext::upload`] of floats.
+    ///
+    /// # Errors
+    /// As for [`GpuContext::upload_async`].
+    pub fn upload_floats(
+        &self,
+        data: FloatSlice<'_>,
+        control: &Control<'_>,
+    ) -> Result<DeviceArray, Error> {
+        self.upload(data, control)
+    }
+
+    /// The exact sum of `data`, streamed through the ring.
+    ///
+    /// # Errors
+    /// As for [`GpuContext::run_async`].
+    pub fn sum_ints(&self, data: IntSlice<'_>, control: &Control<'_>) -> Result<Outcome, Error> {
+        self.run(data.into(), control)
+    }
+
+    /// The exact sum of `data`, rounded once (see [`ArrayTotal`](crate::ArrayTotal)): the same
+    /// bits as the CPU's [`ExactFloatSum`](crate::ExactFloatSum).
+    ///
+    /// # Errors
+    /// As for [`GpuContext::run_async`].
+    pub fn sum_floats(
+        &self,
+        data: FloatSlice<'_>,
+        control: &Control<'_>,
+    ) -> Result<Outcome, Error> {
+        self.run(data.into(), control)
+    }
+
+    /// The exact sum of everything `reader` holds, streamed through the ring.
+    ///
+    /// # Errors
+    /// As for [`GpuContext::run_async`].
+    pub fn sum_reader<R: Read>(
+        &self,
+        reader: &mut ArrayReader<R>,
+        control: &Control<'_>,
+    ) -> Result<Outcome, Error> {
+        self.run(Source::Reader(reader), control)
+    }
+
+    /// The exact sum of `len` elements of `dtype` at byte `offset` of a caller's buffer, summed
+    /// in place: the buffer needs `STORAGE` usage, `offset` must be a multiple of 4 and of the
+    /// element size, and the buffer must hold the elements' bytes rounded up to a multiple of 4.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArray`] for a buffer or range the kernels cannot read, and those of
+    /// [`GpuContext::run_async`].
+    pub fn sum_buffer(
+        &self,
+        buffer: &wgpu::Buffer,
+        offset: u64,
+        len: u64,
+        dtype: Dtype,
+        control: &Control<'_>,
+    ) -> Result<Outcome, Error> {
+        let slice = BufferSlice {
+            buffer,
+            offset,
+            len,
+            dtype,
+        };
+        self.run(slice.into(), control)
     }
 
     /// The exact sum of an array on the device: kernels and readback only, no data moved.
     ///
     /// # Errors
-    /// [`Error::InvalidArray`] for an array uploaded by another context, and those of
-    /// [`GpuContext::sum`].
+    /// [`Error::InvalidArray`] for an array uploaded by another context's device, and those of
+    /// [`GpuContext::run_async`].
     pub fn sum_device_array(
         &self,
         array: &DeviceArray,
-        control: &Control,
-    ) -> Result<ArrayOutcome, Error> {
-        self.check_owned(array)?;
-        let _turn = self.turn.take(control)?;
-        self.device.check_health()?;
-        let dtype = array.dtype;
-        let batches = self.window_batches(partial_bytes(dtype))?;
-        let mut total = ArrayTotal::new(dtype);
-        let mut kernel_seconds = Some(0.0);
-        for (data, bytes) in &array.windows {
-            let window = self.arrays.sum_window(
-                &self.device,
-                &batches,
-                dtype,
-                data.as_ref(),
-                0,
-                *bytes,
-                control,
-            )?;
-            total.merge(&window.total)?;
-            kernel_seconds = kernel_seconds
-                .zip(window.kernel_seconds)
-                .map(|(a, b)| a + b);
-            control.report(total.count() as u128, array.len as u128);
-        }
-        Ok(ArrayOutcome {
-            kernel_seconds: kernel_seconds.filter(|_| self.timestamps),
-            ..ArrayOutcome::new(total)
-        })
+        control: &Control<'_>,
+    ) -> Result<Outcome, Error> {
+        self.run(array.into(), control)
     }
+}
 
+#[cfg(feature = "tools")]
+impl GpuContext {
     /// The plain sum of an f32 array on the device: float additions in the GPU's order, so
-    /// neither exact nor reproducible. It exists as the yardstick that shows what
-    /// [`GpuContext::sum_device_array`]'s exact sum costs (`gpusum bench --workload float`); the
-    /// workgroups' f32 partials are added in f64 on the host.
+    /// neither exact nor reproducible. It exists as the yardstick that shows what the exact sum
+    /// costs (`gpusum bench --workload float`); the workgroups' f32 partials are added in f64
+    /// on the host.
     ///
     /// # Errors
-    /// [`Error::InvalidArray`] for an array of another type or from another context, and those
-    /// of [`GpuContext::sum`].
-    pub fn sum_plain_f32(&self, array: &DeviceArray, control: &Control) -> Result<f32, Error> {
-        self.check_owned(array)?;
-        if array.dtype != Dtype::F32 {
-            return Err(Error::InvalidArray {
-                reason: format!("the plain float sum takes f32 arrays, not {}", array.dtype),
-            });
-        }
-        let _turn = self.turn.take(control)?;
-        self.device.check_health()?;
-        let batches = self.window_batches(PARTIAL_BYTES)?;
-        let mut sum = 0.0;
-        for (data, bytes) in &array.windows {
-            sum += self.arrays.plain_f32_window(
-                &self.device,
-                &batches,
-                data.as_ref(),
-                0,
-                *bytes,
-                control,
-            )?;
-        }
-        Ok(sum as f32)
-    }
-
-    /// Fails unless `array` was uploaded by a context on this device.
-    fn check_owned(&self, array: &DeviceArray) -> Result<(), Error> {
-        if array.device == self.device_id() {
-            return Ok(());
-        }
-        Err(Error::InvalidArray {
-            reason: "the array was uploaded to another device".into(),
+    /// [`Error::InvalidArray`] for an array of another type or from another device, and those
+    /// of [`GpuContext::run_async`].
+    pub fn sum_plain_f32(&self, array: &DeviceArray, control: &Control<'_>) -> Result<f32, Error> {
+        crate::gpu::wait::block(async {
+            let (dtype, _, windows) = self.windows_of(array)?;
+            if dtype != Dtype::F32 {
+                return Err(Error::InvalidArray {
+                    reason: format!("the plain float sum takes f32 arrays, not {dtype}"),
+                });
+            }
+            let _turn = self.turn.take(control).await?;
+            self.device.check_health()?;
+            let batches = self.window_batches(crate::gpu::shape::PARTIAL_BYTES)?;
+            let mut sum = 0.0;
+            for (data, begin, end) in windows {
+                sum += self
+                    .arrays
+                    .plain_f32_window(&self.device, &batches, data, begin, end, control)
+                    .await?;
+            }
+            Ok(sum as f32)
         })
     }
 }

@@ -157,7 +157,7 @@ fn every_shader_file_is_embedded_as_on_disk_and_used() {
         .into_iter()
         .map(|(_, source)| source)
         .collect();
-    for (file, source) in SHADERS {
+    for &(file, source) in SHADERS {
         let on_disk = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("shaders")

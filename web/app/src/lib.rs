@@ -8,7 +8,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gpusum::gpu::AdapterReport;
-use gpusum::{Control, GpuContext, GpuOptions, SumRange, cpu, parse, selftest};
+use gpusum::cpu::{CpuTwin, Threads};
+use gpusum::{Control, GpuContext, GpuOptions, SumRange, parse, selftest};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use web_time::Instant;
@@ -94,7 +95,7 @@ pub async fn sum(start: String, end: String) -> Result<String, JsValue> {
     let range = range(&start, &end)?;
     let total = match gpu() {
         Some(context) => context.sum_async(range, &control(range)).await,
-        None => cpu::sum_sequential(range, &control(range)),
+        None => CpuTwin::new(Threads::One).sum_range(range, &control(range)),
     };
     total.map(|sum| sum.to_string()).map_err(js_error)
 }
@@ -103,7 +104,7 @@ pub async fn sum(start: String, end: String) -> Result<String, JsValue> {
 #[wasm_bindgen]
 pub fn cpu_sum(start: String, end: String) -> Result<String, JsValue> {
     let range = range(&start, &end)?;
-    cpu::sum_sequential(range, &control(range))
+    CpuTwin::new(Threads::One).sum_range(range, &control(range))
         .map(|sum| sum.to_string())
         .map_err(js_error)
 }
@@ -156,7 +157,7 @@ pub async fn selftest(seed: u32) -> String {
             Some(context) => Some(text(context.sum_async(range, &control(range)).await)),
             None => None,
         };
-        let cpu = text(cpu::sum_sequential(range, &control(range)));
+        let cpu = text(CpuTwin::new(Threads::One).sum_range(range, &control(range)));
         let ok = cpu == expected && gpu.as_ref().is_none_or(|gpu| *gpu == expected);
         cases.push(CaseReport {
             name: case.name,
@@ -226,7 +227,7 @@ pub async fn bench_point(length: f64, runs: u32) -> Result<String, JsValue> {
     for _ in 0..runs.max(1) {
         let (mut sums, started) = (0u32, Instant::now());
         while sums == 0 || started.elapsed().as_secs_f64() < MIN_TIMED_SECONDS {
-            check(cpu::sum_sequential(range, &control(range)))?;
+            check(CpuTwin::new(Threads::One).sum_range(range, &control(range)))?;
             sums += 1;
         }
         cpu_seconds = cpu_seconds.min(started.elapsed().as_secs_f64() / f64::from(sums));
