@@ -15,17 +15,10 @@
 
 @group(0) @binding(1) var<storage, read_write> partials: array<u32>;
 
-// A partial: the flags, three spare words, then (low, high) per digit.
-const PARTIAL_WORDS: u32 = 4u + 2u * DIGITS;
 const WINDOW: u32 = 4u;
 
 // Every digit's counter rather than a window (FloatAccumulation on the host).
 override EVERY_DIGIT: bool = false;
-
-const FLAG_NAN: u32 = 1u;
-const FLAG_POSITIVE_INFINITY: u32 = 2u;
-const FLAG_NEGATIVE_INFINITY: u32 = 4u;
-const FLAG_NOT_NEGATIVE_ZERO: u32 = 8u;
 
 // The workgroup's counters. Bound: a workgroup adds at most 256 * (2^14 units * 4 + 8) values
 // per dispatch, each less than 2^32 per digit, so every counter stays below 2^57 in magnitude.
@@ -303,12 +296,12 @@ fn main(
     let first = group_id.x * PARTIAL_WORDS;
     if local_index == 0u {
         partials[first] = atomicLoad(&group_flags);
-        partials[first + 1u] = 0u;
-        partials[first + 2u] = 0u;
-        partials[first + 3u] = 0u;
+        for (var spare = 1u; spare < PARTIAL_HEADER_WORDS; spare++) {
+            partials[first + spare] = 0u;
+        }
     }
     for (var k = local_index; k < DIGITS; k += WORKGROUP_SIZE) {
-        partials[first + 4u + 2u * k] = atomicLoad(&digit_low[k]);
-        partials[first + 5u + 2u * k] = atomicLoad(&digit_high[k]);
+        partials[first + PARTIAL_HEADER_WORDS + 2u * k] = atomicLoad(&digit_low[k]);
+        partials[first + PARTIAL_HEADER_WORDS + 2u * k + 1u] = atomicLoad(&digit_high[k]);
     }
 }

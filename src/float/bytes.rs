@@ -3,6 +3,7 @@
 
 use std::marker::PhantomData;
 
+use super::parts::{FLAG_NAN, FLAG_NEGATIVE_INFINITY, FLAG_POSITIVE_INFINITY};
 use super::{ExactFloat, ExactFloatSum};
 use crate::Error;
 use crate::array::MAX_ELEMENTS;
@@ -32,11 +33,11 @@ impl<T: ExactFloat> ExactFloatSum<T> {
         exact.normalize();
         // With a NaN the sum is NaN whatever else is added: the infinities are not written, so
         // that equal sums have equal bytes however their infinities were seen.
-        let infinities = !self.nan;
-        let flags = u8::from(self.nan)
-            | u8::from(infinities && self.positive_infinity) << 1
-            | u8::from(infinities && self.negative_infinity) << 2
-            | u8::from(self.not_negative_zero) << 3;
+        let infinities = FLAG_POSITIVE_INFINITY | FLAG_NEGATIVE_INFINITY;
+        let flags = match self.flags() {
+            flags if flags & FLAG_NAN != 0 => flags & !infinities,
+            flags => flags,
+        } as u8;
         let mut bytes = Vec::with_capacity(16 + 8 * T::DIGITS);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&[FORMAT_VERSION, T::TAG, flags, 0]);
@@ -91,15 +92,17 @@ impl<T: ExactFloat> ExactFloatSum<T> {
         {
             return Err(invalid("digits out of their ranges".into()));
         }
-        Ok(Self {
+        let mut sum = Self {
             digits,
             pending: 0,
             count,
-            nan: flags & 1 != 0,
-            positive_infinity: flags & 2 != 0,
-            negative_infinity: flags & 4 != 0,
-            not_negative_zero: flags & 8 != 0,
+            nan: false,
+            positive_infinity: false,
+            negative_infinity: false,
+            not_negative_zero: false,
             kind: PhantomData,
-        })
+        };
+        sum.raise(u32::from(flags));
+        Ok(sum)
     }
 }

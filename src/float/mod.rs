@@ -18,10 +18,15 @@ mod bins;
 use bins::Bins;
 mod bytes;
 mod parts;
+#[cfg(feature = "tools")]
 mod plain;
 mod round;
 mod text;
 
+pub(crate) use parts::{
+    FLAG_NAN, FLAG_NEGATIVE_INFINITY, FLAG_NOT_NEGATIVE_ZERO, FLAG_POSITIVE_INFINITY,
+};
+#[cfg(feature = "tools")]
 pub use plain::plain_sum;
 pub use text::shortest_decimal;
 

@@ -6,7 +6,8 @@ use super::{ExactFloat, ExactFloatSum};
 use crate::Error;
 use crate::array::{ByteOrder, MAX_ELEMENTS, swap_to_little_endian};
 
-/// The kernels' flags, as `ExactFloatSum::to_bytes` writes them too.
+/// The flags of a float sum: what the kernels raise (they get these values as constants, see
+/// `gpu::kernel::float_constants`) and `ExactFloatSum::to_bytes` writes.
 pub(crate) const FLAG_NAN: u32 = 1;
 pub(crate) const FLAG_POSITIVE_INFINITY: u32 = 2;
 pub(crate) const FLAG_NEGATIVE_INFINITY: u32 = 4;
@@ -90,11 +91,24 @@ impl<T: ExactFloat> ExactFloatSum<T> {
         }
         self.digits[last] += carry as i64;
         self.count = count;
+        self.raise(flags);
+        Ok(())
+    }
+
+    /// The special values seen, as `FLAG_*` bits.
+    pub(crate) fn flags(&self) -> u32 {
+        u32::from(self.nan) * FLAG_NAN
+            | u32::from(self.positive_infinity) * FLAG_POSITIVE_INFINITY
+            | u32::from(self.negative_infinity) * FLAG_NEGATIVE_INFINITY
+            | u32::from(self.not_negative_zero) * FLAG_NOT_NEGATIVE_ZERO
+    }
+
+    /// Records the special values `flags` say were seen.
+    pub(crate) fn raise(&mut self, flags: u32) {
         self.nan |= flags & FLAG_NAN != 0;
         self.positive_infinity |= flags & FLAG_POSITIVE_INFINITY != 0;
         self.negative_infinity |= flags & FLAG_NEGATIVE_INFINITY != 0;
         self.not_negative_zero |= flags & FLAG_NOT_NEGATIVE_ZERO != 0;
-        Ok(())
     }
 }
 

@@ -100,10 +100,38 @@ pub(crate) const fn float_digits(dtype: Dtype) -> (u32, u32) {
     }
 }
 
-/// Bytes of a float kernel's partial for `dtype`: flags, three spare words, then a 64-bit
-/// counter per digit.
+/// A float kernel's partial, one per workgroup, in u32 words: the flags (`float::FLAG_*`), spare
+/// words up to this many, then each digit's 64-bit counter as (low, high). Defined here alone:
+/// the kernels get it as constants ([`float_constants`]), `Part::decode` reads it.
+pub(crate) const FLOAT_PARTIAL_HEADER_WORDS: usize = 4;
+
+/// Words of a float kernel's partial for `dtype`.
+pub(crate) const fn float_partial_words(dtype: Dtype) -> usize {
+    FLOAT_PARTIAL_HEADER_WORDS + 2 * float_digits(dtype).0 as usize
+}
+
+/// Bytes of a float kernel's partial for `dtype`.
 pub(crate) const fn float_partial_bytes(dtype: Dtype) -> u64 {
-    4 * (4 + 2 * float_digits(dtype).0 as u64)
+    4 * float_partial_words(dtype) as u64
+}
+
+/// The constants a float kernel takes from the host: its digits, the words a value spans, the
+/// partial's layout and the flag values the host decodes.
+fn float_constants(dtype: Dtype) -> String {
+    use crate::float::{
+        FLAG_NAN, FLAG_NEGATIVE_INFINITY, FLAG_NOT_NEGATIVE_ZERO, FLAG_POSITIVE_INFINITY,
+    };
+    let (digits, pieces) = float_digits(dtype);
+    format!(
+        "const DIGITS: u32 = {digits}u;\nconst PIECES: u32 = {pieces}u;\n\
+         const PARTIAL_HEADER_WORDS: u32 = {FLOAT_PARTIAL_HEADER_WORDS}u;\n\
+         const PARTIAL_WORDS: u32 = {}u;\n\
+         const FLAG_NAN: u32 = {FLAG_NAN}u;\n\
+         const FLAG_POSITIVE_INFINITY: u32 = {FLAG_POSITIVE_INFINITY}u;\n\
+         const FLAG_NEGATIVE_INFINITY: u32 = {FLAG_NEGATIVE_INFINITY}u;\n\
+         const FLAG_NOT_NEGATIVE_ZERO: u32 = {FLAG_NOT_NEGATIVE_ZERO}u;\n",
+        float_partial_words(dtype)
+    )
 }
 
 pub(crate) fn shader(name: &str) -> &'static str {
@@ -198,11 +226,11 @@ pub fn kernel_wgsl(
 }
 
 fn float_kernel_wgsl(dtype: Dtype, layout: ArrayLayout, workgroup_size: u32) -> String {
-    let (digits, pieces) = float_digits(dtype);
     format!(
-        "{}\n{}const DIGITS: u32 = {digits}u;\nconst PIECES: u32 = {pieces}u;\n{}\n{}\n{}\n{}",
+        "{}\n{}{}{}\n{}\n{}\n{}",
         workgroup_size_line(workgroup_size),
         array_constants(dtype),
+        float_constants(dtype),
         shader("array_params.wgsl"),
         shader(layout_file(layout)),
         shader("float_sum.wgsl"),

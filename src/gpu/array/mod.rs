@@ -14,7 +14,10 @@ mod data;
 pub(crate) use data::*;
 
 use super::device::{Device, lock};
-use super::kernel::{WgslCompiler, Workload, float_digits, float_partial_bytes, kernel_wgsl};
+use super::kernel::{
+    FLOAT_PARTIAL_HEADER_WORDS, WgslCompiler, Workload, float_digits, float_partial_bytes,
+    kernel_wgsl,
+};
 use super::readback::{Batches, Dispatch, limbs_to_u128};
 use super::shape::{DispatchShape, PARTIAL_BYTES};
 use crate::Error;
@@ -371,7 +374,8 @@ impl Part {
             let word = |k: usize| u32::from_le_bytes(partial[4 * k..4 * k + 4].try_into().unwrap());
             flags |= word(0);
             for (k, sum) in sums.iter_mut().enumerate() {
-                let counter = u64::from(word(4 + 2 * k)) | u64::from(word(5 + 2 * k)) << 32;
+                let at = FLOAT_PARTIAL_HEADER_WORDS + 2 * k;
+                let counter = u64::from(word(at)) | u64::from(word(at + 1)) << 32;
                 *sum += i128::from(counter as i64);
             }
         }

@@ -212,3 +212,49 @@ fn optional_capabilities_are_needed_only_where_promised() {
         .is_err()
     );
 }
+
+#[test]
+fn the_float_partial_format_comes_from_the_host_alone() {
+    use crate::float::{
+        FLAG_NAN, FLAG_NEGATIVE_INFINITY, FLAG_NOT_NEGATIVE_ZERO, FLAG_POSITIVE_INFINITY,
+    };
+    let names = [
+        "PARTIAL_WORDS",
+        "PARTIAL_HEADER_WORDS",
+        "FLAG_NAN",
+        "FLAG_POSITIVE_INFINITY",
+        "FLAG_NEGATIVE_INFINITY",
+        "FLAG_NOT_NEGATIVE_ZERO",
+    ];
+    for file in ["float_sum.wgsl", "float_every_digit.wgsl"] {
+        for name in names {
+            assert!(
+                !super::shader(file).contains(&format!("const {name}")),
+                "{file} defines {name}, which the host emits"
+            );
+        }
+    }
+    for dtype in [Dtype::F32, Dtype::F64] {
+        let wgsl = kernel_wgsl(
+            Workload::Array(dtype, ArrayLayout::Buffer),
+            KernelChoice::PORTABLE,
+            64,
+            WgslCompiler::Naga,
+        );
+        let words = super::float_partial_words(dtype);
+        for line in [
+            format!("const PARTIAL_WORDS: u32 = {words}u;"),
+            format!(
+                "const PARTIAL_HEADER_WORDS: u32 = {}u;",
+                super::FLOAT_PARTIAL_HEADER_WORDS
+            ),
+            format!("const FLAG_NAN: u32 = {FLAG_NAN}u;"),
+            format!("const FLAG_POSITIVE_INFINITY: u32 = {FLAG_POSITIVE_INFINITY}u;"),
+            format!("const FLAG_NEGATIVE_INFINITY: u32 = {FLAG_NEGATIVE_INFINITY}u;"),
+            format!("const FLAG_NOT_NEGATIVE_ZERO: u32 = {FLAG_NOT_NEGATIVE_ZERO}u;"),
+        ] {
+            assert!(wgsl.contains(&line), "{dtype} kernel lacks {line}");
+        }
+        assert_eq!(super::float_partial_bytes(dtype), 4 * words as u64);
+    }
+}
