@@ -55,5 +55,34 @@ fn range_sum(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, range_sum);
+/// A warm engine's short sums under `auto` beside the CPU twin's own call: what the planner and
+/// the one entry point cost a caller (the target: within 2x of the twin).
+fn engine_overhead(c: &mut Criterion) {
+    use gpusum::{BackendChoice, Engine, EngineOptions};
+    let engine = Engine::open(&EngineOptions::new(BackendChoice::Auto)).unwrap();
+    let control = Control::new();
+    let mut group = group(c, "engine_overhead");
+    for length in [20u64, 1 << 12] {
+        let range = SumRange::new(1, length as i64);
+        let expected = range.closed_form();
+        group.throughput(Throughput::Elements(length));
+        group.bench_with_input(BenchmarkId::new("auto", length), &range, |b, &range| {
+            b.iter(|| assert_eq!(engine.sum(black_box(range), &control).unwrap(), expected))
+        });
+        for (name, threads) in [("twin-one", Threads::One), ("twin-all", Threads::All)] {
+            let twin = CpuTwin::new(threads);
+            group.bench_with_input(BenchmarkId::new(name, length), &range, |b, &range| {
+                b.iter(|| {
+                    assert_eq!(
+                        twin.sum_range(black_box(range), &control).unwrap(),
+                        expected
+                    )
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, range_sum, engine_overhead);
 criterion_main!(benches);

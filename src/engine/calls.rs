@@ -6,7 +6,7 @@ use std::io::Read;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::{BackendChoice, Engine, Outcome, Plan, Request, Source};
+use super::{BackendChoice, Engine, Outcome, Place, Plan, Request, Source};
 use crate::Error;
 use crate::array::IntSlice;
 use crate::control::Control;
@@ -29,6 +29,11 @@ impl Engine {
         plan: &Plan,
         control: &Control<'_>,
     ) -> Result<Outcome, Error> {
+        if plan.place != Place::Gpu
+            && let Some(outcome) = self.run_cpu_now(&request.source, request.check, plan, control)
+        {
+            return outcome;
+        }
         block(self.run_async(request, plan, control))
     }
 
@@ -54,7 +59,8 @@ impl Engine {
         request: Request<'_>,
         control: &Control<'_>,
     ) -> Result<Outcome, Error> {
-        block(self.sum_request_async(request, control))
+        let plan = self.plan(&request)?;
+        self.run(request, &plan, control)
     }
 
     /// The exact sum of `range`.
@@ -62,7 +68,8 @@ impl Engine {
     /// # Errors
     /// As for [`Engine::sum_request`].
     pub fn sum(&self, range: SumRange, control: &Control<'_>) -> Result<i128, Error> {
-        block(self.sum_async(range, control))
+        let outcome = self.sum_request(Request::new(range), control)?;
+        Ok(outcome.int_sum().unwrap_or_default())
     }
 
     /// [`Engine::sum`] without blocking.

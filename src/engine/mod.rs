@@ -64,10 +64,41 @@ impl Place {
 
 /// What the planner knows of a source before running it.
 pub(crate) fn work_of(source: &Source<'_>) -> Work {
-    Work {
-        dtype: source.dtype(),
-        elements: source.count(),
-        on_device: source.on_device(),
+    Work::new(source.dtype(), source.count(), source.on_device())
+}
+
+/// The sizes below which one CPU thread finishes before any GPU could be opened, by a margin of
+/// twenty: the planner answers them without weighing anything (a warm 20-element sum costs
+/// about 50 ns, as much as the weighing).
+struct Tiny {
+    range: u64,
+    int_bytes: u64,
+    f32: u64,
+    f64: u64,
+}
+
+impl Tiny {
+    fn new(one: &Rates) -> Self {
+        let seconds = (rates::OPEN_FLOOR / 20.0 - one.call).max(0.0);
+        Self {
+            range: (seconds * one.range) as u64,
+            int_bytes: (seconds * one.ints) as u64,
+            f32: (seconds * one.f32) as u64,
+            f64: (seconds * one.f64) as u64,
+        }
+    }
+
+    /// Whether `work` (known in length, on the host) is below them.
+    fn holds(&self, work: &Work) -> bool {
+        let Some(elements) = work.elements.filter(|_| !work.on_device) else {
+            return false;
+        };
+        match work.dtype {
+            None => elements <= self.range,
+            Some(crate::Dtype::F32) => elements <= self.f32,
+            Some(crate::Dtype::F64) => elements <= self.f64,
+            Some(dtype) => elements.saturating_mul(dtype.size() as u64) <= self.int_bytes,
+        }
     }
 }
 
@@ -115,6 +146,7 @@ pub struct Engine {
     /// The CPU twin's rates on one thread and on the pool.
     one: Rates,
     all: Rates,
+    tiny: Tiny,
     profile: Option<Profile>,
     /// Bytes the CPU path reads from a stream at a time.
     cpu_chunk_bytes: usize,
@@ -153,6 +185,7 @@ impl Engine {
             .and_then(|profile| profile.cpu_rates(isa, threads))
             .unwrap_or_else(|| (Rates::cpu(isa, 1), Rates::cpu(isa, threads)));
         let engine = Self {
+            tiny: Tiny::new(&one),
             one,
             all,
             profile,
@@ -187,8 +220,10 @@ impl Engine {
     pub fn from_context(context: GpuContext) -> Engine {
         let isa = Isa::best();
         let threads = crate::cpu::threads();
+        let one = Rates::cpu(isa, 1);
         let engine = Self {
-            one: Rates::cpu(isa, 1),
+            tiny: Tiny::new(&one),
+            one,
             all: Rates::cpu(isa, threads),
             profile: None,
             cpu_chunk_bytes: context.array_chunk_bytes() as usize,
@@ -212,7 +247,7 @@ impl Engine {
     /// total's count holds; [`Error::InvalidArray`] for data on a device under a CPU backend.
     pub fn plan(&self, request: &Request<'_>) -> Result<Plan, Error> {
         let work = work_of(&request.source);
-        if work.dtype.is_none() && work.elements.is_some_and(|n| n > u128::from(MAX_ELEMENTS)) {
+        if work.dtype.is_none() && work.elements.is_some_and(|n| n > MAX_ELEMENTS) {
             return Err(Error::TooManyElements);
         }
         let gpu_label = || self.gpu.get().map(|context| context.adapter_label());
@@ -245,6 +280,12 @@ impl Engine {
             }
             BackendChoice::Auto if self.options.opens_gpu_early() => {
                 Plan::new(Place::Gpu, gpu_label(), Reason::Named, work)
+            }
+            BackendChoice::Auto if self.gpu.get().is_none() && self.tiny.holds(&work) => {
+                let reason = Reason::BeforeAnyGpu {
+                    gpu_at_least: rates::OPEN_FLOOR,
+                };
+                Plan::new(Place::Seq, None, reason, work).with_estimate(self.one.seconds(&work))
             }
             BackendChoice::Auto => self.plan_auto(work),
         };
@@ -302,15 +343,16 @@ impl Engine {
             .unwrap_or(GpuRates::CEILING)
     }
 
-    /// Looks for adapters, once per engine: the instance, every backend's adapters, hardware
-    /// first. Finding none at all is recorded as the fallback (the CLI says so once).
+    /// Looks for adapters, once per engine ([`gpu::auto_adapters`]: the native APIs', or
+    /// OpenGL's where those have none), hardware first. Finding none at all is recorded as the
+    /// fallback (the CLI says so once).
     fn look(&self) -> &Looked {
         self.looked.get_or_init(|| {
             let started = Instant::now();
             let adapters = if cfg!(target_arch = "wasm32") {
                 Vec::new()
             } else {
-                gpu::compute_adapters(&gpu::instance())
+                gpu::auto_adapters()
             };
             let wanted = std::env::var("WGPU_ADAPTER_NAME")
                 .ok()
@@ -400,11 +442,11 @@ impl Engine {
             check,
         } = request;
         if plan.place != Place::Gpu {
-            return self
-                .run_cpu(&mut source, check, plan.clone(), control)
-                .await;
+            return self.run_cpu(&mut source, check, plan, control).await;
         }
-        let error = match self.run_gpu(&mut source, check, plan, control).await {
+        // Boxed: the GPU's state (ring, readbacks) would otherwise make every CPU call's future
+        // large, and moving it cost a 20-element sum more than the sum itself.
+        let error = match Box::pin(self.run_gpu(&mut source, check, plan, control)).await {
             Ok(outcome) => return Ok(outcome),
             Err(error) => error,
         };
@@ -416,7 +458,7 @@ impl Engine {
             let plan = Plan::new(Place::Cpu, None, Reason::GpuFailed, work)
                 .with_estimate(self.all.seconds(&work));
             log::info!("plan: {plan}");
-            return self.run_cpu(&mut source, check, plan, control).await;
+            return self.run_cpu(&mut source, check, &plan, control).await;
         }
         if matches!(error, Error::Timeout) {
             // Work may still be queued on a stuck device.

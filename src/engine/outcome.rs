@@ -26,10 +26,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// An empty outcome for elements of `dtype` (`None`: a range) under `plan`.
-    pub(crate) fn new(dtype: Option<Dtype>, plan: Plan) -> Self {
+    /// The outcome `total` under `plan`, with no GPU time.
+    pub(crate) fn new(total: ArrayTotal, plan: Plan) -> Self {
         Self {
-            total: ArrayTotal::new(dtype.unwrap_or(Dtype::I64)),
+            total,
             plan,
             kernel_seconds: None,
             submissions: 0,
@@ -41,9 +41,10 @@ impl Outcome {
     /// time counts from zero while `timestamps` are on.
     pub(crate) fn on_gpu(work: Work, adapter: String, timestamps: bool) -> Self {
         let plan = Plan::new(Place::Gpu, Some(adapter), Reason::Chosen, work);
+        let total = ArrayTotal::new(work.dtype.unwrap_or(Dtype::I64));
         Self {
             kernel_seconds: timestamps.then_some(0.0),
-            ..Self::new(work.dtype, plan)
+            ..Self::new(total, plan)
         }
     }
 

@@ -290,11 +290,7 @@ mod tests {
     use crate::cpu::Isa;
 
     fn range(elements: u128) -> Work {
-        Work {
-            dtype: None,
-            elements: Some(elements),
-            on_device: false,
-        }
+        Work::new(None, Some(elements), false)
     }
 
     fn plan(work: Work, gpus: &Gpus) -> Option<Plan> {
@@ -330,11 +326,7 @@ mod tests {
             "{plan}"
         );
         // A host file that the pool reads before a GPU could take it in.
-        let file = Work {
-            dtype: Some(Dtype::F64),
-            elements: Some(1 << 24),
-            on_device: false,
-        };
+        let file = Work::new(Some(Dtype::F64), Some(1 << 24), false);
         assert_eq!(plan_place(file, &UNLOOKED), Some(Place::Cpu));
     }
 
@@ -373,17 +365,9 @@ mod tests {
 
     #[test]
     fn data_on_the_device_stays_and_unknown_streams_read_on_the_cpu() {
-        let resident = Work {
-            dtype: Some(Dtype::I64),
-            elements: Some(8),
-            on_device: true,
-        };
+        let resident = Work::new(Some(Dtype::I64), Some(8), true);
         assert_eq!(plan_place(resident, &UNLOOKED), Some(Place::Gpu));
-        let stream = Work {
-            dtype: Some(Dtype::U8),
-            elements: None,
-            on_device: false,
-        };
+        let stream = Work::new(Some(Dtype::U8), None, false);
         let plan = plan(stream, &discrete(true)).unwrap();
         assert_eq!(
             (plan.place, plan.reason.clone()),

@@ -42,10 +42,12 @@ pub struct GpuRates {
 pub(crate) struct Work {
     /// The element type, or `None` for a range.
     pub(crate) dtype: Option<Dtype>,
-    /// Elements, where known.
-    pub(crate) elements: Option<u128>,
+    /// Elements, where known (the planner refuses ranges past 2^63 - 1 before it weighs one).
+    pub(crate) elements: Option<u64>,
     /// Whether the data is already on a device.
     pub(crate) on_device: bool,
+    /// `elements` as a float, converted once: the planner weighs it several times a call.
+    count: f64,
 }
 
 /// The fewest seconds any hardware GPU has been seen to take from nothing to a ready context
@@ -54,17 +56,26 @@ pub(crate) struct Work {
 pub(crate) const OPEN_FLOOR: f64 = 0.05;
 
 impl Work {
+    pub(crate) fn new(dtype: Option<Dtype>, elements: Option<u128>, on_device: bool) -> Self {
+        let elements = elements.map(|n| u64::try_from(n).unwrap_or(u64::MAX));
+        Self {
+            dtype,
+            elements,
+            on_device,
+            count: elements.unwrap_or(0) as f64,
+        }
+    }
+
     /// Bytes of array data, or 0 for a range.
     pub(crate) fn bytes(&self) -> f64 {
-        let size = self.dtype.map_or(0, Dtype::size);
-        self.elements.unwrap_or(0) as f64 * size as f64
+        self.count * self.dtype.map_or(0, Dtype::size) as f64
     }
 }
 
 impl Rates {
     /// Seconds to sum `work` where it lives (or where a range is generated).
     pub(crate) fn seconds(&self, work: &Work) -> f64 {
-        let elements = work.elements.unwrap_or(0) as f64;
+        let elements = work.count;
         let busy = match work.dtype {
             None => elements / self.range,
             Some(Dtype::F32) => elements / self.f32,
@@ -178,28 +189,14 @@ mod tests {
     #[test]
     fn estimates_grow_with_the_work_and_pay_the_opening_once() {
         let gpu = GpuRates::for_device_type(wgpu::DeviceType::DiscreteGpu);
-        let small = Work {
-            dtype: None,
-            elements: Some(20),
-            on_device: false,
-        };
-        let large = Work {
-            elements: Some(1 << 40),
-            ..small
-        };
+        let small = Work::new(None, Some(20), false);
+        let large = Work::new(None, Some(1 << 40), false);
         assert!(gpu.seconds(&small, false) > gpu.open);
         assert!(gpu.seconds(&small, true) < 1e-3);
         assert!(gpu.seconds(&large, true) > gpu.seconds(&small, true));
         // Host data pays the upload; data on the device does not.
-        let host = Work {
-            dtype: Some(Dtype::I64),
-            elements: Some(1 << 27),
-            on_device: false,
-        };
-        let device = Work {
-            on_device: true,
-            ..host
-        };
+        let host = Work::new(Some(Dtype::I64), Some(1 << 27), false);
+        let device = Work::new(Some(Dtype::I64), Some(1 << 27), true);
         assert!(gpu.seconds(&host, true) > 10.0 * gpu.seconds(&device, true));
         let cpu = Rates::cpu(Isa::Avx2, 16);
         assert!(cpu.range > Rates::cpu(Isa::Avx2, 1).range * 9.0);

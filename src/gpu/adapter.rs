@@ -44,6 +44,22 @@ pub fn find_adapter(name: Option<&str>) -> Result<wgpu::Adapter, Error> {
     select_adapter(&instance(), name)
 }
 
+/// The adapters `auto` weighs, best first: the native APIs' (Vulkan, Metal, DX12), or OpenGL's
+/// where those list none at all, as [`find_adapter`] looks (starting EGL costs 15 to 20 ms on a
+/// software stack); every API `WGPU_BACKEND` names where it is set.
+pub(crate) fn auto_adapters() -> Vec<wgpu::Adapter> {
+    if std::env::var_os("WGPU_BACKEND").is_some() {
+        return compute_adapters(&instance());
+    }
+    let on = |backends| adapters_on(&instance_on(Some(backends)), backends);
+    let primary = on(wgpu::Backends::PRIMARY);
+    if primary.is_empty() {
+        on(wgpu::Backends::SECONDARY)
+    } else {
+        primary
+    }
+}
+
 /// Every adapter the instance reaches that can run gpusum's compute shaders, best first (see
 /// [`select_adapter`] for the order). Opening the list starts every API's driver, OpenGL's too.
 #[must_use]

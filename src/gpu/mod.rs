@@ -19,11 +19,11 @@ mod shape;
 mod turn;
 pub(crate) mod wait;
 
-pub(crate) use adapter::name_matches;
 pub use adapter::{
     AdapterReport, PassedOver, adapter_label, compute_adapters, driver_of, find_adapter, instance,
     passed_over_adapters, select_adapter,
 };
+pub(crate) use adapter::{auto_adapters, name_matches};
 pub use array::MAX_UNITS_PER_INVOCATION;
 pub use context::{DeviceArray, GpuContext};
 pub use device::{USEFUL_FEATURES, open_device, open_device_async};

@@ -17,18 +17,19 @@ const SLICE: Duration = Duration::from_millis(20);
 /// Runs `future` to its end on this thread: natively by blocking on it; on the web only if it
 /// ends without waiting, since a page must not block, and otherwise [`Error::Blocking`].
 pub(crate) fn block<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    let mut future = pin!(future);
+    // A sum that never waits (the CPU twin's, say) ends on its first poll, with nothing to park
+    // on; every future here registers its waker again when it is polled again.
+    if let Poll::Ready(output) = poll_now(future.as_mut()) {
+        return output;
+    }
     #[cfg(not(target_arch = "wasm32"))]
     {
         pollster::block_on(future)
     }
     #[cfg(target_arch = "wasm32")]
     {
-        let mut future = pin!(future);
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        match future.as_mut().poll(&mut context) {
-            Poll::Ready(output) => output,
-            Poll::Pending => Err(Error::Blocking),
-        }
+        Err(Error::Blocking)
     }
 }
 

@@ -7,8 +7,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gpusum::gpu::AdapterReport;
 use gpusum::cpu::{CpuTwin, Threads};
+use gpusum::gpu::AdapterReport;
 use gpusum::{Control, GpuContext, GpuOptions, SumRange, parse, selftest};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -104,7 +104,8 @@ pub async fn sum(start: String, end: String) -> Result<String, JsValue> {
 #[wasm_bindgen]
 pub fn cpu_sum(start: String, end: String) -> Result<String, JsValue> {
     let range = range(&start, &end)?;
-    CpuTwin::new(Threads::One).sum_range(range, &control(range))
+    CpuTwin::new(Threads::One)
+        .sum_range(range, &control(range))
         .map(|sum| sum.to_string())
         .map_err(js_error)
 }
