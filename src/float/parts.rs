@@ -97,10 +97,15 @@ impl<T: ExactFloat> ExactFloatSum<T> {
 
     /// The special values seen, as `FLAG_*` bits.
     pub(crate) fn flags(&self) -> u32 {
-        u32::from(self.nan) * FLAG_NAN
-            | u32::from(self.positive_infinity) * FLAG_POSITIVE_INFINITY
-            | u32::from(self.negative_infinity) * FLAG_NEGATIVE_INFINITY
-            | u32::from(self.not_negative_zero) * FLAG_NOT_NEGATIVE_ZERO
+        [
+            (self.nan, FLAG_NAN),
+            (self.positive_infinity, FLAG_POSITIVE_INFINITY),
+            (self.negative_infinity, FLAG_NEGATIVE_INFINITY),
+            (self.not_negative_zero, FLAG_NOT_NEGATIVE_ZERO),
+        ]
+        .into_iter()
+        .filter(|&(seen, _)| seen)
+        .fold(0, |flags, (_, flag)| flags | flag)
     }
 
     /// Records the special values `flags` say were seen.
