@@ -616,3 +616,25 @@ fn web_serves_the_page_with_the_types_a_browser_needs() {
     );
     assert!(escape.starts_with("HTTP/1.1 404"), "{escape}");
 }
+
+#[test]
+fn range_options_before_a_subcommand_are_usage_errors_not_dropped() {
+    for args in [
+        &["--backend", "cpu", "file", "tests/fixtures/raw/u32_1_to_1000.bin"][..],
+        &["--json", "adapters"],
+        &["--timeout", "5", "selftest"],
+    ] {
+        gpusum()
+            .args(args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains("write it after the subcommand"));
+    }
+    gpusum()
+        .args(["file", "--backend", "cpu", "--dtype", "u32"])
+        .arg("tests/fixtures/raw/u32_1_to_1000.bin")
+        .assert()
+        .success()
+        .stdout("500500\n");
+}

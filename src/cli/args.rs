@@ -423,6 +423,7 @@ pub fn parse() -> Result<Cli, clap::Error> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let parsed = command()
         .try_get_matches()
+        .and_then(|matches| refuse_range_options_before(&matches).map(|()| matches))
         .and_then(|matches| Cli::from_arg_matches(&matches));
     parsed.map_err(
         |error| match (error.kind(), error.get(ContextKind::InvalidSubcommand)) {
@@ -436,6 +437,27 @@ pub fn parse() -> Result<Cli, clap::Error> {
 }
 
 /// A usage error in clap's words and format (exit code 2).
+/// Options of a range sum given before a subcommand (`gpusum --backend cpu file x.npy`) would be
+/// parsed as the range's and dropped: a usage error that says where they go.
+fn refuse_range_options_before(matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+    let Some((name, _)) = matches.subcommand() else {
+        return Ok(());
+    };
+    let given = ["backend", "adapter", "shader", "reduction", "verify", "json", "timeout"]
+        .into_iter()
+        .find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
+    match given {
+        Some(id) => Err(usage_error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!(
+                "--{id} before the subcommand applies to a range sum; for `{name}`, write it \
+                 after the subcommand: `gpusum {name} --{id} ...`"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub fn usage_error(kind: clap::error::ErrorKind, message: impl std::fmt::Display) -> clap::Error {
     command().error(kind, message)
 }
