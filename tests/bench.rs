@@ -468,3 +468,55 @@ fn saved_runs_compare_and_every_export_is_written_together() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn save_profile_writes_the_rates_auto_then_plans_with() {
+    let dir = std::env::temp_dir().join(format!("gpusum-profile-{}", std::process::id()));
+    let path = dir.join("nested").join("profile.tsv");
+    let output = gpusum()
+        .args(["bench", "--save-profile"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cpu, one thread: range"), "{stderr}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let profile = gpusum::engine::Profile::from_text(&text).unwrap();
+    let cpu = profile.cpu.expect("the CPU's rates");
+    assert!(
+        cpu.one.range > 1e6 && cpu.all.range >= cpu.one.range * 0.5,
+        "{text}"
+    );
+    assert!(profile.look.is_some(), "{text}");
+    // auto plans with it: the estimate is the profile's rate, whatever the defaults say.
+    let output = gpusum()
+        .env("GPUSUM_PROFILE", &path)
+        .args(["--json", "--backend", "auto", "1", "1000"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        json["reason"]
+            .as_str()
+            .unwrap()
+            .contains("before a GPU could be opened")
+    );
+    // A file that is not a profile is an error, not a silent default.
+    std::fs::write(&path, "not a profile\n").unwrap();
+    gpusum()
+        .env("GPUSUM_PROFILE", &path)
+        .args(["1", "20"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("not a gpusum profile"));
+    gpusum()
+        .args(["bench", "--save-profile", "--json"])
+        .assert()
+        .code(2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

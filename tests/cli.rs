@@ -620,7 +620,12 @@ fn web_serves_the_page_with_the_types_a_browser_needs() {
 #[test]
 fn range_options_before_a_subcommand_are_usage_errors_not_dropped() {
     for args in [
-        &["--backend", "cpu", "file", "tests/fixtures/raw/u32_1_to_1000.bin"][..],
+        &[
+            "--backend",
+            "cpu",
+            "file",
+            "tests/fixtures/raw/u32_1_to_1000.bin",
+        ][..],
         &["--json", "adapters"],
         &["--timeout", "5", "selftest"],
     ] {

@@ -11,18 +11,21 @@
 //! The pieces: `backend.rs` (identity, the `--backends` grammar, opening), `measure.rs` (a
 //! series' points), `arrays.rs` (the array workload's series and bandwidths), `floats.rs` (the
 //! float workload's series), `analysis.rs`
-//! (speedups, crossovers, peaks, flags), `report.rs` (the model).
+//! (speedups, crossovers, peaks, flags), `report.rs` (the model), `profile.rs` (the planner's
+//! rates, for `--save-profile`).
 
 mod analysis;
 mod arrays;
 mod backend;
 mod floats;
 mod measure;
+mod profile;
 mod report;
 
 pub use arrays::BENCH_DTYPES;
 pub use backend::{BackendId, BackendSelector};
 pub use floats::float_values;
+pub use profile::measure_profile;
 pub use report::{
     Bandwidth, BenchReport, BoundShare, Crossover, Flag, FloatMethod, Machine, Peak, PeakFraction,
     Residence, Row, SkipReason, Skipped, Startup, Unavailable,

@@ -159,6 +159,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
 
+    /// Measure this machine's rates for `auto`'s planner instead of sweeping, and save them to
+    /// FILE [default: the user's cache directory, or GPUSUM_PROFILE]; `auto` plans with them.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, conflicts_with_all = ["save", "baseline", "json", "csv", "plot", "export_json", "export_csv", "export_md"])]
+    pub save_profile: Option<Option<PathBuf>>,
+
     /// Compare each point with the same backend and length in a saved run.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -443,9 +448,17 @@ fn refuse_range_options_before(matches: &clap::ArgMatches) -> Result<(), clap::E
     let Some((name, _)) = matches.subcommand() else {
         return Ok(());
     };
-    let given = ["backend", "adapter", "shader", "reduction", "verify", "json", "timeout"]
-        .into_iter()
-        .find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
+    let given = [
+        "backend",
+        "adapter",
+        "shader",
+        "reduction",
+        "verify",
+        "json",
+        "timeout",
+    ]
+    .into_iter()
+    .find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
     match given {
         Some(id) => Err(usage_error(
             clap::error::ErrorKind::ArgumentConflict,

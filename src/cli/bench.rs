@@ -39,6 +39,9 @@ impl Output {
 }
 
 pub fn run(args: &BenchArgs, talk: Talk) -> Outcome {
+    if let Some(path) = &args.save_profile {
+        return save_profile(path.as_deref(), talk);
+    }
     let options = options(args);
     let baseline = match &args.baseline {
         Some(path) => {
@@ -137,4 +140,28 @@ fn measure(options: &BenchOptions, talk: Talk) -> anyhow::Result<BenchReport> {
         Err(error @ BenchError::NoMatch(_)) => Err(anyhow::Error::new(error)),
         Err(error) => Err(anyhow::Error::new(error).context("the benchmark failed")),
     }
+}
+
+/// `gpusum bench --save-profile [FILE]`: measures the planner's rates and writes them where
+/// `auto` reads them (or to FILE).
+fn save_profile(path: Option<&Path>, talk: Talk) -> Outcome {
+    let path = match path {
+        Some(path) => path.to_owned(),
+        None => gpusum::engine::Profile::path().context(
+            "no cache directory here (HOME is unset); name a file: --save-profile FILE, and \
+             set GPUSUM_PROFILE to it",
+        )?,
+    };
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let output = Output::open(&path)?;
+    let profile = bench::measure_profile(|line| {
+        if !talk.quiet {
+            super::out::say!("{line}");
+        }
+    })?;
+    output.write(&profile.to_text())?;
+    out::println(&format!("saved the profile to {}", path.display()))?;
+    Ok(ExitCode::SUCCESS)
 }
