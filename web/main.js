@@ -2,6 +2,7 @@
 // The wasm side (app/src/lib.rs) returns decimal strings and JSON, so no sum passes through a
 // JavaScript number.
 import init, * as gpusum from "./gpusum_web.js";
+import { generatedBytes, typedBytes } from "./arrays.mjs";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -61,6 +62,23 @@ async function sumRange(start, end) {
   check.textContent = sum === expected ? "✓ matches the closed form" : `✗ the closed form gives ${expected}`;
   check.className = sum === expected ? "ok" : "bad";
   return sum;
+}
+
+// Sums the array's bytes on the GPU and the CPU twin; shows the GPU's sum (the CPU's without
+// WebGPU), the twin's, and whether they agree.
+async function sumArray(dtype, bytes) {
+  for (const id of ["array-sum", "array-cpu", "array-check", "array-detail"]) $(id).textContent = "";
+  $("array-sum").textContent = "…";
+  const sums = JSON.parse(await gpusum.sum_array(bytes, dtype, false));
+  $("array-sum").textContent = sums.gpu ?? sums.cpu;
+  $("array-cpu").textContent = sums.cpu;
+  const check = $("array-check");
+  check.textContent = sums.agree ? "✓ the GPU and the CPU twin agree" : "✗ the GPU and the CPU twin differ";
+  check.className = sums.agree ? "ok" : "bad";
+  const rate = (seconds) => (seconds ? `${(Number(sums.count) / seconds).toExponential(2)} values/s` : "–");
+  $("array-detail").textContent =
+    `(${sums.count} ${sums.dtype} values; GPU ${rate(sums.gpu_seconds)}, CPU ${rate(sums.cpu_seconds)})`;
+  return sums;
 }
 
 async function runSelftest(seed) {
@@ -138,12 +156,28 @@ async function main() {
       $("sum").textContent = `error: ${message(error)}`;
     });
   });
+  $("array-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const dtype = $("array-dtype").value;
+    Promise.resolve()
+      .then(() => sumArray(dtype, typedBytes(dtype, $("array-values").value)))
+      .catch((error) => { $("array-sum").textContent = `error: ${message(error)}`; });
+  });
   $("run-selftest").addEventListener("click", () => runSelftest(Number(params.get("seed") ?? 1)).catch((e) => setStatus(`error: ${message(e)}`)));
   $("run-bench").addEventListener("click", () => runBench().catch((e) => setStatus(`error: ${message(e)}`)));
   if (params.has("start") || params.has("end")) {
     $("start").value = params.get("start") ?? "1";
     $("end").value = params.get("end") ?? "20";
     await sumRange($("start").value, $("end").value);
+  }
+  if (params.has("array")) {
+    const dtype = params.get("array");
+    $("array-dtype").value = dtype;
+    const bytes = params.has("values")
+      ? typedBytes(dtype, params.get("values"))
+      : generatedBytes(dtype, Number(params.get("length") ?? 0), Number(params.get("seed") ?? 1));
+    if (params.has("values")) $("array-values").value = params.get("values");
+    await sumArray(dtype, bytes);
   }
   if (params.has("selftest")) {
     await runSelftest(Number(params.get("seed") ?? 1));

@@ -278,6 +278,9 @@ impl Engine {
                 };
                 chosen(Place::Cpu, reason)
             }
+            BackendChoice::Auto if work.on_device => {
+                Plan::new(Place::Gpu, gpu_label(), Reason::OnDevice, work)
+            }
             BackendChoice::Auto if self.options.opens_gpu_early() => {
                 Plan::new(Place::Gpu, gpu_label(), Reason::Named, work)
             }

@@ -1,28 +1,36 @@
-//! gpusum in the browser: what web/main.js calls. One GPU context, opened by [`start`] on the
-//! browser's WebGPU adapter and reused; exact range sums on it, on the wasm CPU twin (one thread:
-//! a page has no rayon pool) and by the closed form; the selftest's range battery; and a small
-//! bench of GPU against wasm CPU. Every answer is a string (decimal sums, JSON reports), so no
-//! i128 crosses into JavaScript's doubles.
+//! gpusum in the browser: what web/main.js calls. One engine on the browser's WebGPU adapter,
+//! opened by [`start`] and reused; exact range sums on it, on the wasm CPU twin (one thread: a
+//! page has no rayon pool) and by the closed form; exact array sums through the engine's async
+//! path and on the twin; the selftest's range battery; and a small bench of GPU against wasm
+//! CPU. Every answer is a string (decimal sums, JSON reports), so no i128 crosses into
+//! JavaScript's doubles.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gpusum::cpu::{CpuTwin, Threads};
+use gpusum::engine::{ArrayBytes, Request};
 use gpusum::gpu::AdapterReport;
-use gpusum::{Control, GpuContext, GpuOptions, SumRange, parse, selftest};
+use gpusum::{
+    ByteOrder, Control, Dtype, Engine, GpuContext, GpuOptions, SumRange, parse, selftest,
+};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use web_time::Instant;
 
 thread_local! {
-    static GPU: RefCell<Option<Rc<GpuContext>>> = const { RefCell::new(None) };
+    static GPU: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
 }
+
+/// Bytes per chunk of an array on the page's GPU: small enough that a few megabytes stream
+/// through the ring's two slots several times over.
+const ARRAY_CHUNK_BYTES: u64 = 4 << 20;
 
 fn js_error(error: impl std::fmt::Display) -> JsValue {
     JsValue::from_str(&error.to_string())
 }
 
-fn gpu() -> Option<Rc<GpuContext>> {
+fn gpu() -> Option<Rc<Engine>> {
     GPU.with(|gpu| gpu.borrow().clone())
 }
 
@@ -54,7 +62,8 @@ pub async fn start() -> String {
     let started = match open().await {
         Ok((report, context)) => {
             let description = report.label();
-            GPU.with(|gpu| *gpu.borrow_mut() = Some(Rc::new(context)));
+            let engine = Engine::from_context(context);
+            GPU.with(|gpu| *gpu.borrow_mut() = Some(Rc::new(engine)));
             Started {
                 webgpu: true,
                 adapter: Some(report),
@@ -82,7 +91,8 @@ async fn open() -> Result<(AdapterReport, GpuContext), String> {
         // wgpu's message lists every backend it was not built with; the page needs one line.
         .map_err(|_| "this browser offers no WebGPU adapter".to_owned())?;
     let report = AdapterReport::of(&adapter);
-    let context = GpuContext::new_async(&adapter, &GpuOptions::new())
+    let options = GpuOptions::new().with_array_chunk_bytes(ARRAY_CHUNK_BYTES);
+    let context = GpuContext::new_async(&adapter, &options)
         .await
         .map_err(|error| error.to_string())?;
     Ok((report, context))
@@ -94,7 +104,7 @@ async fn open() -> Result<(AdapterReport, GpuContext), String> {
 pub async fn sum(start: String, end: String) -> Result<String, JsValue> {
     let range = range(&start, &end)?;
     let total = match gpu() {
-        Some(context) => context.sum_async(range, &control(range)).await,
+        Some(engine) => engine.sum_async(range, &control(range)).await,
         None => CpuTwin::new(Threads::One).sum_range(range, &control(range)),
     };
     total.map(|sum| sum.to_string()).map_err(js_error)
@@ -140,9 +150,10 @@ struct CaseReport {
 /// per case.
 #[wasm_bindgen]
 pub async fn selftest(seed: u32) -> String {
-    let context = gpu();
+    let engine = gpu();
+    let context = engine.as_deref().and_then(Engine::gpu);
     // Without a GPU, a small shape still spreads the lengths around its sizes.
-    let shape = match &context {
+    let shape = match context {
         Some(context) => context.shape(),
         None => gpusum::DispatchShape::new(16, 64, 4).with_workgroup_size(128),
     };
@@ -154,7 +165,7 @@ pub async fn selftest(seed: u32) -> String {
             Ok(sum) => sum.to_string(),
             Err(error) => format!("error: {error}"),
         };
-        let gpu = match &context {
+        let gpu = match context {
             Some(context) => Some(text(context.sum_async(range, &control(range)).await)),
             None => None,
         };
@@ -172,7 +183,7 @@ pub async fn selftest(seed: u32) -> String {
     }
     let report = SelftestReport {
         ok: cases.iter().all(|case| case.ok),
-        adapter: describe(context.as_deref()),
+        adapter: describe(context),
         seed: seed.to_string(),
         cases,
     };
@@ -210,7 +221,10 @@ pub async fn bench_point(length: f64, runs: u32) -> Result<String, JsValue> {
         Err(error) => Err(js_error(error)),
     };
     let mut gpu_seconds = None;
-    if let Some(context) = gpu() {
+    if let Some(engine) = gpu() {
+        let context = engine
+            .gpu()
+            .ok_or_else(|| js_error("the page's GPU is gone"))?;
         // A warm-up, then the timed runs.
         check(context.sum_async(range, &control(range)).await)?;
         let mut best = f64::INFINITY;
@@ -239,4 +253,59 @@ pub async fn bench_point(length: f64, runs: u32) -> Result<String, JsValue> {
         cpu_seconds,
     };
     serde_json::to_string(&point).map_err(js_error)
+}
+
+#[derive(Serialize)]
+struct ArraySums {
+    dtype: String,
+    count: String,
+    /// The GPU's exact sum (the CLI's text), or null without WebGPU.
+    gpu: Option<String>,
+    gpu_seconds: Option<f64>,
+    /// The wasm CPU twin's.
+    cpu: String,
+    cpu_seconds: f64,
+    /// Whether the two agree, bit for bit.
+    agree: bool,
+}
+
+/// The exact sum of `bytes`, elements of `dtype` ("i8" ... "u64", "f32", "f64") in either byte
+/// order: on the GPU through the engine's async path (the ring's staging maps awaited, chunk by
+/// chunk), and on the wasm CPU twin. JSON [`ArraySums`].
+#[wasm_bindgen]
+pub async fn sum_array(bytes: Vec<u8>, dtype: String, big_endian: bool) -> Result<String, JsValue> {
+    let dtype: Dtype = dtype.parse().map_err(js_error)?;
+    let order = if big_endian {
+        ByteOrder::Big
+    } else {
+        ByteOrder::Little
+    };
+    let array = ArrayBytes::new(&bytes, dtype, order).map_err(js_error)?;
+    let control =
+        Control::new().with_timeout(gpusum::control::default_timeout(u128::from(array.len())));
+    let (mut on_gpu, mut gpu_seconds) = (None, None);
+    if let Some(engine) = gpu() {
+        let started = Instant::now();
+        let outcome = engine
+            .sum_request_async(Request::new(array), &control)
+            .await
+            .map_err(js_error)?;
+        gpu_seconds = Some(started.elapsed().as_secs_f64());
+        on_gpu = Some(outcome.total.to_string());
+    }
+    let started = Instant::now();
+    let cpu = CpuTwin::new(Threads::One)
+        .sum_array(array, &control)
+        .map_err(js_error)?
+        .to_string();
+    let sums = ArraySums {
+        dtype: dtype.to_string(),
+        count: array.len().to_string(),
+        agree: on_gpu.as_ref().is_none_or(|gpu| *gpu == cpu),
+        gpu: on_gpu,
+        gpu_seconds,
+        cpu,
+        cpu_seconds: started.elapsed().as_secs_f64(),
+    };
+    serde_json::to_string(&sums).map_err(js_error)
 }
