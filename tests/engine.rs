@@ -39,8 +39,17 @@ fn engines() -> Vec<(String, Engine)> {
     all
 }
 
-/// Awkward data of every kind: both ends of each type, cancellation, NaN and -0.0.
-fn requests_data() -> (Vec<i64>, Vec<u8>, Vec<f64>, Vec<f32>, Vec<u8>) {
+/// Awkward data of every kind: both ends of i64, every byte, cancellation and a subnormal, and
+/// big-endian i32.
+struct Data {
+    ints: Vec<i64>,
+    bytes: Vec<u8>,
+    doubles: Vec<f64>,
+    singles: Vec<f32>,
+    big_endian: Vec<u8>,
+}
+
+fn requests_data() -> Data {
     let ints: Vec<i64> = (0..70_001)
         .map(|i| if i % 3 == 0 { i64::MIN } else { i64::MAX - i })
         .collect();
@@ -53,12 +62,24 @@ fn requests_data() -> (Vec<i64>, Vec<u8>, Vec<f64>, Vec<f32>, Vec<u8>) {
     let big_endian: Vec<u8> = (0..40_000i32)
         .flat_map(|v| v.wrapping_mul(77_777).to_be_bytes())
         .collect();
-    (ints, bytes, doubles, singles, big_endian)
+    Data {
+        ints,
+        bytes,
+        doubles,
+        singles,
+        big_endian,
+    }
 }
 
 #[test]
 fn auto_gives_the_bits_of_every_forced_backend() {
-    let (ints, bytes, doubles, singles, big_endian) = requests_data();
+    let Data {
+        ints,
+        bytes,
+        doubles,
+        singles,
+        big_endian,
+    } = requests_data();
     let ranges = [
         SumRange::new(1, 20),
         SumRange::new(i64::MIN, i64::MIN + 99_999),
@@ -232,7 +253,12 @@ fn run_without_blocking<F: Future>(future: F) -> (F::Output, usize) {
 
 #[test]
 fn the_async_core_sums_a_waiting_stream_without_blocking_and_with_the_same_bits() {
-    let (ints, _, doubles, _, big_endian) = requests_data();
+    let Data {
+        ints,
+        doubles,
+        big_endian,
+        ..
+    } = requests_data();
     let cases: [(&[u8], Dtype, bool); 3] = [
         (bytemuck::cast_slice(&ints), Dtype::I64, false),
         (bytemuck::cast_slice(&doubles), Dtype::F64, false),
