@@ -21,6 +21,7 @@ mod floats;
 mod measure;
 mod profile;
 mod report;
+mod rows;
 
 pub use arrays::BENCH_DTYPES;
 pub use backend::{BackendId, BackendSelector};

@@ -3,13 +3,17 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use gpusum::bench::{BackendSelector, BenchWorkload};
 use gpusum::input::InputFormat;
 use gpusum::kernel::ArrayLayout;
 use gpusum::{BackendChoice, Dtype, Reduction, ShaderVariant, parse};
+
+use super::values::{
+    backend_parser, dtype_parser, format_parser, layout_parser, parse_chunk_bytes, parse_selector,
+    parse_workgroup_size, reduction_parser, variant_parser, workload_parser,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -311,109 +315,6 @@ pub struct DeviceArgs {
     /// Force the workgroup reduction; subgroup needs an adapter with SUBGROUP.
     #[arg(long, value_parser = reduction_parser())]
     pub reduction: Option<Reduction>,
-}
-
-fn backend_parser() -> impl TypedValueParser<Value = BackendChoice> {
-    PossibleValuesParser::new(
-        BackendChoice::ALL.map(|choice| PossibleValue::new(choice.name()).help(choice.summary())),
-    )
-    .map(|name| {
-        BackendChoice::ALL
-            .into_iter()
-            .find(|choice| choice.name() == name)
-            .unwrap_or_default()
-    })
-}
-
-fn variant_parser() -> impl TypedValueParser<Value = ShaderVariant> {
-    PossibleValuesParser::new(
-        ShaderVariant::ALL
-            .map(|variant| PossibleValue::new(variant.name()).help(variant.summary())),
-    )
-    .try_map(|name| name.parse::<ShaderVariant>())
-}
-
-fn reduction_parser() -> impl TypedValueParser<Value = Reduction> {
-    PossibleValuesParser::new(
-        Reduction::ALL
-            .map(|reduction| PossibleValue::new(reduction.name()).help(reduction.summary())),
-    )
-    .try_map(|name| name.parse::<Reduction>())
-}
-
-fn workload_parser() -> impl TypedValueParser<Value = BenchWorkload> {
-    PossibleValuesParser::new([
-        PossibleValue::new("range").help("1..=N, generated on the device: compute-bound"),
-        PossibleValue::new("array")
-            .help("i64, i32 and u8 arrays read from memory: bandwidth-bound"),
-        PossibleValue::new("float").help(
-            "f32 and f64 arrays summed exactly, beside a plain (inexact) float sum of the same data",
-        ),
-    ])
-    .map(|name| match name.as_str() {
-        "array" => BenchWorkload::Array,
-        "float" => BenchWorkload::Float,
-        _ => BenchWorkload::Range,
-    })
-}
-
-fn dtype_parser() -> impl TypedValueParser<Value = Dtype> {
-    PossibleValuesParser::new(Dtype::ALL.map(|dtype| PossibleValue::new(dtype.name())))
-        .try_map(|name| name.parse::<Dtype>())
-}
-
-fn layout_parser() -> impl TypedValueParser<Value = ArrayLayout> {
-    PossibleValuesParser::new(
-        ArrayLayout::ALL.map(|layout| PossibleValue::new(layout.name()).help(layout.summary())),
-    )
-    .try_map(|name| name.parse::<ArrayLayout>())
-}
-
-fn format_parser() -> impl TypedValueParser<Value = InputFormat> {
-    const FORMATS: [(&str, InputFormat, &str); 3] = [
-        (
-            "auto",
-            InputFormat::Auto,
-            ".npy if the input starts with numpy's magic bytes, else raw",
-        ),
-        (
-            "npy",
-            InputFormat::Npy,
-            "a .npy file; anything else is an error",
-        ),
-        (
-            "raw",
-            InputFormat::Raw,
-            "raw elements of --dtype, whatever the first bytes are",
-        ),
-    ];
-    PossibleValuesParser::new(FORMATS.map(|(name, _, help)| PossibleValue::new(name).help(help)))
-        .map(|name| {
-            FORMATS
-                .iter()
-                .find(|(candidate, _, _)| *candidate == name)
-                .map_or(InputFormat::Auto, |(_, format, _)| *format)
-        })
-}
-
-fn parse_chunk_bytes(text: &str) -> Result<u64, String> {
-    match parse::bytes(text) {
-        Ok(bytes) if bytes.is_multiple_of(16) => Ok(bytes),
-        Ok(bytes) => Err(format!("{bytes} bytes is not a multiple of 16")),
-        Err(error) => Err(error.to_string()),
-    }
-}
-
-fn parse_workgroup_size(text: &str) -> Result<u32, String> {
-    let max = gpusum::gpu::MAX_WORKGROUP_SIZE;
-    match text.parse::<u32>() {
-        Ok(size) if size.is_power_of_two() && size <= max => Ok(size),
-        _ => Err(format!("{text:?} is not a power of two from 1 to {max}")),
-    }
-}
-
-fn parse_selector(text: &str) -> Result<BackendSelector, String> {
-    text.parse().map_err(|error| format!("{error}"))
 }
 
 /// The command line's grammar, with the version naming wgpu's too.

@@ -15,6 +15,7 @@ mod plot;
 mod progress;
 pub mod selftest;
 pub mod sum;
+mod values;
 pub mod version;
 pub mod web;
 

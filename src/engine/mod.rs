@@ -6,6 +6,7 @@
 
 mod calls;
 mod cpu_run;
+mod gpus;
 mod options;
 mod outcome;
 mod plan;
@@ -18,14 +19,12 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
-use web_time::Instant;
 
 use crate::Error;
 use crate::array::MAX_ELEMENTS;
 use crate::control::Control;
 use crate::cpu::Isa;
-use crate::gpu::device::lock;
-use crate::gpu::{self, GpuContext};
+use crate::gpu::GpuContext;
 
 pub use options::{BackendChoice, EngineOptions, ProfileChoice};
 pub use outcome::Outcome;
@@ -34,6 +33,7 @@ pub use profile::{AdapterProfile, CpuProfile, Profile};
 pub use rates::{GpuRates, Rates};
 pub use request::{ArrayBytes, BufferSlice, Reduce, Request, Source};
 
+use gpus::{Looked, Tiny, looked_gpus};
 use plan::{Decision, Gpus};
 use rates::Work;
 
@@ -65,64 +65,6 @@ impl Place {
 /// What the planner knows of a source before running it.
 pub(crate) fn work_of(source: &Source<'_>) -> Work {
     Work::new(source.dtype(), source.count(), source.on_device())
-}
-
-/// The sizes below which one CPU thread finishes before any GPU could be opened, by a margin of
-/// twenty: the planner answers them without weighing anything (a warm 20-element sum costs
-/// about 50 ns, as much as the weighing).
-struct Tiny {
-    range: u64,
-    int_bytes: u64,
-    f32: u64,
-    f64: u64,
-}
-
-impl Tiny {
-    fn new(one: &Rates) -> Self {
-        let seconds = (rates::OPEN_FLOOR / 20.0 - one.call).max(0.0);
-        Self {
-            range: (seconds * one.range) as u64,
-            int_bytes: (seconds * one.ints) as u64,
-            f32: (seconds * one.f32) as u64,
-            f64: (seconds * one.f64) as u64,
-        }
-    }
-
-    /// Whether `work` (known in length, on the host) is below them.
-    fn holds(&self, work: &Work) -> bool {
-        let Some(elements) = work.elements.filter(|_| !work.on_device) else {
-            return false;
-        };
-        match work.dtype {
-            None => elements <= self.range,
-            Some(crate::Dtype::F32) => elements <= self.f32,
-            Some(crate::Dtype::F64) => elements <= self.f64,
-            Some(dtype) => elements.saturating_mul(dtype.size() as u64) <= self.int_bytes,
-        }
-    }
-}
-
-/// What looking found, as the planner weighs it.
-fn looked_gpus(looked: &Looked) -> Gpus {
-    match &looked.candidate {
-        Some((_, label, rates)) => Gpus::Candidate {
-            label: label.clone(),
-            rates: *rates,
-            open: false,
-        },
-        None => Gpus::None {
-            software: looked.software.clone(),
-            found_any: looked.found_any,
-        },
-    }
-}
-
-/// The adapter `auto` would open, found by looking once.
-struct Looked {
-    /// The best hardware adapter (matching `WGPU_ADAPTER_NAME` where set), if any.
-    candidate: Option<(wgpu::Adapter, String, GpuRates)>,
-    software: Vec<String>,
-    found_any: bool,
 }
 
 /// A ready place to run sums: opened once, used for every sum, shareable across threads.
@@ -320,109 +262,6 @@ impl Engine {
                 }
             }
         }
-    }
-
-    /// The rates a saved profile gives the adapter, else the defaults for its kind.
-    fn rates_of(&self, info: &wgpu::AdapterInfo) -> GpuRates {
-        let driver = gpu::driver_of(info);
-        self.profile
-            .as_ref()
-            .and_then(|profile| profile.adapter_rates(&gpu::adapter_label(info), &driver))
-            .unwrap_or_else(|| GpuRates::for_device_type(info.device_type))
-    }
-
-    /// What any GPU could do at best before looking: the fastest adapter the profile measured,
-    /// or the ceiling of current hardware where it measured none.
-    fn best_known_gpu(&self) -> GpuRates {
-        self.profile
-            .as_ref()
-            .and_then(|profile| {
-                profile
-                    .adapters
-                    .iter()
-                    .map(|entry| entry.rates)
-                    .reduce(|a, b| if a.sums.range >= b.sums.range { a } else { b })
-            })
-            .unwrap_or(GpuRates::CEILING)
-    }
-
-    /// Looks for adapters, once per engine ([`gpu::auto_adapters`]: the native APIs', or
-    /// OpenGL's where those have none), hardware first. Finding none at all is recorded as the
-    /// fallback (the CLI says so once).
-    fn look(&self) -> &Looked {
-        self.looked.get_or_init(|| {
-            let started = Instant::now();
-            let adapters = if cfg!(target_arch = "wasm32") {
-                Vec::new()
-            } else {
-                gpu::auto_adapters()
-            };
-            let wanted = std::env::var("WGPU_ADAPTER_NAME")
-                .ok()
-                .filter(|w| !w.is_empty());
-            let mut software = Vec::new();
-            let mut candidate = None;
-            for adapter in &adapters {
-                let info = adapter.get_info();
-                let label = gpu::adapter_label(&info);
-                if info.device_type == wgpu::DeviceType::Cpu {
-                    software.push(label);
-                } else if candidate.is_none()
-                    && wanted
-                        .as_deref()
-                        .is_none_or(|w| gpu::name_matches(&label, w))
-                {
-                    candidate = Some((adapter.clone(), label, self.rates_of(&info)));
-                }
-            }
-            *lock(&self.setup) += started.elapsed();
-            log::info!(
-                "looked for adapters in {:.1} ms: {}",
-                started.elapsed().as_secs_f64() * 1e3,
-                match (&candidate, adapters.len()) {
-                    (Some((_, label, _)), _) => format!("auto may use {label}"),
-                    (None, 0) => "none".to_owned(),
-                    (None, _) => format!("only software adapters ({})", software.join(", ")),
-                }
-            );
-            if adapters.is_empty() {
-                self.fall_back(Error::no_adapter());
-            }
-            Looked {
-                found_any: !adapters.is_empty(),
-                candidate,
-                software,
-            }
-        })
-    }
-
-    /// The engine's GPU, opened the first time it is needed: the adapter the options name (or
-    /// the best one) under `Gpu` and a named `Auto`, else the one `auto` looked for.
-    fn open_gpu(&self) -> Result<&GpuContext, Error> {
-        if let Some(context) = self.gpu.get() {
-            return Ok(context);
-        }
-        let _opening = lock(&self.opening);
-        if let Some(context) = self.gpu.get() {
-            return Ok(context);
-        }
-        let started = Instant::now();
-        let adapter = match (self.options.backend, self.looked.get()) {
-            (BackendChoice::Auto, Some(looked)) if !self.options.opens_gpu_early() => looked
-                .candidate
-                .as_ref()
-                .map(|(adapter, _, _)| adapter.clone())
-                .ok_or_else(Error::no_adapter)?,
-            _ => gpu::find_adapter(self.options.adapter.as_deref())?,
-        };
-        let context = GpuContext::new(&adapter, &self.options.gpu)?;
-        *lock(&self.setup) += started.elapsed();
-        log::info!(
-            "opened {} in {:.1} ms",
-            context.adapter_label(),
-            started.elapsed().as_secs_f64() * 1e3
-        );
-        Ok(self.gpu.get_or_init(|| Box::new(context)))
     }
 
     /// Runs `request` as `plan` says (a plan from [`Engine::plan`] on this engine): the one

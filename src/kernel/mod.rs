@@ -10,6 +10,10 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+mod arrays;
+
+pub use arrays::{ArrayLayout, FloatAccumulation};
+
 /// Which arithmetic adds the elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,122 +34,6 @@ pub enum Reduction {
     Tree,
     /// `subgroupAdd` first, then one partial per subgroup; needs SUBGROUP.
     Subgroup,
-}
-
-/// Where the array kernels read their data from. Not a device feature: every adapter has both,
-/// and the adapter's kind picks the faster (see [`ArrayLayout::for_adapter`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum ArrayLayout {
-    /// A storage buffer, read as `vec4<u32>`: the natural home of data on hardware, and the only
-    /// one for a caller's `wgpu::Buffer`.
-    Buffer,
-    /// An rgba32uint texture, one 16-byte unit per texel: software adapters fetch texels with
-    /// vector gathers and storage buffers one invocation at a time.
-    Texture,
-}
-
-impl ArrayLayout {
-    /// Both layouts, the buffer first.
-    pub const ALL: [ArrayLayout; 2] = [ArrayLayout::Buffer, ArrayLayout::Texture];
-
-    /// Lower-case name, as the CLI and JSON spell it.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            ArrayLayout::Buffer => "buffer",
-            ArrayLayout::Texture => "texture",
-        }
-    }
-
-    /// One line for help texts.
-    #[must_use]
-    pub const fn summary(self) -> &'static str {
-        match self {
-            ArrayLayout::Buffer => "a storage buffer; the default on hardware",
-            ArrayLayout::Texture => {
-                "an rgba32uint texture; the default on software adapters, which read it faster"
-            }
-        }
-    }
-
-    /// The faster layout on this kind of adapter, by measurement (docs/BENCHMARKS.md): the
-    /// texture on software adapters (lavapipe and llvmpipe read storage buffers one invocation
-    /// at a time, textures with vector gathers), the buffer elsewhere.
-    #[must_use]
-    pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
-        if info.device_type == wgpu::DeviceType::Cpu {
-            ArrayLayout::Texture
-        } else {
-            ArrayLayout::Buffer
-        }
-    }
-}
-
-impl fmt::Display for ArrayLayout {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ArrayLayout {
-    type Err = UnknownName;
-
-    fn from_str(text: &str) -> Result<Self, UnknownName> {
-        parse_name("array layout", &Self::ALL, Self::name, text)
-    }
-}
-
-/// How the exact float kernels keep each invocation's sum. Not a device feature: both are exact
-/// and give the same bits everywhere; the adapter's kind picks the faster
-/// ([`FloatAccumulation::for_adapter`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum FloatAccumulation {
-    /// Counters for every digit a value may touch, each value placed by selects: no branch per
-    /// value, which CPUs running invocations as SIMD lanes (llvmpipe, SwiftShader) pay for on
-    /// every value whether or not a lane takes it. f32: twelve 24-bit digits. f64: a ring of
-    /// eight 22-bit digits for each batch of 510 values; a batch whose values touch more digits
-    /// is added again through the window.
-    EveryDigit,
-    /// A window of 4 digits that moves when a value falls outside it: fewer operations per
-    /// value where a branch that no lane takes is free, as on GPUs.
-    Window,
-}
-
-impl FloatAccumulation {
-    /// Both, every digit first.
-    pub const ALL: [FloatAccumulation; 2] =
-        [FloatAccumulation::EveryDigit, FloatAccumulation::Window];
-
-    /// Lower-case name.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            FloatAccumulation::EveryDigit => "every-digit",
-            FloatAccumulation::Window => "window",
-        }
-    }
-
-    /// The faster on this kind of adapter, by measurement (docs/BENCHMARKS.md): every digit on
-    /// software adapters (on lavapipe 3x the window's speed for f32, 5x for f64 over twenty
-    /// decades), the window elsewhere (1.5x every digit's f32 speed on an H100).
-    #[must_use]
-    pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
-        if info.device_type == wgpu::DeviceType::Cpu {
-            FloatAccumulation::EveryDigit
-        } else {
-            FloatAccumulation::Window
-        }
-    }
-}
-
-impl fmt::Display for FloatAccumulation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 /// One part of a kernel, as messages name it: "the native shader", "the subgroup reduction".
@@ -378,7 +266,7 @@ fn pick<T: Copy>(
     }
 }
 
-fn parse_name<T: Copy>(
+pub(crate) fn parse_name<T: Copy>(
     kind: &'static str,
     all: &[T],
     name_of: fn(T) -> &'static str,
