@@ -122,27 +122,15 @@ impl Engine {
         };
         let isa = Isa::best();
         let threads = crate::cpu::threads();
-        let (one, all) = profile
+        let rates = profile
             .as_ref()
             .and_then(|profile| profile.cpu_rates(isa, threads))
             .unwrap_or_else(|| (Rates::cpu(isa, 1), Rates::cpu(isa, threads)));
-        let engine = Self {
-            tiny: Tiny::new(&one),
-            one,
-            all,
-            profile,
-            cpu_chunk_bytes: options
-                .gpu
-                .array_chunk_bytes
-                .map_or(crate::cpu::STREAM_CHUNK_BYTES, |bytes| bytes as usize),
-            options: options.clone(),
-            looked: OnceLock::new(),
-            gpu: OnceLock::new(),
-            opening: Mutex::new(()),
-            fallback: OnceLock::new(),
-            abandoned: AtomicBool::new(false),
-            setup: Mutex::new(Duration::ZERO),
-        };
+        let chunk_bytes = options
+            .gpu
+            .array_chunk_bytes
+            .map_or(crate::cpu::STREAM_CHUNK_BYTES, |bytes| bytes as usize);
+        let engine = Self::with(options.clone(), rates, profile, chunk_bytes);
         if options.backend == BackendChoice::Gpu || options.opens_gpu_early() {
             match engine.open_gpu() {
                 Ok(_) => {}
@@ -161,24 +149,35 @@ impl Engine {
     /// [`BackendChoice::Gpu`], it reports the device's failures rather than falling back.
     pub fn from_context(context: GpuContext) -> Engine {
         let isa = Isa::best();
-        let threads = crate::cpu::threads();
-        let one = Rates::cpu(isa, 1);
-        let engine = Self {
+        let rates = (Rates::cpu(isa, 1), Rates::cpu(isa, crate::cpu::threads()));
+        let chunk_bytes = context.array_chunk_bytes() as usize;
+        let options = EngineOptions::new(BackendChoice::Gpu);
+        let engine = Self::with(options, rates, None, chunk_bytes);
+        let _ = engine.gpu.set(Box::new(context));
+        engine
+    }
+
+    /// An engine with nothing looked for or opened yet.
+    fn with(
+        options: EngineOptions,
+        (one, all): (Rates, Rates),
+        profile: Option<Profile>,
+        cpu_chunk_bytes: usize,
+    ) -> Engine {
+        Self {
             tiny: Tiny::new(&one),
             one,
-            all: Rates::cpu(isa, threads),
-            profile: None,
-            cpu_chunk_bytes: context.array_chunk_bytes() as usize,
-            options: EngineOptions::new(BackendChoice::Gpu),
+            all,
+            profile,
+            cpu_chunk_bytes,
+            options,
             looked: OnceLock::new(),
             gpu: OnceLock::new(),
             opening: Mutex::new(()),
             fallback: OnceLock::new(),
             abandoned: AtomicBool::new(false),
             setup: Mutex::new(Duration::ZERO),
-        };
-        let _ = engine.gpu.set(Box::new(context));
-        engine
+        }
     }
 
     /// Where `request` would run, and why: no device is opened, though under `auto` the
