@@ -1,11 +1,12 @@
-//! Exact sums of inclusive i64 ranges and of integer arrays on any GPU that wgpu reaches, with a
-//! rayon CPU twin.
+//! Exact sums of inclusive i64 ranges and of integer and float arrays on any GPU that wgpu
+//! reaches, with a rayon CPU twin, and one engine that runs each sum where it finishes first.
 //!
 //! # How to use
 //!
-//! Open an [`Engine`] once and reuse it. [`BackendChoice::Auto`] takes the best GPU adapter and
-//! falls back to the CPU (saying why in [`Engine::fallback`]) where there is none, or where the
-//! GPU fails during a sum; the result is exact either way.
+//! Open an [`Engine`] once and reuse it. Under [`BackendChoice::Auto`] each sum is planned: the
+//! planner weighs the CPU twin (one thread, or rayon's pool) against the GPU and runs the sum
+//! where it expects it to finish first, opening a GPU only for a sum that goes there. The result
+//! is exact wherever it runs, with the same bits.
 //!
 //! ```
 //! use gpusum::{BackendChoice, Control, Engine, EngineOptions, SumRange};
@@ -20,16 +21,23 @@
 //! # Ok::<(), gpusum::Error>(())
 //! ```
 //!
-//! Integer arrays (`i8` to `u64`) sum exactly into an [`ExactIntSum`], from a slice, or from a
-//! `.npy` file, raw file or stream through an [`input::ArrayReader`], in chunks of bounded size:
+//! Every sum is a [`Request`]: what is summed (a [`Source`]: a range, bytes of a [`Dtype`] in
+//! either byte order, a stream, data already on a device) and how it is reduced. The engine plans
+//! it ([`Engine::plan`]: a [`Plan`] with its place, its estimate and its [`Reason`] in one
+//! sentence) and runs it ([`Engine::run_async`], the one implementation; [`Engine::run`] blocks
+//! on it natively). Every sum ends in one [`Outcome`]: the exact, mergeable total (an
+//! [`ArrayTotal`]), the plan it ran under, and where its time went.
 //!
 //! ```
 //! use gpusum::input::{ArrayReader, InputHints};
-//! use gpusum::{BackendChoice, Control, Engine, EngineOptions, IntSlice};
+//! use gpusum::{BackendChoice, Control, Engine, EngineOptions, IntSlice, Place, Request};
 //!
 //! let engine = Engine::open(&EngineOptions::new(BackendChoice::Auto))?;
 //! let values = [u64::MAX; 1000];
-//! let outcome = engine.sum_ints(IntSlice::U64(&values), &Control::new())?;
+//! let request = Request::new(IntSlice::U64(&values));
+//! let plan = engine.plan(&request)?;
+//! assert_ne!(plan.place, Place::Gpu); // a thousand values finish before a GPU could open
+//! let outcome = engine.run(request, &plan, &Control::new())?;
 //! assert_eq!(outcome.total.int_sum(), Some(1000 * u64::MAX as i128));
 //!
 //! // Raw big-endian i16 data from any reader; a .npy header would give the type itself.
@@ -48,7 +56,7 @@
 //!
 //! To choose the adapter and kernel yourself, build a [`GpuContext`] (from an adapter, or from a
 //! device and queue you already have) and wrap it with [`Engine::from_context`], or call
-//! [`GpuContext::sum`] directly:
+//! [`GpuContext::run`] directly:
 //!
 //! ```no_run
 //! use gpusum::{Control, GpuContext, GpuOptions, ShaderVariant, SumRange, gpu};
@@ -65,47 +73,45 @@
 //! ```
 //!
 //! [`Control`] carries a cancel flag, a deadline and a progress callback; every wait honours it.
-//! Errors are one typed enum, [`Error`], and the library never prints.
+//! Errors are one typed enum, [`Error`]. The library never prints: it logs its plans, adapters,
+//! kernels and fallbacks through the `log` facade (`info`), and shapes, chunks and timings
+//! (`debug`).
 //!
 //! # On the web
 //!
 //! The library builds for `wasm32-unknown-unknown`, where a page may not block: open the context
-//! with [`GpuContext::new_async`] on the browser's adapter and sum ranges with
-//! [`GpuContext::sum_async`], which the blocking [`GpuContext::new`] and [`GpuContext::sum`] wrap
-//! natively (one implementation). Calls that still wait without awaiting (arrays, floats) return
-//! [`Error::Blocking`] there, and the CPU twins run on the page's one thread. `web/` holds the
-//! page built on this (`web/build.sh`, `gpusum web`).
+//! with [`GpuContext::new_async`] on the browser's adapter, wrap it in an engine
+//! ([`Engine::from_context`]) and sum with [`Engine::sum_request_async`] or
+//! [`Engine::run_async`]: ranges, arrays and floats alike, every wait awaited (the blocking calls
+//! return [`Error::Blocking`] there once they would wait). The CPU twins run on the page's one
+//! thread. `web/` holds the page built on this (`web/build.sh`, `gpusum web`).
 //!
 //! # Crate layout
 //!
+//! - [`engine`]: requests, the planner and its rates and profiles, the one async core, outcomes.
 //! - [`range`]: the inclusive range and its closed form (the test oracle).
-//! - [`array`](mod@array): element types, typed slices and the exact, mergeable integer accumulator.
-//! - [`float`]: the exact, mergeable, serializable sum of `f32` and `f64` values, rounded once
-//!   (the CPU twin of the float kernels and what their partials are added into), and the plain
-//!   float sum the bench sets beside it.
-//! - [`npy`] and [`input`]: the `.npy` header parser, and the chunked reader of `.npy` files, raw
-//!   files and streams.
-//! - [`kernel`]: the kernel vocabulary, [`ShaderVariant`] × [`Reduction`] = [`KernelChoice`].
-//! - [`gpu`]: adapters, device plumbing, kernel composition, dispatch shapes, readback, and the
-//!   reusable [`GpuContext`].
-//! - [`cpu`]: the rayon path and its one-thread baseline, twins of the GPU kernels.
-//! - [`engine`]: where a sum runs, the CPU fallback, and what happens after a timeout.
-//! - [`control`]: cancellation, deadlines and progress.
-//! - [`peak`]: each device's integer-add peak and memory, upload and device-read bandwidths.
-//! - [`selftest`]: the battery behind `gpusum selftest`.
-//! - [`bench`](mod@bench): the sweep, analysis and report behind `gpusum bench`.
-//! - [`parse`]: the parsers for bounds, lengths and durations that the CLI uses.
-//! - [`json`]: the conventions of every JSON report (exact integers as strings, a schema).
+//! - [`array`](mod@array) and [`total`]: element types, typed slices, and the exact, mergeable
+//!   totals (integers; floats in [`float`]: the CPU twin of the float kernels, rounded once).
+//! - [`npy`] and [`input`]: the `.npy` header parser, and the chunked readers of `.npy` files,
+//!   raw files and streams ([`input::ChunkRead`]).
+//! - [`kernel`]: the kernel vocabulary, [`ShaderVariant`] × [`Reduction`] = [`KernelChoice`], and
+//!   the array layouts and float accumulations.
+//! - [`gpu`]: adapters, device plumbing, kernel composition, dispatch shapes, the ring, readback,
+//!   and the reusable [`GpuContext`].
+//! - [`cpu`]: the CPU twin of every kernel, [`cpu::CpuTwin`], on one thread or the pool.
+//! - [`control`]: cancellation, deadlines and progress. [`json`]: the JSON conventions.
 //! - `shaders/` (next to `src/`): the WGSL that [`gpu::kernel_wgsl`] composes.
 //!
-//! A workload (ranges, integer arrays, float arrays) is a seam: its WGSL in `shaders/`, its GPU
-//! module in `src/gpu/` (`range.rs`, `array/`), its CPU twin in `src/cpu/` (floats: `src/float/`),
-//! its cases in `src/selftest/` (`battery.rs`, `arrays.rs`, `floats.rs`), its rows in
-//! `src/bench/` (`arrays.rs`, `floats.rs`).
+//! With the `tools` feature (which the binary's default `cli` feature turns on) the crate also
+//! has what `gpusum` is built from: `bench` (the sweep, analysis, report and `--save-profile`),
+//! `selftest` (the battery), `peak` (each device's add peak and bandwidths) and `parse` (the
+//! parsers for what users type), and the bench-only kernels. Without default features the
+//! library is the sums, the accumulators, the readers and the planner, and builds without clap,
+//! anyhow, indicatif, ctrlc, serde_json or plotters.
 //!
-//! The `gpusum` binary (`src/main.rs` and `src/cli/`) is behind the default `cli` feature; with
-//! `default-features = false` the library builds without clap, anyhow, indicatif, ctrlc,
-//! serde_json or plotters.
+//! A workload (ranges, integer arrays, float arrays) is a seam: its WGSL in `shaders/`, its GPU
+//! module in `src/gpu/` (`range.rs`, `array/`), its CPU twin in `src/cpu/` (floats:
+//! `src/float/`), its selftest cases and its bench rows.
 
 #![deny(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
