@@ -137,6 +137,16 @@ pub enum Error {
     #[error("more than 2^63 - 1 elements: past what an exact i128 sum can take")]
     TooManyElements,
 
+    /// A range with more elements than one exact total counts.
+    #[error(
+        "the range holds {count} elements, more than the 2^63 - 1 that one exact total counts \
+         (at 4e12 elements/s, a month's work): sum it in parts"
+    )]
+    RangeTooLong {
+        /// Its elements.
+        count: u128,
+    },
+
     /// Bytes that are not a serialized exact float sum.
     #[error("not an exact float sum: {reason}")]
     InvalidAccumulator {

@@ -643,3 +643,50 @@ fn range_options_before_a_subcommand_are_usage_errors_not_dropped() {
         .success()
         .stdout("500500\n");
 }
+
+#[test]
+fn the_plan_shows_in_the_log_and_in_json_and_long_sums_say_so_first() {
+    gpusum()
+        .env("RUST_LOG", "info")
+        .env("GPUSUM_PROFILE", "none")
+        .args(["1", "20"])
+        .assert()
+        .success()
+        .stdout("210\n")
+        .stderr(contains(
+            "plan: seq: 20 elements finish on one CPU thread in about",
+        ));
+    let output = gpusum()
+        .env("GPUSUM_PROFILE", "none")
+        .args(["--json", "--backend", "cpu", "1", "20"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reason = json["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("cpu: the CPU was chosen for 20 elements, about "),
+        "{reason}"
+    );
+    // An estimate past a minute is said before the sum starts (here it then times out).
+    gpusum()
+        .env("GPUSUM_PROFILE", "none")
+        .args([
+            "--backend",
+            "seq",
+            "--timeout",
+            "0.2",
+            "1",
+            "1_000_000_000_000_000",
+        ])
+        .assert()
+        .code(1)
+        .stderr(
+            contains("gpusum: a long sum, seq: one CPU thread was chosen")
+                .and(contains("gave up after")),
+        );
+    gpusum()
+        .args(["--", "-9223372036854775808", "9223372036854775807"])
+        .assert()
+        .code(1)
+        .stderr(contains("the range holds 18446744073709551616 elements"));
+}

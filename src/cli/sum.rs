@@ -134,13 +134,12 @@ impl Notices {
         if let (Some(reason), false) = (engine.fallback(), talk.quiet) {
             say!("gpusum: no usable GPU, so summing on the CPU: {reason}");
         }
-        if let (Some(estimate), false) = (plan.estimate, talk.quiet)
-            && estimate > LONG_SECONDS
+        if !talk.quiet
+            && plan
+                .estimate
+                .is_some_and(|estimate| estimate > LONG_SECONDS)
         {
-            say!(
-                "gpusum: this sum will take about {} ({plan}); Ctrl-C stops it",
-                gpusum::engine::human_seconds(estimate)
-            );
+            say!("gpusum: a long sum, {plan}; Ctrl-C stops it");
         }
         Self {
             quiet: talk.quiet,

@@ -26,7 +26,10 @@ impl Engine {
             match source {
                 Source::Range(range) => {
                     let sum = twin(plan, false).sum_range(*range, control)?;
-                    let count = u64::try_from(range.count()).map_err(|_| Error::TooManyElements)?;
+                    let too_long = Error::RangeTooLong {
+                        count: range.count(),
+                    };
+                    let count = u64::try_from(range.count()).map_err(|_| too_long)?;
                     Ok((ArrayTotal::Int(ExactIntSum::from_parts(sum, count)?), None))
                 }
                 Source::Array(array) => {

@@ -184,12 +184,16 @@ impl Engine {
     /// adapters may be looked for (once per engine) when the CPU would not finish first anyway.
     ///
     /// # Errors
-    /// [`Error::TooManyElements`] for a range of more than 2^63 - 1 elements, past what the
+    /// [`Error::RangeTooLong`] for a range of more than 2^63 - 1 elements, past what the
     /// total's count holds; [`Error::InvalidArray`] for data on a device under a CPU backend.
     pub fn plan(&self, request: &Request<'_>) -> Result<Plan, Error> {
         let work = work_of(&request.source);
-        if work.dtype.is_none() && work.elements.is_some_and(|n| n > MAX_ELEMENTS) {
-            return Err(Error::TooManyElements);
+        if let Source::Range(range) = &request.source
+            && range.count() > u128::from(MAX_ELEMENTS)
+        {
+            return Err(Error::RangeTooLong {
+                count: range.count(),
+            });
         }
         let gpu_label = || self.gpu.get().map(|context| context.adapter_label());
         let cpu_estimate = |place| match place {

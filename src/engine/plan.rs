@@ -101,7 +101,10 @@ impl fmt::Display for Plan {
         let took = took.as_deref().unwrap_or_default();
         write!(f, "{}: ", self.place.name())?;
         match &self.reason {
-            Reason::Chosen => write!(f, "{here} was chosen for {what}"),
+            Reason::Chosen => match self.estimate {
+                Some(s) => write!(f, "{here} was chosen for {what}, about {}", seconds(s)),
+                None => write!(f, "{here} was chosen for {what}"),
+            },
             Reason::Named => write!(f, "{here} was asked for, for {what}"),
             Reason::OnDevice => write!(f, "{what} are already on {here}"),
             Reason::BeforeAnyGpu { gpu_at_least } => write!(
@@ -167,13 +170,12 @@ fn describe(work: &Work) -> String {
 }
 
 /// Seconds as people read them: "2.00 µs", "8.30 ms", "1.40 s", "3.20 min", "5.10 h",
-/// "12.0 days".
+/// "12.0 days", "271.3 ms".
 #[must_use]
 pub fn seconds(s: f64) -> String {
+    // Always with a decimal point, so that text comparisons can tell an estimate from a count.
     let scaled = |value: f64, unit: &str| {
-        if value >= 100.0 {
-            format!("{value:.0} {unit}")
-        } else if value >= 10.0 {
+        if value >= 10.0 {
             format!("{value:.1} {unit}")
         } else {
             format!("{value:.2} {unit}")
@@ -387,5 +389,6 @@ mod tests {
         assert_eq!(seconds(3.2 * 60.0), "3.20 min");
         assert_eq!(seconds(12.0 * 86400.0), "12.0 days");
         assert_eq!(seconds(3e9), "95.1 years");
+        assert_eq!(seconds(0.2713), "271.3 ms");
     }
 }

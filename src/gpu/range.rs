@@ -104,8 +104,10 @@ impl RangeKernel {
     ) -> Result<ExactIntSum, Error> {
         let total_count = range.count();
         // Refused before any work: the total's count could not hold the range.
-        let count = u64::try_from(total_count).map_err(|_| Error::TooManyElements)?;
-        ExactIntSum::from_parts(0, count)?;
+        let count = u64::try_from(total_count)
+            .ok()
+            .filter(|&count| count <= crate::array::MAX_ELEMENTS)
+            .ok_or(Error::RangeTooLong { count: total_count })?;
         let mut blocks = range.blocks(self.shape.elements_per_dispatch());
         let mut sum: i128 = 0;
         let mut done: u128 = 0;
