@@ -27,7 +27,7 @@ const SMALL_CHUNK: u64 = 48;
 /// a chunk of a few KiB; each adapter's two shapes walk units both ways.
 fn array_targets() -> &'static [ArrayTarget] {
     static TARGETS: OnceLock<Vec<ArrayTarget>> = OnceLock::new();
-    TARGETS.get_or_init(|| {
+    let targets = TARGETS.get_or_init(|| {
         let instance = gpu::instance();
         let adapters = gpu::compute_adapters(&instance);
         common::adapter_backends();
@@ -72,7 +72,9 @@ fn array_targets() -> &'static [ArrayTarget] {
             }
         }
         targets
-    })
+    });
+    common::found(targets.len());
+    targets
 }
 
 /// Values of `dtype` as i128: each pattern at `len` elements.

@@ -25,7 +25,7 @@ struct FloatTarget {
 /// and choice.
 fn float_targets() -> &'static [FloatTarget] {
     static TARGETS: OnceLock<Vec<FloatTarget>> = OnceLock::new();
-    TARGETS.get_or_init(|| {
+    let targets = TARGETS.get_or_init(|| {
         let instance = gpu::instance();
         let adapters = gpu::compute_adapters(&instance);
         common::adapter_backends();
@@ -68,7 +68,9 @@ fn float_targets() -> &'static [FloatTarget] {
             }
         }
         targets
-    })
+    });
+    common::found(targets.len());
+    targets
 }
 
 /// A xorshift stream, so every run sees the same data.
@@ -292,7 +294,9 @@ fn long_invocations_of_the_largest_values_stay_exact() {
         ("a hundred and eleven binades", spread(1035, 111)),
     ];
     let instance = gpu::instance();
-    for adapter in gpu::compute_adapters(&instance) {
+    let adapters = gpu::compute_adapters(&instance);
+    common::found(adapters.len());
+    for adapter in adapters {
         for accumulation in FloatAccumulation::ALL {
             let options = GpuOptions::new()
                 .with_shape(SMALL_SHAPE)

@@ -131,39 +131,59 @@ fn harness_reports_what_it_found() {
     }
 }
 
-/// Without an adapter the GPU tests fail, so a green run always tested a GPU, unless the run was
-/// told that none is fine. Runs one test of this binary again with no adapter reachable.
+/// Without an adapter the GPU tests pass, saying loudly which did not run and how to make them
+/// run; with `GPUSUM_REQUIRE_GPU=1` (CI) they fail. Runs two tests of this binary again with the
+/// drivers hidden.
 #[test]
-fn without_an_adapter_the_gpu_tests_fail_unless_allowed() {
+fn without_an_adapter_the_gpu_tests_skip_loudly_unless_required() {
     if std::env::var_os("GPUSUM_HARNESS_CHILD").is_some() {
         return;
     }
-    let run = |allow: Option<&str>| {
+    let run = |require: bool| {
         let mut command = std::process::Command::new(std::env::current_exe().unwrap());
         command
             .args([
-                "--exact",
                 "classic_empty_and_single_elements",
-                "--test-threads",
-                "1",
+                "negatives_and_ranges_crossing_zero",
             ])
-            .env("WGPU_BACKEND", "none")
+            .args(["--test-threads", "1"])
+            .env("VK_DRIVER_FILES", "/nonexistent.json")
+            .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent.json")
             .env("GPUSUM_HARNESS_CHILD", "1")
-            .env_remove("GPUSUM_REQUIRE_GPU")
+            .env_remove("VK_ADD_DRIVER_FILES")
+            .env_remove("VK_ICD_FILENAMES")
+            .env_remove("WGPU_BACKEND")
             .env_remove("GPUSUM_REQUIRE_BACKENDS")
-            .env_remove("GPUSUM_ALLOW_NO_GPU");
-        if let Some(value) = allow {
-            command.env("GPUSUM_ALLOW_NO_GPU", value);
+            .env_remove("GPUSUM_REQUIRE_GPU");
+        if require {
+            command.env("GPUSUM_REQUIRE_GPU", "1");
         }
         command.output().unwrap()
     };
-    let refused = run(None);
-    assert!(!refused.status.success(), "a run with no adapter passed");
-    assert!(String::from_utf8_lossy(&refused.stdout).contains("GPUSUM_ALLOW_NO_GPU=1"));
-    let allowed = run(Some("1"));
+    let skipped = run(false);
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
     assert!(
-        allowed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&allowed.stdout)
+        skipped.status.success(),
+        "a run without an adapter failed: {stderr}"
+    );
+    for needed in [
+        "NO GPU ADAPTER: 2 GPU tests of gpu_sum did not run their GPU part",
+        "classic_empty_and_single_elements, negatives_and_ranges_crossing_zero",
+        common::INSTALL,
+        "GPUSUM_REQUIRE_GPU=1 makes this a failure",
+    ] {
+        assert!(
+            stderr.contains(needed),
+            "the notice lacks {needed:?}: {stderr}"
+        );
+    }
+    let required = run(true);
+    assert!(
+        !required.status.success(),
+        "GPUSUM_REQUIRE_GPU=1 passed without an adapter"
+    );
+    assert!(
+        String::from_utf8_lossy(&required.stdout)
+            .contains("GPUSUM_REQUIRE_GPU=1 but no GPU adapter")
     );
 }

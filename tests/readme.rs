@@ -82,6 +82,10 @@ fn normalize(text: &str) -> String {
 #[test]
 fn every_example_in_the_readme_prints_what_it_shows() {
     let backends = common::adapter_backends();
+    if backends.is_empty() {
+        // The README shows a machine with Mesa's adapters; without any, auto's notices differ.
+        return;
+    }
     let labels: Vec<String> = gpusum::gpu::compute_adapters(&gpusum::gpu::instance())
         .iter()
         .map(|a| gpusum::gpu::adapter_label(&a.get_info()))

@@ -30,15 +30,24 @@ pub struct Talk {
 
 /// Logs through `RUST_LOG` (default: warnings, wgpu's included; `-v` adds information, `-q`
 /// keeps errors only). wgpu's EGL probing logs an error for each display it tries before the one
-/// that works, on every machine without a display; that module is quiet unless `RUST_LOG` says
-/// otherwise.
+/// that works, on every machine without a display, and the Vulkan loader an error where it finds
+/// no driver: those modules are quiet unless `RUST_LOG` (or, for the loader, `WGPU_VALIDATION`)
+/// says otherwise.
 pub fn start_logging(talk: Talk) {
-    let default = match (talk.verbose, talk.quiet) {
-        (true, _) => "info,wgpu_hal::gles::egl=off",
-        (_, true) => "error,wgpu_hal::gles::egl=off",
-        _ => "warn,wgpu_hal::gles::egl=off",
+    let level = match (talk.verbose, talk.quiet) {
+        (true, _) => "info",
+        (_, true) => "error",
+        _ => "warn",
     };
-    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+    // The Vulkan loader's own messages ("Found no drivers!" where the loader is installed but no
+    // driver is) reach wgpu's messenger as errors; with validation on they carry its findings.
+    let loader = if std::env::var_os("WGPU_VALIDATION").is_some() {
+        ""
+    } else {
+        ",wgpu_hal::vulkan::instance=off"
+    };
+    let default = format!("{level},wgpu_hal::gles::egl=off{loader}");
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(&default))
         .format_timestamp(None)
         .try_init();
 }
