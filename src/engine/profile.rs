@@ -93,7 +93,18 @@ impl Profile {
             return Ok(None);
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Self::from_text(&text).map(Some),
+            Ok(text) => Self::from_text(&text)
+                .map(Some)
+                .map_err(|error| match error {
+                    Error::InvalidProfile { reason } => Error::InvalidProfile {
+                        reason: format!(
+                            "{}: {reason} (delete it, or write it again with `gpusum bench \
+                         --save-profile`; GPUSUM_PROFILE=none ignores it)",
+                            path.display()
+                        ),
+                    },
+                    other => other,
+                }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(Error::Read {
                 input: path.display().to_string(),

@@ -243,7 +243,7 @@ impl GpuContext {
         control: &Control<'_>,
         tap: Tap<'_>,
     ) -> Result<Outcome, Error> {
-        let work = super::super::engine::work_of(source);
+        let work = crate::engine::work_of(source);
         let mut outcome = Outcome::on_gpu(work, self.adapter_label(), self.timestamps);
         // What can be refused without the device is refused before waiting for a turn.
         let windows = match source {

@@ -126,24 +126,33 @@ mod timer {
         changed: Condvar,
     }
 
-    fn timer() -> &'static Timer {
-        static TIMER: OnceLock<&'static Timer> = OnceLock::new();
-        TIMER.get_or_init(|| {
+    /// The timer, started on first use; `None` where the thread could not be started, and a
+    /// waker then is woken at once (the future is polled again promptly instead of on time).
+    fn timer() -> Option<&'static Timer> {
+        static TIMER: OnceLock<Option<&'static Timer>> = OnceLock::new();
+        *TIMER.get_or_init(|| {
             let timer: &'static Timer = Box::leak(Box::new(Timer {
                 due: Mutex::new(Vec::new()),
                 changed: Condvar::new(),
             }));
-            std::thread::Builder::new()
+            let started = std::thread::Builder::new()
                 .name("gpusum timer".into())
-                .spawn(move || timer.run())
-                .expect("spawning the timer thread");
-            timer
+                .spawn(move || timer.run());
+            match started {
+                Ok(_) => Some(timer),
+                Err(error) => {
+                    log::warn!("no timer thread ({error}): waits poll instead of sleeping");
+                    None
+                }
+            }
         })
     }
 
     /// Wakes `waker` at `at` (or soon after).
     pub(super) fn wake_at(at: Instant, waker: Waker) {
-        let timer = timer();
+        let Some(timer) = timer() else {
+            return waker.wake();
+        };
         let mut due = lock(&timer.due);
         // A future polled again replaces its own entry rather than piling up wakers.
         due.retain(|(_, other)| !other.will_wake(&waker));

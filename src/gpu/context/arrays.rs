@@ -164,7 +164,7 @@ impl GpuContext {
     /// The batches for sums already on the device with `bytes` of partial per workgroup
     /// ([`partial_bytes`] of the type), built the first time that size is asked for.
     pub(super) fn window_batches(&self, bytes: u64) -> Result<Arc<Batches>, Error> {
-        let mut built = super::super::device::lock(&self.window_batches);
+        let mut built = crate::gpu::device::lock(&self.window_batches);
         if let Some(batches) = built.iter().find(|b| b.partial_bytes() == bytes) {
             return Ok(batches.clone());
         }
