@@ -300,3 +300,45 @@ fn the_async_core_sums_a_waiting_stream_without_blocking_and_with_the_same_bits(
         }
     }
 }
+
+#[test]
+fn strided_views_sum_in_place_or_in_chunks_with_the_same_bits_everywhere() {
+    use gpusum::engine::StridedBytes;
+    let values: Vec<i64> = (0..300_000).map(|i| i64::MAX - i * 7_777_777).collect();
+    let bytes: &[u8] = bytemuck::cast_slice(&values);
+    let view = |origin, shape: Vec<usize>, strides: Vec<isize>| {
+        StridedBytes::new(bytes, origin, shape, strides, Dtype::I64, ByteOrder::Little).unwrap()
+    };
+    // Columns 0, 2, 4 of a 1000 x 300 matrix; every third value backwards; the matrix transposed.
+    let columns = view(0, vec![1000, 150], vec![2400, 16]);
+    let backwards = view(8 * 299_999, vec![100_000], vec![-24]);
+    let transposed = view(0, vec![300, 1000], vec![8, 2400]);
+    let expected = |pick: &dyn Fn(usize) -> bool| -> i128 {
+        values
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| pick(i))
+            .map(|(_, &v)| i128::from(v))
+            .sum()
+    };
+    let cases = [
+        (columns, expected(&|i| i % 300 % 2 == 0 && i % 300 < 300)),
+        (backwards, expected(&|i| (299_999 - i) % 3 == 0)),
+        (transposed, expected(&|_| true)),
+    ];
+    for (name, engine) in engines() {
+        for (k, (view, expected)) in cases.iter().enumerate() {
+            let source = Source::strided(view.clone());
+            assert_eq!(
+                matches!(source, Source::Array(_)),
+                k == 2,
+                "only the transpose is one block"
+            );
+            let outcome = engine
+                .sum_request(Request::new(source), &Control::new())
+                .unwrap();
+            assert_eq!(outcome.int_sum(), Some(*expected), "{name}: view {k}");
+            assert_eq!(outcome.total.count(), view.len(), "{name}: view {k}");
+        }
+    }
+}

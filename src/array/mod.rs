@@ -12,6 +12,8 @@ use serde::Serialize;
 
 use crate::Error;
 
+mod bytes;
+
 /// An element type: an integer, or an IEEE 754 float summed exactly and rounded once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

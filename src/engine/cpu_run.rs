@@ -1,6 +1,7 @@
 //! A request on the CPU twin: one thread or the pool, as the plan says, with the check by the
-//! twin's other path where asked for. Only a stream awaits (its reads); everything else runs at
-//! once, so the blocking API calls [`Engine::run_cpu_now`] without building a future.
+//! twin's other path where asked for. Only a stream awaits (its reads) and a strided array goes
+//! through the same chunked path; everything else runs at once, so the blocking API calls
+//! [`Engine::run_cpu_now`] without building a future.
 
 use super::{Engine, Outcome, Place, Plan, Source};
 use crate::control::Control;
@@ -43,7 +44,7 @@ impl Engine {
                 }),
             }
         };
-        if matches!(source, Source::Reader(_)) {
+        if matches!(source, Source::Reader(_) | Source::Strided(_)) {
             return None;
         }
         Some(sum().map(|(total, cpu_check)| Outcome {
@@ -63,11 +64,17 @@ impl Engine {
         if let Some(result) = self.run_cpu_now(source, check, plan, control) {
             return result;
         }
-        let Source::Reader(reader) = source else {
-            unreachable!("run_cpu_now sums everything but streams")
+        let mut gather;
+        let reader: &mut dyn crate::input::ChunkRead = match source {
+            Source::Reader(reader) => &mut **reader,
+            Source::Strided(view) => {
+                gather = view.gather();
+                &mut gather
+            }
+            _ => unreachable!("run_cpu_now sums everything but streams and strided arrays"),
         };
         let twin = twin(plan, false);
-        let stream = twin.sum_stream(&mut **reader, self.cpu_chunk_bytes, check, control);
+        let stream = twin.sum_stream(reader, self.cpu_chunk_bytes, check, control);
         let (total, cpu_check) = Box::pin(stream).await?;
         Ok(Outcome {
             cpu_check,

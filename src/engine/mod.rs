@@ -13,6 +13,7 @@ mod plan;
 mod profile;
 mod rates;
 mod request;
+mod strided;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -32,6 +33,7 @@ pub use plan::{Plan, Reason, seconds as human_seconds};
 pub use profile::{AdapterProfile, CpuProfile, Profile};
 pub use rates::{GpuRates, Rates};
 pub use request::{ArrayBytes, BufferSlice, Reduce, Request, Source};
+pub use strided::StridedBytes;
 
 use gpus::{Looked, Tiny, looked_gpus};
 use plan::{Decision, Gpus};

@@ -2,6 +2,7 @@
 //! ([`Reduce`]), together a [`Request`]. The engine plans and runs requests; every convenience
 //! method is one line over them.
 
+use super::strided::StridedBytes;
 use crate::Error;
 use crate::array::{ByteOrder, Dtype, IntSlice, MAX_ELEMENTS};
 use crate::gpu::DeviceArray;
@@ -125,6 +126,9 @@ pub enum Source<'a> {
     Range(SumRange),
     /// An array in host memory.
     Array(ArrayBytes<'a>),
+    /// An array at strides in host memory whose elements are not one block (see
+    /// [`Source::strided`]): copied a bounded chunk at a time.
+    Strided(StridedBytes<'a>),
     /// A stream of chunks: a `.npy` file, a raw file, a pipe
     /// ([`ArrayReader`](crate::input::ArrayReader)), read once with bounded memory.
     Reader(&'a mut dyn ChunkRead),
@@ -134,13 +138,24 @@ pub enum Source<'a> {
     Buffer(BufferSlice<'a>),
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    /// A strided array: [`Source::Array`] where its elements form one block (summed in place),
+    /// else [`Source::Strided`].
+    #[must_use]
+    pub fn strided(view: StridedBytes<'a>) -> Self {
+        match view.contiguous() {
+            Some(block) => Source::Array(block),
+            None => Source::Strided(view),
+        }
+    }
+
     /// The element type of an array; `None` for a range.
     #[must_use]
     pub fn dtype(&self) -> Option<Dtype> {
         match self {
             Source::Range(_) => None,
             Source::Array(array) => Some(array.dtype()),
+            Source::Strided(view) => Some(view.dtype()),
             Source::Reader(reader) => Some(reader.format().dtype),
             Source::Device(array) => Some(array.dtype()),
             Source::Buffer(slice) => Some(slice.dtype),
@@ -153,6 +168,7 @@ impl Source<'_> {
         match self {
             Source::Range(range) => Some(range.count()),
             Source::Array(array) => Some(u128::from(array.len())),
+            Source::Strided(view) => Some(u128::from(view.len())),
             Source::Reader(reader) => reader.format().count.map(u128::from),
             Source::Device(array) => Some(u128::from(array.len())),
             Source::Buffer(slice) => Some(u128::from(slice.len)),
@@ -180,6 +196,7 @@ impl std::fmt::Debug for Source<'_> {
         match self {
             Source::Range(range) => f.debug_tuple("Range").field(range).finish(),
             Source::Array(array) => f.debug_tuple("Array").field(array).finish(),
+            Source::Strided(view) => f.debug_tuple("Strided").field(view).finish(),
             Source::Reader(reader) => f.debug_tuple("Reader").field(&reader.name()).finish(),
             Source::Device(array) => f.debug_tuple("Device").field(array).finish(),
             Source::Buffer(slice) => f.debug_tuple("Buffer").field(slice).finish(),

@@ -269,6 +269,11 @@ impl GpuContext {
                 let mut chunks = Chunks::new(Feed::Reader(&mut **reader));
                 self.stream(&mut chunks, control, tap, &mut outcome).await?;
             }
+            Source::Strided(view) => {
+                let mut gather = view.gather();
+                let mut chunks = Chunks::new(Feed::Reader(&mut gather));
+                self.stream(&mut chunks, control, tap, &mut outcome).await?;
+            }
             Source::Device(_) | Source::Buffer(_) => {
                 let (dtype, len, windows) = windows.expect("listed above");
                 self.sum_windows(dtype, len, &windows, control, &mut outcome)
