@@ -30,6 +30,11 @@ use crate::input::{ArrayReader, ChunkRead};
 use crate::range::{Block, SumRange};
 use crate::total::ArrayTotal;
 
+/// Sums of fewer elements never use the pool, whatever the threads asked for: they run on the
+/// calling thread, which a pool's wake-up would only slow down (a crate that runs the twin inside
+/// a pool of its own, as the Python package does, need not enter it for them).
+pub const SERIAL_ELEMENTS: u64 = 1 << 15;
+
 /// Whether rayon has threads to run the parallel twins on. A web page has one thread (and rayon
 /// none to spawn), so there every "parallel" sum runs on the calling thread: the same code, the
 /// same bits.
@@ -107,8 +112,9 @@ impl CpuTwin {
         self.isa
     }
 
-    fn parallel(&self) -> bool {
-        self.threads == Threads::All && HAS_THREADS
+    /// Whether a sum of `len` elements uses the pool: never below [`SERIAL_ELEMENTS`].
+    fn parallel(&self, len: u128) -> bool {
+        self.threads == Threads::All && HAS_THREADS && len >= u128::from(SERIAL_ELEMENTS)
     }
 
     /// The exact sum of `range`, every element added.
@@ -117,7 +123,7 @@ impl CpuTwin {
     /// [`Error::Cancelled`] or [`Error::Timeout`], from `control`.
     pub fn sum_range(&self, range: SumRange, control: &Control) -> Result<i128, Error> {
         let isa = self.isa;
-        if !self.parallel() {
+        if !self.parallel(range.count()) {
             return sum_blocks(range, control, |block| {
                 range::biased_sum(isa, block.first_biased, block.len)
             });
@@ -149,8 +155,8 @@ impl CpuTwin {
         }
         let size = dtype.size();
         let mut total = ArrayTotal::new(dtype);
+        let parallel = self.parallel(array.len().into());
         for block in bytes.chunks(ARRAY_BLOCK_BYTES) {
-            let parallel = self.parallel();
             let part = match dtype {
                 Dtype::F32 => ArrayTotal::F32(float::sum_bytes(block, order, parallel, control)?),
                 _ => ArrayTotal::F64(float::sum_bytes(block, order, parallel, control)?),
@@ -175,7 +181,7 @@ impl CpuTwin {
         for block in bytes.chunks(ARRAY_BLOCK_BYTES) {
             control.check()?;
             let count = (block.len() / dtype.size()) as u64;
-            let biased = if self.parallel() {
+            let biased = if self.parallel(total) {
                 array::biased_sum_parallel(self.isa, dtype, order, block)
             } else {
                 array::biased_sum(self.isa, dtype, order, block)

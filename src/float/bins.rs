@@ -95,7 +95,7 @@ const PREFETCH_BYTES: usize = 4096;
 
 /// Asks for the cache line at `address` (which may lie past the data: a prefetch never faults).
 #[inline(always)]
-fn prefetch(address: *const u8) {
+pub(crate) fn prefetch(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch reads nothing architecturally and never faults, whatever the address.
     unsafe {

@@ -15,6 +15,7 @@ use crate::array::{ByteOrder, Dtype, MAX_ELEMENTS};
 use crate::control::Control;
 
 mod bins;
+pub(crate) use bins::prefetch;
 use bins::Bins;
 mod bytes;
 mod parts;
