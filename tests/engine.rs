@@ -342,3 +342,20 @@ fn strided_views_sum_in_place_or_in_chunks_with_the_same_bits_everywhere() {
         }
     }
 }
+
+#[test]
+fn short_work_still_goes_to_the_pool_where_the_pool_is_faster() {
+    if gpusum::cpu::CpuTwin::new(gpusum::cpu::Threads::All).threads() != gpusum::cpu::Threads::All
+        || rayon::current_num_threads() < 2
+    {
+        return;
+    }
+    let engine = open(BackendChoice::Auto);
+    let bytes = vec![1u8; 10_000_000];
+    let plan = engine.plan(&Request::new(IntSlice::U8(&bytes))).unwrap();
+    assert_eq!(plan.place, Place::Cpu, "{plan}");
+    let tiny = engine
+        .plan(&Request::new(IntSlice::U8(&bytes[..100])))
+        .unwrap();
+    assert_eq!(tiny.place, Place::Seq, "{tiny}");
+}

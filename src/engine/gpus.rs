@@ -11,8 +11,8 @@ use crate::gpu::device::lock;
 use crate::gpu::{self, GpuContext};
 
 /// The sizes below which one CPU thread finishes before any GPU could be opened, by a margin of
-/// twenty: the planner answers them without weighing anything (a warm 20-element sum costs
-/// about 50 ns, as much as the weighing).
+/// twenty: the planner answers them without weighing any GPU, only one thread against the pool
+/// (a warm 20-element sum costs about 50 ns, as much as the full weighing).
 pub(super) struct Tiny {
     range: u64,
     int_bytes: u64,

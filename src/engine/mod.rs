@@ -235,7 +235,13 @@ impl Engine {
                 let reason = Reason::BeforeAnyGpu {
                     gpu_at_least: rates::OPEN_FLOOR,
                 };
-                Plan::new(Place::Seq, None, reason, work).with_estimate(self.one.seconds(&work))
+                let (one, all) = (self.one.seconds(&work), self.all.seconds(&work));
+                let (place, seconds) = if one <= all {
+                    (Place::Seq, one)
+                } else {
+                    (Place::Cpu, all)
+                };
+                Plan::new(place, None, reason, work).with_estimate(seconds)
             }
             BackendChoice::Auto => self.plan_auto(work),
         };
