@@ -15,8 +15,8 @@ use crate::array::{ByteOrder, Dtype, MAX_ELEMENTS};
 use crate::control::Control;
 
 mod bins;
-pub(crate) use bins::prefetch;
 use bins::Bins;
+pub(crate) use bins::prefetch;
 mod bytes;
 mod parts;
 #[cfg(feature = "tools")]

@@ -1,0 +1,181 @@
+//! numpy's arrays as the engine takes them, and the engine's totals as Python's numbers.
+//!
+//! An array is read where it lies: its element type from its dtype, its byte order, shape and
+//! strides as numpy keeps them (one block in any order of the axes is summed in place; any other
+//! view is copied a chunk at a time by the engine). While the GIL is released another Python
+//! thread could write to the array: the sum is then of whatever the memory held as it was read.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyFloat;
+
+use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
+
+use gpusum::engine::StridedBytes;
+use gpusum::{ArrayTotal, ByteOrder, Dtype};
+
+/// What the element types gpusum sums are called in numpy, for messages.
+const SUMMED: &str = "bool, int8 to int64, uint8 to uint64, float32 and float64";
+
+/// An array's elements, borrowed from numpy for as long as the array is held.
+pub(crate) struct Elements<'py> {
+    /// Held so that the memory below stays where it is.
+    _array: Bound<'py, PyUntypedArray>,
+    span: &'py [u8],
+    origin: usize,
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    dtype: Dtype,
+    order: ByteOrder,
+}
+
+impl<'py> Elements<'py> {
+    /// `x` as an array (anything `numpy.asarray` takes), of a type gpusum sums.
+    ///
+    /// # Errors
+    /// `TypeError` for another dtype; numpy's own for what it cannot make an array of.
+    pub(crate) fn of(x: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let py = x.py();
+        let array = match x.cast::<PyUntypedArray>() {
+            Ok(array) => array.clone(),
+            Err(_) => py
+                .import("numpy")?
+                .call_method1("asarray", (x,))?
+                .cast_into::<PyUntypedArray>()?,
+        };
+        let descr = array.dtype();
+        let size = descr.itemsize();
+        let dtype = match (descr.kind(), size) {
+            _ if descr.has_fields() || descr.has_subarray() => None,
+            // numpy keeps a bool as one byte, 0 or 1: summed as a u8, it counts the Trues.
+            (b'b', 1) => Some(Dtype::U8),
+            (b'i', 1) => Some(Dtype::I8),
+            (b'i', 2) => Some(Dtype::I16),
+            (b'i', 4) => Some(Dtype::I32),
+            (b'i', 8) => Some(Dtype::I64),
+            (b'u', 1) => Some(Dtype::U8),
+            (b'u', 2) => Some(Dtype::U16),
+            (b'u', 4) => Some(Dtype::U32),
+            (b'u', 8) => Some(Dtype::U64),
+            (b'f', 4) => Some(Dtype::F32),
+            (b'f', 8) => Some(Dtype::F64),
+            _ => None,
+        };
+        let Some(dtype) = dtype else {
+            return Err(PyTypeError::new_err(format!(
+                "gpusum sums {SUMMED} arrays, not {}",
+                descr.str()?
+            )));
+        };
+        let order = match descr.byteorder() {
+            b'>' => ByteOrder::Big,
+            b'<' => ByteOrder::Little,
+            _ => ByteOrder::NATIVE,
+        };
+        let shape = array.shape().to_vec();
+        let strides = array.strides().to_vec();
+        let count: u128 = shape.iter().map(|&n| n as u128).product();
+        // The bytes the elements span, from the lowest to past the highest.
+        let (mut low, mut high) = (0i128, size as i128);
+        for (&n, &stride) in shape.iter().zip(&strides) {
+            let reach = (n as i128 - 1) * stride as i128;
+            if reach < 0 {
+                low += reach
+            } else {
+                high += reach
+            }
+        }
+        let span: &'py [u8] = if count == 0 {
+            &[]
+        } else {
+            // SAFETY: numpy's data pointer addresses the element whose indices are all zero; its
+            // shape and strides keep every element within [data + low, data + high), memory the
+            // array owns or views, alive while `array` (held in the result) is.
+            unsafe {
+                let data = (*array.as_array_ptr()).fields.data as *const u8;
+                std::slice::from_raw_parts(data.offset(low as isize), (high - low) as usize)
+            }
+        };
+        Ok(Self {
+            _array: array,
+            span,
+            origin: (-low) as usize,
+            shape,
+            strides,
+            dtype,
+            order,
+        })
+    }
+
+    /// The elements as the engine's view of them.
+    pub(crate) fn view(&self) -> Result<StridedBytes<'py>, gpusum::Error> {
+        let (shape, strides) = (self.shape.clone(), self.strides.clone());
+        StridedBytes::new(
+            self.span,
+            self.origin,
+            shape,
+            strides,
+            self.dtype,
+            self.order,
+        )
+    }
+}
+
+/// A total as Python's number: an `int` (exact, never wrapped), a `numpy.float32`, or a `float`,
+/// each float the exact sum rounded once.
+pub(crate) fn number(py: Python<'_>, total: &ArrayTotal) -> PyResult<Py<PyAny>> {
+    match total {
+        ArrayTotal::Int(sum) => int(py, sum.sum()),
+        ArrayTotal::F32(sum) => {
+            let value = f64::from(sum.round().value);
+            Ok(py
+                .import("numpy")?
+                .getattr("float32")?
+                .call1((value,))?
+                .unbind())
+        }
+        ArrayTotal::F64(sum) => Ok(PyFloat::new(py, sum.round().value).into_any().unbind()),
+        _ => Err(PyTypeError::new_err(
+            "a total of a kind this gpusum does not know",
+        )),
+    }
+}
+
+/// `value` as a Python `int`; through i64 where it fits, the quick way.
+pub(crate) fn int(py: Python<'_>, value: i128) -> PyResult<Py<PyAny>> {
+    Ok(match i64::try_from(value) {
+        Ok(small) => small.into_pyobject(py)?.into_any().unbind(),
+        Err(_) => value.into_pyobject(py)?.into_any().unbind(),
+    })
+}
+
+/// An element type from what a Python user writes: numpy's names (`"int32"`, `"float64"`,
+/// `numpy.uint8`, a `numpy.dtype`) or gpusum's (`"i32"`, `"f64"`).
+pub(crate) fn dtype_of(value: &Bound<'_, PyAny>) -> PyResult<Dtype> {
+    let py = value.py();
+    if let Ok(text) = value.extract::<String>()
+        && let Ok(dtype) = text.parse::<Dtype>()
+    {
+        return Ok(dtype);
+    }
+    let descr = py.import("numpy")?.call_method1("dtype", (value,))?;
+    let name: String = descr.getattr("name")?.extract()?;
+    let dtype = match name.as_str() {
+        "int8" => Dtype::I8,
+        "int16" => Dtype::I16,
+        "int32" => Dtype::I32,
+        "int64" => Dtype::I64,
+        "uint8" | "bool" => Dtype::U8,
+        "uint16" => Dtype::U16,
+        "uint32" => Dtype::U32,
+        "uint64" => Dtype::U64,
+        "float32" => Dtype::F32,
+        "float64" => Dtype::F64,
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "gpusum sums {SUMMED} elements, not {name}"
+            )));
+        }
+    };
+    Ok(dtype)
+}
