@@ -158,8 +158,10 @@ impl CpuTwin {
         let parallel = self.parallel(array.len().into());
         for block in bytes.chunks(ARRAY_BLOCK_BYTES) {
             let part = match dtype {
-                Dtype::F32 => ArrayTotal::F32(float::sum_bytes(block, order, parallel, control)?),
-                _ => ArrayTotal::F64(float::sum_bytes(block, order, parallel, control)?),
+                Dtype::F32 => {
+                    ArrayTotal::F32(float::sum_bytes(block, order, parallel, self.isa, control)?)
+                }
+                _ => ArrayTotal::F64(float::sum_bytes(block, order, parallel, self.isa, control)?),
             };
             total.merge(&part)?;
             control.report(total.count() as u128, (bytes.len() / size) as u128);

@@ -17,7 +17,7 @@ impl<T: ExactFloat> ExactFloatSum<T> {
     /// Adds whole elements stored as `bytes` in `order` (any alignment).
     #[cfg(test)]
     pub(crate) fn add_bytes(&mut self, bytes: &[u8], order: ByteOrder) -> Result<(), Error> {
-        let mut bins = Bins::new();
+        let mut bins = Bins::new(crate::cpu::Isa::best());
         self.add_bytes_to(bytes, order, Some(&mut bins))?;
         bins.finish(self);
         Ok(())
