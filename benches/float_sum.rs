@@ -1,5 +1,5 @@
-//! criterion benches of exact f64 sums on the CPU, beside what they are measured against: gpusum's
-//! plain (order-dependent, not exact) f64 sum on one thread and on all, and the `xsum` crate's
+//! criterion benches of exact f64 and f32 sums on the CPU, beside what they are measured against:
+//! gpusum's plain (order-dependent, not exact) sum on one thread and on all, and the `xsum` crate's
 //! small superaccumulator (exact, one thread). `Throughput::Elements`. Every exact sum is checked against
 //! the others' bits. (The crate's large superaccumulator, 0.1.6, overflows an i64 and returned a
 //! wrong sum for 2^20 of these values, so it is not the reference.)
@@ -68,6 +68,63 @@ fn float_sum(c: &mut Criterion) {
             |b, values| {
                 b.iter(|| {
                     let mut sum = ExactFloatSum::<f64>::new();
+                    sum.add_slice(black_box(values)).unwrap();
+                    assert_eq!(sum.round().value.to_bits(), expected);
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("exact-cpu", length),
+            &values,
+            |b, values| {
+                b.iter(|| {
+                    let sum = float::sum_parallel(black_box(values), &control).unwrap();
+                    assert_eq!(sum.round().value.to_bits(), expected);
+                })
+            },
+        );
+    }
+    group.finish();
+    float_sum_f32(c, lengths);
+}
+
+/// The same rows for the values rounded to f32. `xsum` sums f64 only: its row sums the f32
+/// values widened (the same real numbers, so the same exact sum), and rounding its f64 result to
+/// f32 gives gpusum's bits for these seeded values (a second rounding could differ only if the
+/// f64 result fell exactly halfway between two f32 values).
+fn float_sum_f32(c: &mut Criterion, lengths: &[usize]) {
+    let control = Control::new();
+    let mut group = group(c, "float_sum_f32");
+    for &length in lengths {
+        let values: Vec<f32> = values(length).iter().map(|&v| v as f32).collect();
+        let widened: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+        let mut reference = XsumSmall::new();
+        reference.add_list(&widened);
+        let expected = (reference.sum() as f32).to_bits();
+        group.throughput(Throughput::Elements(length as u64));
+        group.bench_with_input(
+            BenchmarkId::new("plain-seq", length),
+            &values,
+            |b, values| b.iter(|| float::plain_sum(black_box(values), false, &control).unwrap()),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("plain-cpu", length),
+            &values,
+            |b, values| b.iter(|| float::plain_sum(black_box(values), true, &control).unwrap()),
+        );
+        group.bench_with_input(BenchmarkId::new("xsum", length), &widened, |b, widened| {
+            b.iter(|| {
+                let mut sum = XsumSmall::new();
+                sum.add_list(black_box(widened));
+                assert_eq!((sum.sum() as f32).to_bits(), expected);
+            })
+        });
+        group.bench_with_input(
+            BenchmarkId::new("exact-seq", length),
+            &values,
+            |b, values| {
+                b.iter(|| {
+                    let mut sum = ExactFloatSum::<f32>::new();
                     sum.add_slice(black_box(values)).unwrap();
                     assert_eq!(sum.round().value.to_bits(), expected);
                 })

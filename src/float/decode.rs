@@ -389,3 +389,56 @@ mod x86 {
         out.into_iter().step_by(step).reduce(fold).unwrap_or(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bits of every kind: zeros, subnormals, normals of both signs, infinities and NaNs.
+    fn bits(k: u64) -> u64 {
+        let mixed = k.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (k << 7);
+        match k % 7 {
+            0 => 0,
+            1 => mixed >> 12,
+            2 => mixed | 0x7ff0_0000_0000_0000,
+            _ => mixed,
+        }
+    }
+
+    fn same_range(a: Exponents, b: Exponents) -> bool {
+        a == b || (a.is_empty() && b.is_empty())
+    }
+
+    #[test]
+    fn every_instruction_set_decodes_like_the_portable_code() {
+        for len in [0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 100, 255, 256] {
+            let doubles: Vec<f64> = (0..len).map(|k| f64::from_bits(bits(k))).collect();
+            let singles: Vec<f32> = (0..len)
+                .map(|k| f32::from_bits((bits(k) >> 32) as u32 ^ bits(k) as u32))
+                .collect();
+            let len = len as usize;
+            let mut expected = Decoded::new();
+            let range = f64_portable(&doubles, &mut expected, 0);
+            let mut expected32 = Decoded::new();
+            let range32 = f32_portable(&singles, &mut expected32, 0);
+            let mut sorted32 = expected32.words[..len].to_vec();
+            sorted32.sort_unstable();
+            for isa in Isa::ALL {
+                let mut out = Decoded::new();
+                let got = decode_f64(isa, &doubles, &mut out);
+                assert!(same_range(got, range), "{isa} f64 {len}: {got:?} {range:?}");
+                assert_eq!(out.words[..len], expected.words[..len], "{isa} f64 {len}");
+                assert_eq!(out.slots[..len], expected.slots[..len], "{isa} f64 {len}");
+                let got = decode_f32(isa, &singles, &mut out);
+                assert!(
+                    same_range(got, range32),
+                    "{isa} f32 {len}: {got:?} {range32:?}"
+                );
+                // Vector kernels interleave f32 words within the chunk.
+                let mut words = out.words[..len].to_vec();
+                words.sort_unstable();
+                assert_eq!(words, sorted32, "{isa} f32 {len}");
+            }
+        }
+    }
+}
