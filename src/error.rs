@@ -167,6 +167,32 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+
+    /// A sum along axes that names an axis the array does not have, names one twice, or asks an
+    /// array without a shape (raw data) for an axis past its one.
+    #[error("invalid axis: {reason}")]
+    InvalidAxis {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Keys of a type a sum by key cannot group by: floats.
+    #[error("keys must be integers (i8 to u64), not {dtype}")]
+    KeyType {
+        /// The keys' type.
+        dtype: Dtype,
+    },
+
+    /// Keys and values of different lengths.
+    #[error(
+        "the keys hold {keys} elements but the values {values}: a sum by key needs one key per value"
+    )]
+    KeyCount {
+        /// Elements of the keys (read so far, for a stream that ended early).
+        keys: u64,
+        /// Elements of the values.
+        values: u64,
+    },
 }
 
 /// Why an input cannot be summed.

@@ -134,6 +134,7 @@ pub mod parse;
 #[cfg(feature = "tools")]
 pub mod peak;
 pub mod range;
+pub mod reduce;
 #[cfg(feature = "tools")]
 pub mod selftest;
 pub mod total;

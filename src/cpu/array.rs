@@ -54,15 +54,21 @@ unsafe fn biased_sum_body<V: Lanes>(dtype: Dtype, order: ByteOrder, bytes: &[u8]
     }
 }
 
-/// An unsigned element as stored.
-trait Element: bytemuck::Pod + std::ops::BitXor<Output = Self> {
+/// An integer element as stored.
+pub(crate) trait Element: bytemuck::Pod + std::ops::BitXor<Output = Self> {
+    /// Whether the type is signed.
+    const SIGNED: bool;
     fn swap_bytes(self) -> Self;
+    /// Its bits, zero-extended (unsigned types) or sign-extended (signed ones) to 64.
     fn widen(self) -> u64;
+    /// Its value.
+    fn value(self) -> i128;
 }
 
 macro_rules! elements {
     ($($ty:ty),*) => {$(
         impl Element for $ty {
+            const SIGNED: bool = <$ty>::MIN != 0;
             #[inline(always)]
             fn swap_bytes(self) -> Self {
                 <$ty>::swap_bytes(self)
@@ -71,11 +77,15 @@ macro_rules! elements {
             fn widen(self) -> u64 {
                 self as u64
             }
+            #[inline(always)]
+            fn value(self) -> i128 {
+                i128::from(self)
+            }
         }
     )*};
 }
 
-elements!(u8, u16, u32, u64);
+elements!(u8, u16, u32, u64, i8, i16, i32, i64);
 
 /// How far ahead of the elements being added the next ones are asked for (as the float bins do).
 const PREFETCH_BYTES: usize = 4096;
@@ -83,7 +93,7 @@ const PREFETCH_BYTES: usize = 4096;
 /// Calls `each` on every element of `bytes`, byte-swapped where `swap` says, with loops the
 /// compiler can vectorize: straight over the slice where it is aligned, else over byte chunks.
 #[inline(always)]
-fn for_each<T: Element>(bytes: &[u8], swap: bool, mut each: impl FnMut(T)) {
+pub(crate) fn for_each<T: Element>(bytes: &[u8], swap: bool, mut each: impl FnMut(T)) {
     match bytemuck::try_cast_slice::<u8, T>(bytes) {
         Ok(values) if swap => values.iter().for_each(|&v| each(v.swap_bytes())),
         // 64-bit elements a block at a time, each cache line of the block asked for 4 KiB

@@ -7,6 +7,8 @@
 //! instruction set for every hot loop.
 
 pub(crate) mod array;
+mod axis;
+mod by_key;
 mod compat;
 mod range;
 pub(crate) mod simd;

@@ -30,6 +30,7 @@ impl Engine {
         control: &Control<'_>,
     ) -> Result<Outcome, Error> {
         if plan.place != Place::Gpu
+            && request.reduce.is_all()
             && let Some(outcome) = self.run_cpu_now(&request.source, request.check, plan, control)
         {
             return outcome;

@@ -7,6 +7,8 @@
 mod calls;
 mod cpu_run;
 mod gpus;
+mod grouped;
+mod grouped_gpu;
 mod options;
 mod outcome;
 mod plan;
@@ -189,6 +191,7 @@ impl Engine {
     /// [`Error::RangeTooLong`] for a range of more than 2^63 - 1 elements, past what the
     /// total's count holds; [`Error::InvalidArray`] for data on a device under a CPU backend.
     pub fn plan(&self, request: &Request<'_>) -> Result<Plan, Error> {
+        Self::check_reduce(&request.source, &request.reduce)?;
         let work = work_of(&request.source);
         if let Source::Range(range) = &request.source
             && range.count() > u128::from(MAX_ELEMENTS)
@@ -291,27 +294,68 @@ impl Engine {
     ) -> Result<Outcome, Error> {
         let Request {
             mut source,
-            reduce: Reduce::All,
+            mut reduce,
             check,
         } = request;
+        if reduce.is_all() {
+            if let Source::Strided(view) = &source
+                && let Some(block) = view.contiguous()
+            {
+                source = Source::Array(block);
+            }
+            return self.run_all(&mut source, check, plan, control).await;
+        }
         if plan.place != Place::Gpu {
-            return self.run_cpu(&mut source, check, plan, control).await;
+            return self
+                .run_grouped(&mut source, &mut reduce, plan, control)
+                .await;
+        }
+        let result = Box::pin(self.run_grouped(&mut source, &mut reduce, plan, control)).await;
+        match result {
+            Err(error) if reduce.restartable() => match self.fallback_plan(&source, error) {
+                Ok(plan) => {
+                    self.run_grouped(&mut source, &mut reduce, &plan, control)
+                        .await
+                }
+                Err(error) => Err(error),
+            },
+            result => result,
+        }
+    }
+
+    /// Every element of `source` into one total, as `plan` says.
+    pub(super) async fn run_all(
+        &self,
+        source: &mut Source<'_>,
+        check: bool,
+        plan: &Plan,
+        control: &Control<'_>,
+    ) -> Result<Outcome, Error> {
+        if plan.place != Place::Gpu {
+            return self.run_cpu(source, check, plan, control).await;
         }
         // Boxed: the GPU's state (ring, readbacks) would otherwise make every CPU call's future
         // large, and moving it cost a 20-element sum more than the sum itself.
-        let error = match Box::pin(self.run_gpu(&mut source, check, plan, control)).await {
+        let error = match Box::pin(self.run_gpu(source, check, plan, control)).await {
             Ok(outcome) => return Ok(outcome),
             Err(error) => error,
         };
+        let plan = self.fallback_plan(source, error)?;
+        self.run_cpu(source, check, &plan, control).await
+    }
+
+    /// After a GPU `error`: under `auto`, where `source` can start again and the GPU is what
+    /// failed, the CPU for good and its plan; otherwise the error.
+    fn fallback_plan(&self, source: &Source<'_>, error: Error) -> Result<Plan, Error> {
         let restartable = source.restartable() && !source.on_device();
         if self.options.backend == BackendChoice::Auto && restartable && error.means_no_usable_gpu()
         {
             self.fall_back(error);
-            let work = work_of(&source);
+            let work = work_of(source);
             let plan = Plan::new(Place::Cpu, None, Reason::GpuFailed, work)
                 .with_estimate(self.all.seconds(&work));
             log::info!("plan: {plan}");
-            return self.run_cpu(&mut source, check, &plan, control).await;
+            return Ok(plan);
         }
         if matches!(error, Error::Timeout) {
             // Work may still be queued on a stuck device.

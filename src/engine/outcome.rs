@@ -5,6 +5,7 @@ use super::plan::{Plan, Reason};
 use super::rates::Work;
 use crate::Error;
 use crate::array::Dtype;
+use crate::reduce::Outputs;
 use crate::total::ArrayTotal;
 
 /// A finished sum: its exact total, the plan it ran under, and where its time went.
@@ -12,8 +13,11 @@ use crate::total::ArrayTotal;
 #[non_exhaustive]
 pub struct Outcome {
     /// The exact total, mergeable: an [`ExactIntSum`](crate::ExactIntSum) for a range or an
-    /// integer array, an exact float sum (rounded once when printed) for floats.
+    /// integer array, an exact float sum (rounded once when printed) for floats. For a sum along
+    /// axes or by key, every output's elements together.
     pub total: ArrayTotal,
+    /// One exact total per output, for a sum along axes or by key.
+    pub outputs: Option<Outputs>,
     /// Where it ran and why; after a GPU failure, the CPU's plan that summed instead.
     pub plan: Plan,
     /// Time the GPU kernels (with their uploads) ran, by timestamps, where they were asked for
@@ -23,6 +27,9 @@ pub struct Outcome {
     pub submissions: u32,
     /// The CPU twin's sum of the same elements, when the request asked for a check.
     pub cpu_check: Option<ArrayTotal>,
+    /// The CPU twin's outputs of the same elements, when a sum along axes or by key asked for a
+    /// check.
+    pub cpu_check_outputs: Option<Outputs>,
 }
 
 impl Outcome {
@@ -30,10 +37,12 @@ impl Outcome {
     pub(crate) fn new(total: ArrayTotal, plan: Plan) -> Self {
         Self {
             total,
+            outputs: None,
             plan,
             kernel_seconds: None,
             submissions: 0,
             cpu_check: None,
+            cpu_check_outputs: None,
         }
     }
 

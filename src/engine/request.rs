@@ -228,6 +228,14 @@ impl<'a> From<FloatSlice<'a>> for Source<'a> {
     }
 }
 
+/// A view keeps its shape (for a sum along axes); [`Source::strided`] flattens one that is a
+/// block.
+impl<'a> From<StridedBytes<'a>> for Source<'a> {
+    fn from(view: StridedBytes<'a>) -> Self {
+        Source::Strided(view)
+    }
+}
+
 impl<'a> From<&'a DeviceArray> for Source<'a> {
     fn from(array: &'a DeviceArray) -> Self {
         Source::Device(array)
@@ -240,13 +248,37 @@ impl<'a> From<BufferSlice<'a>> for Source<'a> {
     }
 }
 
-/// How a request reduces its source. Sums along an axis and by key will join it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// How a request reduces its source.
+#[derive(Debug, Default)]
 #[non_exhaustive]
-pub enum Reduce {
+pub enum Reduce<'a> {
     /// Every element into one total.
     #[default]
     All,
+    /// Along the axes named (numpy's way: negative ones count from the end; none at all leaves
+    /// every element its own output): one total per index of the other axes, in C order over
+    /// them ([`Outputs`](crate::reduce::Outputs) with a shape). The source's shape comes from a
+    /// .npy header or a [`StridedBytes`](super::StridedBytes) view; a flat array has one axis.
+    Axes(Vec<i64>),
+    /// By key: one total and count per distinct key of these keys (integers, one per element of
+    /// the source), the keys ascending ([`Outputs`](crate::reduce::Outputs) with keys).
+    ByKey(Box<Source<'a>>),
+}
+
+impl Reduce<'_> {
+    /// Whether the reduction is every element into one total.
+    #[must_use]
+    pub fn is_all(&self) -> bool {
+        matches!(self, Reduce::All)
+    }
+
+    /// Whether the reduction's own data can still be read from its start.
+    pub(crate) fn restartable(&self) -> bool {
+        match self {
+            Reduce::ByKey(keys) => keys.restartable() && !keys.on_device(),
+            _ => true,
+        }
+    }
 }
 
 /// One sum, described once: the engine plans it ([`Engine::plan`](super::Engine::plan)) and runs
@@ -261,6 +293,14 @@ pub enum Reduce {
 /// let values = [i64::MAX; 3];
 /// let outcome = engine.sum_request(Request::new(IntSlice::I64(&values)), &Control::new())?;
 /// assert_eq!(outcome.total.int_sum(), Some(3 * i64::MAX as i128));
+/// // By key: values 10, 20, 30, 40 under keys 7, -1, 7, 7.
+/// let keys = [7i8, -1, 7, 7];
+/// let values = [10u16, 20, 30, 40];
+/// let request = Request::by_key(IntSlice::U16(&values), IntSlice::I8(&keys));
+/// let outputs = engine.sum_request(request, &Control::new())?.outputs.unwrap();
+/// let keys: Vec<i128> = outputs.keys().unwrap().iter().collect();
+/// assert_eq!(keys, [-1, 7]);
+/// assert_eq!((outputs.int_sum(1), outputs.count(1)), (Some(80), 3));
 /// # Ok::<(), gpusum::Error>(())
 /// ```
 #[derive(Debug)]
@@ -269,7 +309,7 @@ pub struct Request<'a> {
     /// What is summed.
     pub source: Source<'a>,
     /// How it is reduced.
-    pub reduce: Reduce,
+    pub reduce: Reduce<'a>,
     /// Whether the CPU twin sums the array again, for [`Outcome::cpu_check`](super::Outcome):
     /// on a GPU, each chunk as it is read; on the CPU, by its other path (one thread against the
     /// pool). Ranges are checked against their closed form by the caller instead.
@@ -283,6 +323,22 @@ impl<'a> Request<'a> {
             source: source.into(),
             reduce: Reduce::All,
             check: false,
+        }
+    }
+
+    /// `source` summed along `axes` (see [`Reduce::Axes`]), unchecked.
+    pub fn along(source: impl Into<Source<'a>>, axes: &[i64]) -> Self {
+        Self {
+            reduce: Reduce::Axes(axes.to_vec()),
+            ..Self::new(source)
+        }
+    }
+
+    /// `values` summed by `keys` (see [`Reduce::ByKey`]), unchecked.
+    pub fn by_key(values: impl Into<Source<'a>>, keys: impl Into<Source<'a>>) -> Self {
+        Self {
+            reduce: Reduce::ByKey(Box::new(keys.into())),
+            ..Self::new(values)
         }
     }
 

@@ -6,6 +6,7 @@ use super::request::ArrayBytes;
 use crate::Error;
 use crate::array::{ByteOrder, Dtype, MAX_ELEMENTS};
 use crate::input::{ArrayFormat, ChunkFuture, ChunkRead};
+use crate::reduce::walk::StreamAxis;
 
 /// Elements of one type laid out by a shape and byte strides in a span of host memory.
 ///
@@ -77,6 +78,59 @@ impl<'a> StridedBytes<'a> {
         Ok(view)
     }
 
+    /// The C-order array of `shape` that `bytes` hold, from their first byte.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArray`] when `bytes` are not exactly the shape's elements;
+    /// [`Error::TooManyElements`] past 2^63 - 1 of them.
+    pub fn c_order(
+        bytes: &'a [u8],
+        shape: Vec<usize>,
+        dtype: Dtype,
+        order: ByteOrder,
+    ) -> Result<Self, Error> {
+        let size = dtype.size();
+        let mut strides = vec![0isize; shape.len()];
+        let mut stride = size;
+        for (k, &len) in shape.iter().enumerate().rev() {
+            strides[k] = stride as isize;
+            stride = stride.saturating_mul(len.max(1));
+        }
+        let count: u128 = shape.iter().map(|&len| len as u128).product();
+        if count * size as u128 != bytes.len() as u128 {
+            return Err(Error::InvalidArray {
+                reason: format!(
+                    "a C-order array of shape {shape:?} holds {count} {dtype} elements, not the {} \
+                     bytes given",
+                    bytes.len()
+                ),
+            });
+        }
+        Self::new(bytes, 0, shape, strides, dtype, order)
+    }
+
+    /// The array's shape.
+    #[must_use]
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Every axis in the order the elements stream in, outermost first: the block's memory
+    /// order (an axis with a negative stride walked backwards), or the gather's (largest stride
+    /// outermost, each axis forwards). Axes of one element come first.
+    pub(crate) fn stream_axes(&self) -> Vec<StreamAxis> {
+        let block = self.contiguous().is_some();
+        let units = (0..self.shape.len()).filter(|&axis| self.shape[axis] <= 1);
+        units
+            .chain(self.sorted_axes().into_iter().rev())
+            .map(|axis| StreamAxis {
+                axis,
+                len: self.shape[axis] as u64,
+                reversed: block && self.strides[axis] < 0,
+            })
+            .collect()
+    }
+
     /// The first byte any element uses and the byte past the last, relative to `span`.
     fn extent(&self) -> (i128, i128) {
         let (mut low, mut high) = (self.origin as i128, self.origin as i128);
@@ -111,14 +165,18 @@ impl<'a> StridedBytes<'a> {
 
     /// The axes with more than one element, least stride first: the order a gather walks.
     fn walk(&self) -> Vec<(usize, isize)> {
-        let mut axes: Vec<(usize, isize)> = self
-            .shape
-            .iter()
-            .zip(&self.strides)
-            .filter(|&(&len, _)| len > 1)
-            .map(|(&len, &stride)| (len, stride))
+        self.sorted_axes()
+            .into_iter()
+            .map(|axis| (self.shape[axis], self.strides[axis]))
+            .collect()
+    }
+
+    /// The axes with more than one element, least stride first.
+    fn sorted_axes(&self) -> Vec<usize> {
+        let mut axes: Vec<usize> = (0..self.shape.len())
+            .filter(|&axis| self.shape[axis] > 1)
             .collect();
-        axes.sort_by_key(|&(_, stride)| stride.unsigned_abs());
+        axes.sort_by_key(|&axis| self.strides[axis].unsigned_abs());
         axes
     }
 
@@ -143,12 +201,27 @@ impl<'a> StridedBytes<'a> {
         whole(&self.span[low..low + expected])
     }
 
-    /// A reader that copies the elements a chunk at a time.
+    /// A reader that copies the elements a chunk at a time, least stride first.
     pub(crate) fn gather(&self) -> Gather<'a> {
+        self.gather_along(self.walk())
+    }
+
+    /// A reader that copies the elements a chunk at a time in C order (the last axis fastest),
+    /// whatever their strides: the order a sum by key pairs keys and values in.
+    pub(crate) fn gather_c_order(&self) -> Gather<'a> {
+        let axes = (0..self.shape.len())
+            .rev()
+            .filter(|&axis| self.shape[axis] > 1)
+            .map(|axis| (self.shape[axis], self.strides[axis]))
+            .collect();
+        self.gather_along(axes)
+    }
+
+    fn gather_along(&self, axes: Vec<(usize, isize)>) -> Gather<'a> {
         Gather {
             view: self.clone(),
-            axes: self.walk(),
-            index: vec![0; self.walk().len()],
+            index: vec![0; axes.len()],
+            axes,
             offset: self.origin as isize,
             done: 0,
         }

@@ -24,6 +24,7 @@ mod parts;
 mod plain;
 mod round;
 mod text;
+mod window;
 
 pub(crate) use parts::{
     FLAG_NAN, FLAG_NEGATIVE_INFINITY, FLAG_NOT_NEGATIVE_ZERO, FLAG_POSITIVE_INFINITY,
@@ -31,6 +32,7 @@ pub(crate) use parts::{
 #[cfg(feature = "tools")]
 pub use plain::plain_sum;
 pub use text::shortest_decimal;
+pub(crate) use window::FloatWindows;
 
 /// Additions between carry propagations. Each adds less than 2^32 in magnitude to a digit, and a
 /// normalized digit is below 2^32, so a digit stays below 2^32 + 2^30 * 2^32 < 2^63.
@@ -269,7 +271,13 @@ impl<T: ExactFloat> ExactFloatSum<T> {
     fn add_shifted(&mut self, magnitude: u64, shift: u32, negative: bool) {
         // At most 64 + 31 bits, over three digits.
         let wide = u128::from(magnitude) << (shift % 32);
-        let digit = (shift / 32) as usize;
+        self.add_shifted_at(wide, (shift / 32) as usize, negative);
+    }
+
+    /// Adds (or subtracts) `wide` (below 2^96) at digit `digit`: less than 2^32 to each of three
+    /// digits.
+    #[inline(always)]
+    fn add_shifted_at(&mut self, wide: u128, digit: usize, negative: bool) {
         // 0 for a positive value, -1 for a negative one: (piece ^ flip) - flip negates.
         let flip = -i64::from(negative);
         let digits = &mut self.digits[digit..digit + 3];

@@ -86,6 +86,16 @@ pub struct ArrayFormat {
     pub npy: bool,
 }
 
+/// An array's shape, as a .npy header gives it: what a sum along axes needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ArrayShape {
+    /// The length of each axis.
+    pub dims: Vec<u64>,
+    /// Whether the elements are stored in Fortran order (the first axis fastest).
+    pub fortran_order: bool,
+}
+
 /// What [`ChunkRead::read_chunk`] returns: a future of the bytes it wrote.
 pub type ChunkFuture<'a> = Pin<Box<dyn Future<Output = Result<usize, Error>> + 'a>>;
 
@@ -101,6 +111,11 @@ pub trait ChunkRead {
 
     /// Data bytes handed out so far.
     fn bytes_read(&self) -> u64;
+
+    /// The array's shape, where the stream has one (a .npy header); raw data has none.
+    fn shape(&self) -> Option<ArrayShape> {
+        None
+    }
 
     /// Fills `buffer` (whose length is a multiple of 16) with the next data bytes, in the
     /// format's byte order, and resolves to how many it wrote: whole elements, fewer than
@@ -122,6 +137,10 @@ impl<R: Read> ChunkRead for ArrayReader<R> {
         self.read
     }
 
+    fn shape(&self) -> Option<ArrayShape> {
+        self.shape.clone()
+    }
+
     fn read_chunk<'a>(&'a mut self, buffer: &'a mut [u8]) -> ChunkFuture<'a> {
         Box::pin(std::future::ready(self.fill(buffer)))
     }
@@ -136,6 +155,8 @@ pub struct ArrayReader<R> {
     pending: Vec<u8>,
     /// Data bytes handed out so far.
     read: u64,
+    /// The .npy header's shape.
+    shape: Option<ArrayShape>,
 }
 
 impl ArrayReader<File> {
@@ -177,6 +198,7 @@ impl<R: Read> ArrayReader<R> {
             problem,
         };
         let mut start = Vec::with_capacity(npy::MAGIC.len());
+        let mut shape = None;
         if hints.format != InputFormat::Raw {
             read_up_to(&mut reader, &mut start, npy::MAGIC.len()).map_err(|source| {
                 Error::Read {
@@ -206,6 +228,10 @@ impl<R: Read> ArrayReader<R> {
                 }));
             }
             start.clear();
+            shape = Some(ArrayShape {
+                dims: header.shape.clone(),
+                fortran_order: header.fortran_order,
+            });
             ArrayFormat {
                 dtype: header.dtype,
                 order: header.order,
@@ -243,6 +269,7 @@ impl<R: Read> ArrayReader<R> {
             format,
             pending: start,
             read: 0,
+            shape,
         })
     }
 

@@ -1,0 +1,340 @@
+//! Requests that sum along axes or by key: checked when planned (axes, key types, lengths), so
+//! that a bad one fails before any work, then run chunk by chunk on the CPU twin or a GPU into
+//! one exact total per output ([`Outputs`]).
+
+use super::{Engine, Outcome, Place, Plan, Reduce, Source};
+use crate::Error;
+use crate::array::{ByteOrder, Dtype};
+use crate::control::Control;
+use crate::cpu::{CpuTwin, Threads};
+use crate::engine::ArrayBytes;
+use crate::gpu::ring::{Chunks, Feed};
+use crate::reduce::keys::KeyTable;
+use crate::reduce::outputs::{Outputs, Sums};
+use crate::reduce::walk::{StreamAxis, Walk, resolve_axes};
+
+/// Elements read at a time from each of a sum by key's two streams.
+const KEY_CHUNK_ELEMENTS: usize = 1 << 20;
+
+/// An array's shape and the order its elements stream in; `None` for a stream of unknown
+/// length (one axis).
+fn shape_of(source: &Source<'_>) -> Result<Option<(Vec<u64>, Vec<StreamAxis>)>, Error> {
+    let flat = |len: u64| Some((vec![len], StreamAxis::of_shape(&[len], false)));
+    Ok(match source {
+        Source::Range(_) => {
+            return Err(Error::InvalidAxis {
+                reason: "a range has no axes to sum along: sum it whole".into(),
+            });
+        }
+        Source::Array(array) => flat(array.len()),
+        Source::Strided(view) => {
+            let shape: Vec<u64> = view.shape().iter().map(|&len| len as u64).collect();
+            Some((shape, view.stream_axes()))
+        }
+        Source::Reader(reader) => match (reader.shape(), reader.format().count) {
+            (Some(shape), _) => {
+                let stream = StreamAxis::of_shape(&shape.dims, shape.fortran_order);
+                Some((shape.dims, stream))
+            }
+            (None, Some(count)) => flat(count),
+            (None, None) => None,
+        },
+        Source::Device(array) => flat(array.len()),
+        Source::Buffer(slice) => flat(slice.len),
+    })
+}
+
+/// The walk of a sum of `source` along `axes`; `None` where every axis is summed (one output,
+/// which the whole-array path sums, stream of unknown length included), with the outputs' shape.
+fn walk_of(source: &Source<'_>, axes: &[i64]) -> Result<(Option<Walk>, Vec<u64>), Error> {
+    let Some((shape, stream)) = shape_of(source)? else {
+        let reduced = resolve_axes(axes, 1)?;
+        if reduced.is_empty() {
+            return Err(Error::InvalidAxis {
+                reason: format!(
+                    "the length of {} is not known ahead, so its elements cannot each be an \
+                     output; sum along axis 0",
+                    source_name(source)
+                ),
+            });
+        }
+        return Ok((None, Vec::new()));
+    };
+    let reduced = resolve_axes(axes, shape.len())?;
+    let walk = Walk::new(&stream, &reduced);
+    let shape = walk.out_shape.clone();
+    Ok(((walk.outputs != 1).then_some(walk), shape))
+}
+
+fn source_name(source: &Source<'_>) -> String {
+    match source {
+        Source::Reader(reader) => reader.name().to_owned(),
+        _ => "the array".into(),
+    }
+}
+
+/// Checks a sum by key before it runs: integer keys, as many as values where both are known,
+/// and keys and values that stream in the same order.
+fn check_keys(values: &Source<'_>, keys: &Source<'_>) -> Result<(), Error> {
+    let Some(dtype) = keys.dtype() else {
+        return Err(Error::InvalidArray {
+            reason: "the keys of a sum by key must be an array, not a range".into(),
+        });
+    };
+    if dtype.is_float() {
+        return Err(Error::KeyType { dtype });
+    }
+    if values.dtype().is_none() {
+        return Err(Error::InvalidArray {
+            reason: "a sum by key sums an array, not a range".into(),
+        });
+    }
+    if let (Some(keys), Some(values)) = (keys.count(), values.count())
+        && keys != values
+    {
+        return Err(Error::KeyCount {
+            keys: keys as u64,
+            values: values as u64,
+        });
+    }
+    in_c_order(values)?;
+    in_c_order(keys)
+}
+
+/// Refuses a stream whose elements do not come in C order: a Fortran-order .npy file of more
+/// than one axis.
+fn in_c_order(source: &Source<'_>) -> Result<(), Error> {
+    if let Source::Reader(reader) = source
+        && let Some(shape) = reader.shape()
+        && shape.fortran_order
+        && shape.dims.iter().filter(|&&n| n > 1).count() > 1
+    {
+        return Err(Error::InvalidArray {
+            reason: format!(
+                "{} is in Fortran order, so its elements do not come in the order of their keys; \
+                 a sum by key pairs them in C order (save it with np.ascontiguousarray)",
+                reader.name()
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// What can be refused before a grouped request runs.
+    pub(super) fn check_reduce(source: &Source<'_>, reduce: &Reduce<'_>) -> Result<(), Error> {
+        match reduce {
+            Reduce::All => Ok(()),
+            Reduce::Axes(axes) => walk_of(source, axes).map(|_| ()),
+            Reduce::ByKey(keys) => check_keys(source, keys),
+        }
+    }
+
+    /// Runs a sum along axes or by key where `plan` says.
+    pub(super) async fn run_grouped(
+        &self,
+        source: &mut Source<'_>,
+        reduce: &mut Reduce<'_>,
+        plan: &Plan,
+        control: &Control<'_>,
+    ) -> Result<Outcome, Error> {
+        let dtype = source.dtype().expect("checked when planned");
+        let outputs = match reduce {
+            Reduce::All => unreachable!("whole sums take the other path"),
+            Reduce::Axes(axes) => {
+                let (walk, shape) = walk_of(source, axes)?;
+                match walk {
+                    Some(walk) => {
+                        let sums = match plan.place {
+                            Place::Gpu => self.along_gpu(source, &walk, dtype, control).await?,
+                            _ => self.along_cpu(source, &walk, dtype, plan, control).await?,
+                        };
+                        Outputs::along(dtype, shape, sums, walk.per_output)
+                    }
+                    None => {
+                        // One output: the whole-array sum.
+                        let whole = Box::pin(self.run_all(source, false, plan, control)).await?;
+                        let mut sums = Sums::new(dtype, 1);
+                        sums.add_total(0, &whole.total);
+                        Outputs::along(dtype, shape, sums, whole.total.count())
+                    }
+                }
+            }
+            Reduce::ByKey(keys) => {
+                let table = match plan.place {
+                    Place::Gpu => self.by_key_gpu(source, keys, control).await?,
+                    _ => self.by_key_cpu(source, keys, plan, control).await?,
+                };
+                table.into_outputs()
+            }
+        };
+        let total = outputs.whole()?;
+        Ok(Outcome {
+            outputs: Some(outputs),
+            ..Outcome::new(total, plan.clone())
+        })
+    }
+
+    /// A sum along axes on the CPU twin: in memory as one block, a stream chunk by chunk.
+    async fn along_cpu(
+        &self,
+        source: &mut Source<'_>,
+        walk: &Walk,
+        dtype: Dtype,
+        plan: &Plan,
+        control: &Control<'_>,
+    ) -> Result<Sums, Error> {
+        let twin = twin_of(plan);
+        let mut sums = Sums::new(dtype, walk.outputs as usize);
+        let mut gather;
+        let (feed, chunk_bytes) = match source {
+            Source::Strided(view) => match view.contiguous() {
+                Some(block) => (Feed::Slice(block), whole(&block)),
+                None => {
+                    gather = view.gather();
+                    (Feed::Reader(&mut gather), self.cpu_chunk_bytes)
+                }
+            },
+            _ => feed_of(source, self.cpu_chunk_bytes)?,
+        };
+        let mut chunks = Chunks::new(feed);
+        let mut first = 0u64;
+        let quiet = control.without_progress();
+        loop {
+            control.check()?;
+            let chunk = chunks.next(chunk_bytes).await?;
+            if chunk.is_empty() {
+                break;
+            }
+            let len = (chunk.len() / dtype.size()) as u64;
+            for block in walk.blocks(first, len.min(walk.elements - first)) {
+                twin.add_block(
+                    dtype,
+                    ByteOrder::Little,
+                    chunk,
+                    first,
+                    &block,
+                    &mut sums,
+                    &quiet,
+                )?;
+            }
+            first += len;
+            control.report(u128::from(first), u128::from(walk.elements));
+        }
+        Ok(sums)
+    }
+
+    /// A sum by key on the CPU twin: in memory at once, streams in lockstep chunks.
+    async fn by_key_cpu(
+        &self,
+        values: &mut Source<'_>,
+        keys: &mut Source<'_>,
+        plan: &Plan,
+        control: &Control<'_>,
+    ) -> Result<KeyTable, Error> {
+        let twin = twin_of(plan);
+        let value_dtype = values.dtype().expect("checked when planned");
+        let key_dtype = keys.dtype().expect("checked when planned");
+        let mut table = KeyTable::new(key_dtype, value_dtype);
+        if let (Some(k), Some(v)) = (in_memory(keys), in_memory(values)) {
+            twin.add_by_key(k, v, &mut table, control)?;
+            control.report(u128::from(v.len()), u128::from(v.len()));
+            return Ok(table);
+        }
+        let total = values.count().unwrap_or(0);
+        let (mut key_gather, mut value_gather);
+        let key_feed = match keys {
+            Source::Strided(view) if in_memory_view(view).is_none() => {
+                key_gather = view.gather_c_order();
+                Feed::Reader(&mut key_gather)
+            }
+            _ => feed_of(keys, 0)?.0,
+        };
+        let value_feed = match values {
+            Source::Strided(view) if in_memory_view(view).is_none() => {
+                value_gather = view.gather_c_order();
+                Feed::Reader(&mut value_gather)
+            }
+            _ => feed_of(values, 0)?.0,
+        };
+        let (mut key_chunks, mut value_chunks) = (Chunks::new(key_feed), Chunks::new(value_feed));
+        let (mut read_keys, mut read_values) = (0u64, 0u64);
+        let quiet = control.without_progress();
+        loop {
+            control.check()?;
+            let k = key_chunks
+                .next(KEY_CHUNK_ELEMENTS * key_dtype.size())
+                .await?;
+            let v = value_chunks
+                .next(KEY_CHUNK_ELEMENTS * value_dtype.size())
+                .await?;
+            let k = ArrayBytes::new(k, key_dtype, ByteOrder::Little)?;
+            let v = ArrayBytes::new(v, value_dtype, ByteOrder::Little)?;
+            read_keys += k.len();
+            read_values += v.len();
+            if k.len() != v.len() {
+                return Err(Error::KeyCount {
+                    keys: read_keys,
+                    values: read_values,
+                });
+            }
+            if v.is_empty() {
+                return Ok(table);
+            }
+            twin.add_by_key(k, v, &mut table, &quiet)?;
+            control.report(u128::from(read_values), total);
+        }
+    }
+}
+
+/// The twin a CPU plan sums on.
+fn twin_of(plan: &Plan) -> CpuTwin {
+    CpuTwin::new(if plan.place == Place::Seq {
+        Threads::One
+    } else {
+        Threads::All
+    })
+}
+
+/// A chunk size that hands out all of `array` at once.
+fn whole(array: &ArrayBytes<'_>) -> usize {
+    array.bytes().len().next_multiple_of(16).max(16)
+}
+
+/// A view's elements in place, where they are one block in C order walked forwards.
+fn in_memory_view<'a>(view: &crate::engine::StridedBytes<'a>) -> Option<ArrayBytes<'a>> {
+    let forwards = view
+        .stream_axes()
+        .iter()
+        .filter(|s| s.len > 1)
+        .map(|s| s.axis)
+        .is_sorted();
+    let reversed = view.stream_axes().iter().any(|s| s.reversed);
+    view.contiguous().filter(|_| forwards && !reversed)
+}
+
+/// A source's elements in place, in C order, where they are in host memory that way.
+fn in_memory<'a>(source: &Source<'a>) -> Option<ArrayBytes<'a>> {
+    match source {
+        Source::Array(array) => Some(*array),
+        Source::Strided(view) => in_memory_view(view),
+        _ => None,
+    }
+}
+
+/// The feed of a source in host memory or a stream, and the chunk size to read it in:
+/// the whole of an array in memory, `chunk_bytes` of a stream.
+fn feed_of<'s>(source: &'s mut Source<'_>, chunk_bytes: usize) -> Result<(Feed<'s>, usize), Error> {
+    match source {
+        Source::Array(array) => Ok((Feed::Slice(*array), whole(array))),
+        Source::Strided(view) => {
+            let block = view.contiguous().expect("callers gather other views");
+            Ok((Feed::Slice(block), whole(&block)))
+        }
+        Source::Reader(reader) => Ok((Feed::Reader(&mut **reader), chunk_bytes)),
+        Source::Device(_) | Source::Buffer(_) => Err(Error::InvalidArray {
+            reason: "the data is on a GPU: the CPU cannot read it there".into(),
+        }),
+        Source::Range(_) => unreachable!("refused when planned"),
+    }
+}

@@ -1,0 +1,293 @@
+//! The table a sum by key adds into ([`KeyTable`]): one exact sum and count per distinct key.
+//!
+//! Keys are held as their order-preserving bits (`outputs::ordered_bits`), so that keys of
+//! every integer type, signed or not, compare as u64. While the keys seen lie in a range no
+//! wider than [`KeyTable::dense_limit`] allows, slot k holds key `low + k`: one subtraction a
+//! value. Past that the table turns sparse: an open-addressing hash table gives each distinct key
+//! a slot in the order first seen, and the keys are sorted once at the end. Either way the
+//! memory is the slots: 16 bytes (integers) or 72 (floats, see `FloatWindows`) plus a count of 8
+//! each, and for a sparse table 24 bytes of index per key (its bits, and buckets at most half
+//! full).
+
+use super::outputs::{Keys, Outputs, Sums};
+use crate::array::Dtype;
+
+/// Slots a dense table may always span, whatever it has seen.
+const DENSE_FLOOR: u64 = 1 << 16;
+
+/// The slots of distinct keys, dense or hashed.
+#[derive(Clone, Debug)]
+enum Slots {
+    /// Slot k holds key `low + k`.
+    Dense { low: u64 },
+    /// Each distinct key's slot, in the order first seen.
+    Sparse(Index),
+}
+
+/// One exact sum and count per distinct key.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyTable {
+    key_dtype: Dtype,
+    value_dtype: Dtype,
+    slots: Slots,
+    sums: Sums,
+    counts: Vec<u64>,
+    /// Elements added so far: a dense table may span four slots per element seen.
+    seen: u64,
+}
+
+impl KeyTable {
+    /// An empty table for keys of `key_dtype` and values of `value_dtype`.
+    pub(crate) fn new(key_dtype: Dtype, value_dtype: Dtype) -> Self {
+        Self {
+            key_dtype,
+            value_dtype,
+            slots: Slots::Dense { low: 0 },
+            sums: Sums::new(value_dtype, 0),
+            counts: Vec::new(),
+            seen: 0,
+        }
+    }
+
+    /// A table for a piece of `elements` values whose keys lie in `[low, high]`: dense when the
+    /// range is no wider than the piece (its slots then cost no more than its values), else
+    /// sparse.
+    pub(crate) fn for_piece(
+        key_dtype: Dtype,
+        value_dtype: Dtype,
+        low: u64,
+        high: u64,
+        elements: u64,
+    ) -> Self {
+        let mut table = Self::new(key_dtype, value_dtype);
+        if high - low < elements.max(1) {
+            table.slots = Slots::Dense { low };
+            table.grow_to(high - low + 1);
+        } else {
+            table.slots = Slots::Sparse(Index::with_capacity(elements.min(1 << 20) as usize));
+        }
+        table
+    }
+
+    /// Keys a dense table may span: the floor, or four per element seen.
+    fn dense_limit(&self) -> u64 {
+        DENSE_FLOOR.max(self.seen.saturating_mul(4))
+    }
+
+    fn grow_to(&mut self, slots: u64) {
+        let more = slots as usize - self.counts.len();
+        self.sums.grow(more);
+        self.counts.resize(slots as usize, 0);
+    }
+
+    /// The key in slot 0 of a dense table (a key's slot is its distance from it); `None` for a
+    /// sparse table.
+    #[inline(always)]
+    pub(crate) fn dense_low(&self) -> Option<u64> {
+        match self.slots {
+            Slots::Dense { low } => Some(low),
+            Slots::Sparse(_) => None,
+        }
+    }
+
+    /// The slot of `key` in a sparse table, made where it has none.
+    #[inline(always)]
+    pub(crate) fn sparse_slot(&mut self, key: u64) -> usize {
+        let Slots::Sparse(index) = &mut self.slots else {
+            unreachable!("only sparse tables hash");
+        };
+        let (slot, new) = index.slot(key);
+        if new {
+            self.sums.grow(1);
+            self.counts.push(0);
+        }
+        slot
+    }
+
+    /// The accumulators and counts, for the hot loops that add to them by slot.
+    #[inline(always)]
+    pub(crate) fn parts(&mut self) -> (&mut Sums, &mut [u64]) {
+        (&mut self.sums, &mut self.counts)
+    }
+
+    /// Counts `elements` more values as seen (for the dense limit).
+    pub(crate) fn saw(&mut self, elements: u64) {
+        self.seen += elements;
+    }
+
+    /// Makes the table ready for keys in `[low, high]`: a dense table widens to span them, or
+    /// turns sparse when that would pass its limit.
+    pub(crate) fn make_room(&mut self, low: u64, high: u64) {
+        let Slots::Dense { low: ours } = self.slots else {
+            return;
+        };
+        let (new_low, new_high) = if self.counts.is_empty() {
+            (low, high)
+        } else {
+            (
+                ours.min(low),
+                (ours + self.counts.len() as u64 - 1).max(high),
+            )
+        };
+        if new_high - new_low >= self.dense_limit() {
+            self.make_sparse();
+            return;
+        }
+        if self.counts.is_empty() || ours == new_low {
+            self.slots = Slots::Dense { low: new_low };
+            self.grow_to(new_high - new_low + 1);
+            return;
+        }
+        let shift = (ours - new_low) as usize;
+        // Move the slots up by `shift`: rebuild them in a wider table.
+        let mut wider = Sums::new(self.value_dtype, (new_high - new_low + 1) as usize);
+        let mut counts = vec![0u64; (new_high - new_low + 1) as usize];
+        for (k, &count) in self.counts.iter().enumerate() {
+            if count > 0 {
+                wider.merge_from(k + shift, &self.sums, k);
+                counts[k + shift] = count;
+            }
+        }
+        self.slots = Slots::Dense { low: new_low };
+        self.sums = wider;
+        self.counts = counts;
+    }
+
+    /// Turns a dense table sparse, keeping the keys that have values.
+    fn make_sparse(&mut self) {
+        let Slots::Dense { low } = self.slots else {
+            return;
+        };
+        let present: Vec<usize> = (0..self.counts.len())
+            .filter(|&k| self.counts[k] > 0)
+            .collect();
+        let mut index = Index::with_capacity(present.len().max(1024));
+        let mut sums = Sums::new(self.value_dtype, present.len());
+        let mut counts = Vec::with_capacity(present.len());
+        for (slot, &k) in present.iter().enumerate() {
+            index.slot(low + k as u64);
+            sums.merge_from(slot, &self.sums, k);
+            counts.push(self.counts[k]);
+        }
+        self.slots = Slots::Sparse(index);
+        self.sums = sums;
+        self.counts = counts;
+    }
+
+    /// Every key with values, and its slot.
+    fn present(&self) -> Vec<(u64, usize)> {
+        match &self.slots {
+            Slots::Dense { low } => (0..self.counts.len())
+                .filter(|&k| self.counts[k] > 0)
+                .map(|k| (low + k as u64, k))
+                .collect(),
+            Slots::Sparse(index) => index
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(slot, &key)| (key, slot))
+                .collect(),
+        }
+    }
+
+    /// Adds another table's sums and counts.
+    pub(crate) fn merge(&mut self, other: &KeyTable) {
+        let present = other.present();
+        let (Some(&(low, _)), Some(&(high, _))) = (
+            present.iter().min_by_key(|(key, _)| key),
+            present.iter().max_by_key(|(key, _)| key),
+        ) else {
+            return;
+        };
+        self.saw(other.seen);
+        self.make_room(low, high);
+        for (key, theirs) in present {
+            let ours = match self.slots {
+                Slots::Dense { low } => (key - low) as usize,
+                Slots::Sparse(_) => self.sparse_slot(key),
+            };
+            self.sums.merge_from(ours, &other.sums, theirs);
+            self.counts[ours] += other.counts[theirs];
+        }
+    }
+
+    /// The table as outputs: one per key with values, keys ascending.
+    pub(crate) fn into_outputs(self) -> Outputs {
+        let mut present = self.present();
+        present.sort_unstable_by_key(|&(key, _)| key);
+        let keys = Keys::new(
+            self.key_dtype,
+            present.iter().map(|&(key, _)| key).collect(),
+        );
+        let in_order = present.iter().enumerate().all(|(i, &(_, slot))| i == slot);
+        let (sums, counts) = if in_order && present.len() == self.counts.len() {
+            (self.sums, self.counts)
+        } else {
+            let mut sums = Sums::new(self.value_dtype, present.len());
+            let mut counts = Vec::with_capacity(present.len());
+            for (i, &(_, slot)) in present.iter().enumerate() {
+                sums.merge_from(i, &self.sums, slot);
+                counts.push(self.counts[slot]);
+            }
+            (sums, counts)
+        };
+        Outputs::by_key(self.value_dtype, keys, sums, counts)
+    }
+}
+
+/// An open-addressing hash table from keys to slots (linear probing, at most half full).
+#[derive(Clone, Debug)]
+struct Index {
+    /// Each bucket's slot, or `EMPTY_BUCKET`.
+    buckets: Vec<usize>,
+    /// Each slot's key.
+    keys: Vec<u64>,
+    shift: u32,
+}
+
+const EMPTY_BUCKET: usize = usize::MAX;
+
+impl Index {
+    fn with_capacity(keys: usize) -> Self {
+        let buckets = (2 * keys).next_power_of_two().max(16);
+        Self {
+            buckets: vec![EMPTY_BUCKET; buckets],
+            keys: Vec::with_capacity(keys),
+            shift: 64 - buckets.trailing_zeros(),
+        }
+    }
+
+    /// The slot of `key`, and whether it was made now.
+    #[inline(always)]
+    fn slot(&mut self, key: u64) -> (usize, bool) {
+        let mask = self.buckets.len() - 1;
+        // Fibonacci hashing: the top bits of the product spread any run of keys.
+        let mut bucket = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        loop {
+            match self.buckets[bucket] {
+                EMPTY_BUCKET => break,
+                slot if self.keys[slot] == key => return (slot, false),
+                _ => bucket = (bucket + 1) & mask,
+            }
+        }
+        let slot = self.keys.len();
+        self.buckets[bucket] = slot;
+        self.keys.push(key);
+        if 2 * self.keys.len() > self.buckets.len() {
+            self.rehash();
+        }
+        (slot, true)
+    }
+
+    /// Doubles the buckets.
+    fn rehash(&mut self) {
+        let mut wider = Index::with_capacity(self.buckets.len());
+        for &key in &self.keys {
+            wider.slot(key);
+        }
+        *self = wider;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,396 @@
+//! The results of a sum along axes or by key: [`Outputs`], one exact accumulator per output,
+//! and the accumulators themselves ([`Sums`]), which the CPU twins and the GPU kernels add to.
+
+use std::fmt;
+
+use crate::Error;
+use crate::array::{Dtype, ExactIntSum};
+use crate::float::{ExactFloat, FloatWindows, shortest_decimal};
+use crate::total::ArrayTotal;
+
+/// One exact sum per output, of one element type: integers as i128 (no count: the outputs
+/// keep theirs), floats in windows ([`FloatWindows`]: 72 bytes an output while its values span
+/// fewer than about 160 binades, a full sum beside it past that).
+#[derive(Clone, Debug)]
+pub(crate) enum Sums {
+    /// Integer outputs. Each is below 2^127 in magnitude: fewer than 2^63 elements, each below
+    /// 2^64.
+    Int(Vec<i128>),
+    /// f32 outputs.
+    F32(FloatWindows<f32>),
+    /// f64 outputs.
+    F64(FloatWindows<f64>),
+}
+
+impl Sums {
+    /// `outputs` empty sums of `dtype` elements.
+    pub(crate) fn new(dtype: Dtype, outputs: usize) -> Self {
+        match dtype {
+            Dtype::F32 => Sums::F32(FloatWindows::new(outputs)),
+            Dtype::F64 => Sums::F64(FloatWindows::new(outputs)),
+            _ => Sums::Int(vec![0; outputs]),
+        }
+    }
+
+    /// Number of outputs.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Sums::Int(sums) => sums.len(),
+            Sums::F32(sums) => sums.len(),
+            Sums::F64(sums) => sums.len(),
+        }
+    }
+
+    /// Bytes each output takes (floats: while it has not spilled).
+    pub(crate) fn bytes_per_output(dtype: Dtype) -> usize {
+        match dtype {
+            Dtype::F32 => FloatWindows::<f32>::BYTES_PER_OUTPUT,
+            Dtype::F64 => FloatWindows::<f64>::BYTES_PER_OUTPUT,
+            _ => size_of::<i128>(),
+        }
+    }
+
+    /// Appends `more` empty outputs.
+    pub(crate) fn grow(&mut self, more: usize) {
+        match self {
+            Sums::Int(sums) => sums.resize(sums.len() + more, 0),
+            Sums::F32(sums) => sums.grow(more),
+            Sums::F64(sums) => sums.grow(more),
+        }
+    }
+
+    /// Adds output `j` of `other` (of the same type) to output `i`.
+    pub(crate) fn merge_from(&mut self, i: usize, other: &Sums, j: usize) {
+        match (self, other) {
+            (Sums::Int(ours), Sums::Int(theirs)) => ours[i] += theirs[j],
+            (Sums::F32(ours), Sums::F32(theirs)) => ours.merge_from(i, theirs, j),
+            (Sums::F64(ours), Sums::F64(theirs)) => ours.merge_from(i, theirs, j),
+            _ => unreachable!("sums of one request share their type"),
+        }
+    }
+
+    /// Adds a total (a segment's, or a kernel's) to output `i`; its count is the caller's.
+    pub(crate) fn add_total(&mut self, i: usize, total: &ArrayTotal) {
+        match (self, total) {
+            (Sums::Int(ours), ArrayTotal::Int(sum)) => ours[i] += sum.sum(),
+            (Sums::F32(ours), ArrayTotal::F32(sum)) => ours.add_sum(i, sum),
+            (Sums::F64(ours), ArrayTotal::F64(sum)) => ours.add_sum(i, sum),
+            _ => unreachable!("sums of one request share their type"),
+        }
+    }
+
+    /// Output `i` as a total of `count` elements.
+    fn total(&self, i: usize, count: u64) -> Result<ArrayTotal, Error> {
+        Ok(match self {
+            Sums::Int(sums) => ArrayTotal::Int(ExactIntSum::from_parts(sums[i], count)?),
+            Sums::F32(sums) => ArrayTotal::F32(sums.sum(i, count)?),
+            Sums::F64(sums) => ArrayTotal::F64(sums.sum(i, count)?),
+        })
+    }
+
+    /// Outputs that spilled from their window to a full float sum.
+    pub(crate) fn spilled(&self) -> usize {
+        match self {
+            Sums::Int(_) => 0,
+            Sums::F32(sums) => sums.spilled(),
+            Sums::F64(sums) => sums.spilled(),
+        }
+    }
+}
+
+/// What names the outputs: the shape of the axes left (a sum along axes), or the distinct keys
+/// in ascending order (a sum by key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Labels {
+    /// The outputs of a sum along axes, in C order over the axes not summed.
+    Shape(Vec<u64>),
+    /// The outputs of a sum by key, one per distinct key, ascending.
+    Keys(Keys),
+}
+
+/// The distinct keys of a sum by key, ascending, as their type holds them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keys {
+    dtype: Dtype,
+    /// Each key's bits, the sign bit of signed types flipped, so that unsigned order is the
+    /// keys' order.
+    ordered: Vec<u64>,
+}
+
+impl Keys {
+    /// Keys of `dtype` from their order-preserving bits (see [`ordered_bits`]).
+    pub(crate) fn new(dtype: Dtype, ordered: Vec<u64>) -> Self {
+        Self { dtype, ordered }
+    }
+
+    /// The keys' type.
+    #[must_use]
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+
+    /// Number of keys.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ordered.len()
+    }
+
+    /// Whether there is no key.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ordered.is_empty()
+    }
+
+    /// Key `i`.
+    #[must_use]
+    pub fn get(&self, i: usize) -> i128 {
+        key_of(self.dtype, self.ordered[i])
+    }
+
+    /// Every key, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = i128> + '_ {
+        self.ordered.iter().map(|&bits| key_of(self.dtype, bits))
+    }
+}
+
+/// A key's bits in an order that unsigned comparison keeps: a signed key's sign bit flipped.
+#[cfg(test)]
+pub(crate) fn ordered_bits(dtype: Dtype, key: i128) -> u64 {
+    if dtype.is_signed() {
+        (key as i64 as u64) ^ (1 << 63)
+    } else {
+        key as u64
+    }
+}
+
+/// The key whose bits [`ordered_bits`] gave.
+pub(crate) fn key_of(dtype: Dtype, bits: u64) -> i128 {
+    if dtype.is_signed() {
+        i128::from((bits ^ (1 << 63)) as i64)
+    } else {
+        i128::from(bits)
+    }
+}
+
+/// How many elements each output summed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Counts {
+    /// Every output the same (a sum along axes).
+    Each(u64),
+    /// One count per output (a sum by key).
+    PerOutput(Vec<u64>),
+}
+
+/// The exact sums of a sum along axes or by key, one per output, each mergeable and rounded
+/// once when read as a float.
+///
+/// ```
+/// use gpusum::engine::{Request, StridedBytes};
+/// use gpusum::{BackendChoice, ByteOrder, Control, Dtype, Engine, EngineOptions};
+/// // A 2 x 3 int32 matrix, summed along each axis.
+/// let values: Vec<u8> = [1i32, 2, 3, 4, 5, 6].iter().flat_map(|v| v.to_le_bytes()).collect();
+/// let view = StridedBytes::c_order(&values, vec![2, 3], Dtype::I32, ByteOrder::Little)?;
+/// let engine = Engine::open(&EngineOptions::new(BackendChoice::Cpu))?;
+/// let columns = engine.sum_request(Request::along(view.clone(), &[0]), &gpusum::Control::new())?;
+/// let outputs = columns.outputs.unwrap();
+/// assert_eq!(outputs.shape(), Some(&[3][..]));
+/// assert_eq!((0..3).map(|i| outputs.int_sum(i).unwrap()).collect::<Vec<_>>(), [5, 7, 9]);
+/// let rows = engine.sum_request(Request::along(view, &[-1]), &Control::new())?;
+/// assert_eq!(rows.outputs.unwrap().to_string(), "6\n15");
+/// # Ok::<(), gpusum::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Outputs {
+    dtype: Dtype,
+    sums: Sums,
+    counts: Counts,
+    labels: Labels,
+}
+
+impl Outputs {
+    /// Outputs of a sum along axes: `sums` over `shape`, `each` elements apiece.
+    pub(crate) fn along(dtype: Dtype, shape: Vec<u64>, sums: Sums, each: u64) -> Self {
+        Self {
+            dtype,
+            sums,
+            counts: Counts::Each(each),
+            labels: Labels::Shape(shape),
+        }
+    }
+
+    /// Outputs of a sum by key: one sum and count per key, the keys ascending.
+    pub(crate) fn by_key(dtype: Dtype, keys: Keys, sums: Sums, counts: Vec<u64>) -> Self {
+        Self {
+            dtype,
+            sums,
+            counts: Counts::PerOutput(counts),
+            labels: Labels::Keys(keys),
+        }
+    }
+
+    /// Number of outputs.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.sums.len()
+    }
+
+    /// Whether there is no output.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The summed elements' type.
+    #[must_use]
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+
+    /// What names the outputs.
+    #[must_use]
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    /// The outputs' shape, for a sum along axes.
+    #[must_use]
+    pub fn shape(&self) -> Option<&[u64]> {
+        match &self.labels {
+            Labels::Shape(shape) => Some(shape),
+            Labels::Keys(_) => None,
+        }
+    }
+
+    /// The distinct keys, ascending, for a sum by key.
+    #[must_use]
+    pub fn keys(&self) -> Option<&Keys> {
+        match &self.labels {
+            Labels::Keys(keys) => Some(keys),
+            Labels::Shape(_) => None,
+        }
+    }
+
+    /// Elements output `i` summed.
+    #[must_use]
+    pub fn count(&self, i: usize) -> u64 {
+        match &self.counts {
+            Counts::Each(count) => *count,
+            Counts::PerOutput(counts) => counts[i],
+        }
+    }
+
+    /// The exact integer sum of output `i`, for integer elements.
+    #[must_use]
+    pub fn int_sum(&self, i: usize) -> Option<i128> {
+        match &self.sums {
+            Sums::Int(sums) => Some(sums[i]),
+            _ => None,
+        }
+    }
+
+    /// Output `i` as an exact, mergeable total (its count included).
+    ///
+    /// # Errors
+    /// [`Error::TooManyElements`] for a count past 2^63 - 1, which no sum reaches.
+    pub fn total(&self, i: usize) -> Result<ArrayTotal, Error> {
+        self.sums.total(i, self.count(i))
+    }
+
+    /// Output `i` as text: an integer in full, a float as the shortest decimal that reads back
+    /// (`nan`, `inf`, `-inf` spelled so), as the CLI prints it.
+    #[must_use]
+    pub fn text(&self, i: usize) -> String {
+        match &self.sums {
+            Sums::Int(sums) => sums[i].to_string(),
+            Sums::F32(sums) => rounded_text(sums, i, self.count(i)),
+            Sums::F64(sums) => rounded_text(sums, i, self.count(i)),
+        }
+    }
+
+    /// Output `i`'s float sum rounded once to f64 (an f32 sum rounded to f32 first, then
+    /// widened, which is exact); `None` for integers.
+    #[must_use]
+    pub fn rounded(&self, i: usize) -> Option<f64> {
+        match &self.sums {
+            Sums::Int(_) => None,
+            Sums::F32(sums) => Some(f64::from(sums.sum(i, self.count(i)).ok()?.round().value)),
+            Sums::F64(sums) => Some(sums.sum(i, self.count(i)).ok()?.round().value),
+        }
+    }
+
+    /// Whether output `i`'s finite values summed past the type's largest finite value, so that
+    /// it rounds to an infinity.
+    #[must_use]
+    pub fn overflow(&self, i: usize) -> bool {
+        self.total(i).is_ok_and(|total| total.overflow())
+    }
+
+    /// Outputs whose float values spanned more than one window (see [`Outputs`]), each now
+    /// holding a full sum: what their memory costs beyond the windows.
+    #[must_use]
+    pub fn spilled(&self) -> usize {
+        self.sums.spilled()
+    }
+
+    /// Every output's elements together: the whole array's sum, exact.
+    ///
+    /// # Errors
+    /// [`Error::TooManyElements`] past 2^63 - 1 elements.
+    pub fn whole(&self) -> Result<ArrayTotal, Error> {
+        let mut whole = ArrayTotal::new(self.dtype);
+        if let Sums::Int(sums) = &self.sums {
+            let count = (0..self.len())
+                .map(|i| u128::from(self.count(i)))
+                .sum::<u128>();
+            let count = u64::try_from(count).map_err(|_| Error::TooManyElements)?;
+            // Fewer than 2^63 elements below 2^64 each: below 2^127.
+            return Ok(ArrayTotal::Int(ExactIntSum::from_parts(
+                sums.iter().sum(),
+                count,
+            )?));
+        }
+        for i in 0..self.len() {
+            whole.merge(&self.total(i)?)?;
+        }
+        Ok(whole)
+    }
+}
+
+/// Equal outputs: the same labels, counts and exact sums (bytes and all), which is what every
+/// backend must give for the same elements.
+impl PartialEq for Outputs {
+    fn eq(&self, other: &Self) -> bool {
+        self.dtype == other.dtype
+            && self.labels == other.labels
+            && self.len() == other.len()
+            && (0..self.len()).all(|i| {
+                self.count(i) == other.count(i)
+                    && match (self.total(i), other.total(i)) {
+                        (Ok(ours), Ok(theirs)) => ours.to_bytes() == theirs.to_bytes(),
+                        _ => false,
+                    }
+            })
+    }
+}
+
+/// A float output's rounded value as text.
+fn rounded_text<T: ExactFloat>(sums: &FloatWindows<T>, i: usize, count: u64) -> String {
+    match sums.sum(i, count) {
+        Ok(sum) => shortest_decimal(sum.round().value),
+        Err(_) => "nan".into(),
+    }
+}
+
+/// One output per line: what `gpusum file --axis` prints.
+impl fmt::Display for Outputs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for i in 0..self.len() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            f.write_str(&self.text(i))?;
+        }
+        Ok(())
+    }
+}
