@@ -13,3 +13,7 @@ fn load_edge_unit(unit: u32) -> vec4<u32> {
     let word = 4u * unit;
     return vec4<u32>(words[word], words[word + 1u], words[word + 2u], words[word + 3u]);
 }
+
+fn load_word(word: u32) -> u32 {
+    return words[word];
+}

@@ -12,3 +12,7 @@ fn load_unit(unit: u32) -> vec4<u32> {
 fn load_edge_unit(unit: u32) -> vec4<u32> {
     return load_unit(unit);
 }
+
+fn load_word(word: u32) -> u32 {
+    return load_unit(word / 4u)[word % 4u];
+}

@@ -92,13 +92,13 @@ fn pieces<'a>(
 }
 
 /// The lowest and highest of `keys`; `None` for none.
-fn range(keys: &[u64]) -> Option<(u64, u64)> {
+pub(crate) fn range(keys: &[u64]) -> Option<(u64, u64)> {
     let low = keys.iter().copied().min()?;
     Some((low, keys.iter().copied().max()?))
 }
 
 /// Each key's order-preserving bits: a signed key's sign bit flipped.
-fn ordered_keys(keys: ArrayBytes<'_>) -> Vec<u64> {
+pub(crate) fn ordered_keys(keys: ArrayBytes<'_>) -> Vec<u64> {
     let dtype = keys.dtype();
     let flip = if dtype.is_signed() { 1u64 << 63 } else { 0 };
     let mut ordered = vec![0u64; keys.len() as usize];

@@ -8,7 +8,7 @@
 
 pub(crate) mod array;
 mod axis;
-mod by_key;
+pub(crate) mod by_key;
 mod compat;
 mod range;
 pub(crate) mod simd;

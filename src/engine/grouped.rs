@@ -8,6 +8,7 @@ use crate::array::{ByteOrder, Dtype};
 use crate::control::Control;
 use crate::cpu::{CpuTwin, Threads};
 use crate::engine::ArrayBytes;
+use crate::engine::strided::Gather;
 use crate::gpu::ring::{Chunks, Feed};
 use crate::reduce::keys::KeyTable;
 use crate::reduce::outputs::{Outputs, Sums};
@@ -16,9 +17,11 @@ use crate::reduce::walk::{StreamAxis, Walk, resolve_axes};
 /// Elements read at a time from each of a sum by key's two streams.
 const KEY_CHUNK_ELEMENTS: usize = 1 << 20;
 
-/// An array's shape and the order its elements stream in; `None` for a stream of unknown
-/// length (one axis).
-fn shape_of(source: &Source<'_>) -> Result<Option<(Vec<u64>, Vec<StreamAxis>)>, Error> {
+/// An array's shape, and its axes in the order its elements stream in.
+type Shaped = (Vec<u64>, Vec<StreamAxis>);
+
+/// A source's shape and stream order; `None` for a stream of unknown length (one axis).
+fn shape_of(source: &Source<'_>) -> Result<Option<Shaped>, Error> {
     let flat = |len: u64| Some((vec![len], StreamAxis::of_shape(&[len], false)));
     Ok(match source {
         Source::Range(_) => {
@@ -186,17 +189,8 @@ impl Engine {
     ) -> Result<Sums, Error> {
         let twin = twin_of(plan);
         let mut sums = Sums::new(dtype, walk.outputs as usize);
-        let mut gather;
-        let (feed, chunk_bytes) = match source {
-            Source::Strided(view) => match view.contiguous() {
-                Some(block) => (Feed::Slice(block), whole(&block)),
-                None => {
-                    gather = view.gather();
-                    (Feed::Reader(&mut gather), self.cpu_chunk_bytes)
-                }
-            },
-            _ => feed_of(source, self.cpu_chunk_bytes)?,
-        };
+        let mut gather = None;
+        let (feed, chunk_bytes) = stream_feed(source, &mut gather, self.cpu_chunk_bytes)?;
         let mut chunks = Chunks::new(feed);
         let mut first = 0u64;
         let quiet = control.without_progress();
@@ -242,21 +236,9 @@ impl Engine {
             return Ok(table);
         }
         let total = values.count().unwrap_or(0);
-        let (mut key_gather, mut value_gather);
-        let key_feed = match keys {
-            Source::Strided(view) if in_memory_view(view).is_none() => {
-                key_gather = view.gather_c_order();
-                Feed::Reader(&mut key_gather)
-            }
-            _ => feed_of(keys, 0)?.0,
-        };
-        let value_feed = match values {
-            Source::Strided(view) if in_memory_view(view).is_none() => {
-                value_gather = view.gather_c_order();
-                Feed::Reader(&mut value_gather)
-            }
-            _ => feed_of(values, 0)?.0,
-        };
+        let (mut key_gather, mut value_gather) = (None, None);
+        let key_feed = c_order_feed(keys, &mut key_gather)?;
+        let value_feed = c_order_feed(values, &mut value_gather)?;
         let (mut key_chunks, mut value_chunks) = (Chunks::new(key_feed), Chunks::new(value_feed));
         let (mut read_keys, mut read_values) = (0u64, 0u64);
         let quiet = control.without_progress();
@@ -322,19 +304,43 @@ fn in_memory<'a>(source: &Source<'a>) -> Option<ArrayBytes<'a>> {
     }
 }
 
-/// The feed of a source in host memory or a stream, and the chunk size to read it in:
-/// the whole of an array in memory, `chunk_bytes` of a stream.
-fn feed_of<'s>(source: &'s mut Source<'_>, chunk_bytes: usize) -> Result<(Feed<'s>, usize), Error> {
+/// The feed of a sum along axes: a source's host elements in stream order (see
+/// `StridedBytes::stream_axes`), and the chunk size to read them in: all of an array in memory at
+/// once, `chunk_bytes` of a stream or a gather (which `gather` holds).
+pub(super) fn stream_feed<'s, 'a>(
+    source: &'s mut Source<'a>,
+    gather: &'s mut Option<Gather<'a>>,
+    chunk_bytes: usize,
+) -> Result<(Feed<'s>, usize), Error> {
     match source {
         Source::Array(array) => Ok((Feed::Slice(*array), whole(array))),
-        Source::Strided(view) => {
-            let block = view.contiguous().expect("callers gather other views");
-            Ok((Feed::Slice(block), whole(&block)))
-        }
+        Source::Strided(view) => match view.contiguous() {
+            Some(block) => Ok((Feed::Slice(block), whole(&block))),
+            None => Ok((Feed::Reader(gather.insert(view.gather())), chunk_bytes)),
+        },
         Source::Reader(reader) => Ok((Feed::Reader(&mut **reader), chunk_bytes)),
         Source::Device(_) | Source::Buffer(_) => Err(Error::InvalidArray {
             reason: "the data is on a GPU: the CPU cannot read it there".into(),
         }),
         Source::Range(_) => unreachable!("refused when planned"),
+    }
+}
+
+/// The feed of a sum by key: a source's host elements in C order, as keys and values pair up.
+pub(super) fn c_order_feed<'s, 'a>(
+    source: &'s mut Source<'a>,
+    gather: &'s mut Option<Gather<'a>>,
+) -> Result<Feed<'s>, Error> {
+    match source {
+        Source::Strided(view) => Ok(match in_memory_view(view) {
+            Some(block) => Feed::Slice(block),
+            None => Feed::Reader(gather.insert(view.gather_c_order())),
+        }),
+        Source::Device(_) | Source::Buffer(_) => Err(Error::InvalidArray {
+            reason: "a sum by key reads its keys and values from host memory or a file; this \
+                     one is on a GPU"
+                .into(),
+        }),
+        _ => stream_feed(source, gather, 0).map(|(feed, _)| feed),
     }
 }

@@ -15,7 +15,7 @@ mod plan;
 mod profile;
 mod rates;
 mod request;
-mod strided;
+pub(crate) mod strided;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};

@@ -19,8 +19,12 @@ use crate::kernel::{ArrayLayout, FloatAccumulation, KernelChoice};
 use crate::range::SumRange;
 
 mod arrays;
+mod grouped;
 
 pub use arrays::DeviceArray;
+
+/// Batches by uniform size, partial size and whether they clear their partials.
+type BatchesKey = (u64, u64, bool);
 
 /// What a stream's chunks are shown before they are uploaded: the engine's check by the CPU
 /// twin, or nothing.
@@ -40,6 +44,9 @@ pub struct GpuContext {
     /// Batches for arrays already on the device, one per partial size: the integer kernels'
     /// (built with the context), and the float kernels' (built at first use).
     window_batches: Mutex<Vec<Arc<Batches>>>,
+    /// Batches of the kernels that sum along axes and by key, by uniform size, partial size and
+    /// whether they clear their partials (built at first use).
+    grouped_batches: Mutex<Vec<(BatchesKey, Arc<Batches>)>>,
     /// The stream ring, built at the first stream.
     ring: Mutex<Option<Ring>>,
     array_layout: ArrayLayout,
@@ -157,6 +164,7 @@ impl GpuContext {
             range,
             arrays,
             window_batches: Mutex::new(vec![integer_batches]),
+            grouped_batches: Mutex::new(Vec::new()),
             ring: Mutex::new(None),
             array_layout,
             array_chunk_bytes,

@@ -18,6 +18,11 @@ pub enum Workload {
     /// bench's yardstick for the exact float kernel.
     #[cfg(feature = "tools")]
     PlainF32(ArrayLayout),
+    /// Sums along axes of an array of one type (shaders/grouped_*.wgsl): one module with an
+    /// entry point for a piece per workgroup and one for a piece per invocation.
+    Grouped(Dtype, ArrayLayout),
+    /// Sums by key of an array of one type (shaders/keyed_*.wgsl).
+    Keyed(Dtype, ArrayLayout),
 }
 
 /// Texels in a row of an array texture: a power of two within every adapter's limits (GLES 3.1
@@ -76,8 +81,37 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
         include_str!("../../shaders/peak_read.wgsl"),
     ),
     (
+        "float_add.wgsl",
+        include_str!("../../shaders/float_add.wgsl"),
+    ),
+    (
         "float_sum.wgsl",
         include_str!("../../shaders/float_sum.wgsl"),
+    ),
+    ("element.wgsl", include_str!("../../shaders/element.wgsl")),
+    (
+        "grouped_params.wgsl",
+        include_str!("../../shaders/grouped_params.wgsl"),
+    ),
+    (
+        "grouped_int.wgsl",
+        include_str!("../../shaders/grouped_int.wgsl"),
+    ),
+    (
+        "grouped_float.wgsl",
+        include_str!("../../shaders/grouped_float.wgsl"),
+    ),
+    (
+        "keyed_params.wgsl",
+        include_str!("../../shaders/keyed_params.wgsl"),
+    ),
+    (
+        "keyed_int.wgsl",
+        include_str!("../../shaders/keyed_int.wgsl"),
+    ),
+    (
+        "keyed_float.wgsl",
+        include_str!("../../shaders/keyed_float.wgsl"),
     ),
     (
         "float_every_digit.wgsl",
@@ -180,6 +214,22 @@ pub fn kernel_wgsl(
         Workload::Array(dtype, layout) if dtype.is_float() => {
             return float_kernel_wgsl(dtype, layout, workgroup_size);
         }
+        Workload::Grouped(dtype, layout) | Workload::Keyed(dtype, layout) if dtype.is_float() => {
+            let entry = match workload {
+                Workload::Grouped(..) => ["grouped_params.wgsl", "grouped_float.wgsl"],
+                _ => ["keyed_params.wgsl", "keyed_float.wgsl"],
+            };
+            let files = ["limbs.wgsl", layout_file(layout), "element.wgsl", entry[0]]
+                .into_iter()
+                .chain(["float_add.wgsl", "float_every_digit.wgsl", entry[1]]);
+            return composed(workgroup_size, float_kernel_constants(dtype), files);
+        }
+        Workload::Keyed(dtype, layout) => {
+            let files = ["limbs.wgsl", layout_file(layout), "element.wgsl"]
+                .into_iter()
+                .chain(["keyed_params.wgsl", "keyed_int.wgsl"]);
+            return composed(workgroup_size, array_constants(dtype), files);
+        }
         #[cfg(feature = "tools")]
         Workload::PlainF32(layout) => return plain_kernel_wgsl(layout, workgroup_size),
         _ => {}
@@ -210,8 +260,19 @@ pub fn kernel_wgsl(
                 vec!["array_params.wgsl", layout_file(layout), arithmetic],
             )
         }
+        // Emulated only: the pieces' sums are a few adds an element either way.
+        Workload::Grouped(dtype, layout) => (
+            array_constants(dtype),
+            vec![
+                layout_file(layout),
+                "element.wgsl",
+                "grouped_params.wgsl",
+                "grouped_int.wgsl",
+            ],
+        ),
         #[cfg(feature = "tools")]
         Workload::PlainF32(_) => unreachable!("composed above"),
+        Workload::Keyed(..) => unreachable!("composed above"),
     };
     let parts: Vec<&str> = [reduction, "limbs.wgsl"]
         .into_iter()
@@ -226,15 +287,28 @@ pub fn kernel_wgsl(
 }
 
 fn float_kernel_wgsl(dtype: Dtype, layout: ArrayLayout, workgroup_size: u32) -> String {
+    let files = ["array_params.wgsl", layout_file(layout), "float_add.wgsl"]
+        .into_iter()
+        .chain(["float_sum.wgsl", "float_every_digit.wgsl"]);
+    composed(workgroup_size, float_kernel_constants(dtype), files)
+}
+
+/// A float kernel's constants: an array kernel's and the float partial's.
+fn float_kernel_constants(dtype: Dtype) -> String {
+    format!("{}{}", array_constants(dtype), float_constants(dtype))
+}
+
+/// A kernel of `files` after the workgroup size and `constants`.
+fn composed<'f>(
+    workgroup_size: u32,
+    constants: String,
+    files: impl IntoIterator<Item = &'f str>,
+) -> String {
+    let parts: Vec<&str> = files.into_iter().map(shader).collect();
     format!(
-        "{}\n{}{}{}\n{}\n{}\n{}",
+        "{}\n{constants}{}",
         workgroup_size_line(workgroup_size),
-        array_constants(dtype),
-        float_constants(dtype),
-        shader("array_params.wgsl"),
-        shader(layout_file(layout)),
-        shader("float_sum.wgsl"),
-        shader("float_every_digit.wgsl"),
+        parts.join("\n")
     )
 }
 

@@ -157,9 +157,6 @@ impl RangeKernel {
             count: block.len as u32,
             per_invocation,
         };
-        Dispatch {
-            params: bytemuck::bytes_of(&params).to_vec(),
-            workgroups,
-        }
+        Dispatch::new(bytemuck::bytes_of(&params).to_vec(), workgroups)
     }
 }

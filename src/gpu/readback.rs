@@ -22,6 +22,8 @@ pub(crate) struct Batches {
     partials_stride: u64,
     slots: u64,
     timestamps: Option<Timestamps>,
+    /// Whether each submission zeroes its partials first (kernels that add into them).
+    clears: bool,
 }
 
 struct Timestamps {
@@ -30,11 +32,24 @@ struct Timestamps {
     period_ns: f64,
 }
 
-/// One dispatch of a batch: its parameters (the workload's uniform) and its workgroups.
+/// One dispatch of a batch: its parameters (the workload's uniform), its workgroups, and the
+/// partials it writes (one per workgroup, for most kernels).
 #[derive(Clone)]
 pub(crate) struct Dispatch {
     pub(crate) params: Vec<u8>,
     pub(crate) workgroups: u32,
+    pub(crate) partials: u32,
+}
+
+impl Dispatch {
+    /// A dispatch of `workgroups` that write one partial each.
+    pub(crate) fn new(params: Vec<u8>, workgroups: u32) -> Self {
+        Self {
+            params,
+            workgroups,
+            partials: workgroups,
+        }
+    }
 }
 
 /// What one submission's readback held.
@@ -89,10 +104,11 @@ impl Batches {
         });
         Ok(Self {
             params: device.buffer("params", slots * params_stride, U::UNIFORM | U::COPY_DST),
+            // COPY_DST for the batches that clear their partials (`clearing`).
             partials: device.buffer(
                 "partials",
                 slots * partials_stride,
-                U::STORAGE | U::COPY_SRC,
+                U::STORAGE | U::COPY_SRC | U::COPY_DST,
             ),
             readback: device.buffer("readback", readback_bytes, U::MAP_READ | U::COPY_DST),
             params_size,
@@ -101,7 +117,22 @@ impl Batches {
             partials_stride,
             slots,
             timestamps,
+            clears: false,
         })
+    }
+
+    /// The same batches, each submission zeroing its partials before its dispatches add to
+    /// them.
+    pub(crate) fn clearing(self) -> Self {
+        Self {
+            clears: true,
+            ..self
+        }
+    }
+
+    /// Most partials one dispatch may write.
+    pub(crate) fn partials_per_dispatch(&self) -> u64 {
+        self.partials_stride / self.partial_bytes
     }
 
     /// Bytes of one workgroup's partial.
@@ -166,7 +197,7 @@ impl Batches {
         }
         let last = dispatches.len() - 1;
         let partials_bytes = last as u64 * self.partials_stride
-            + dispatches[last].workgroups as u64 * self.partial_bytes;
+            + dispatches[last].partials as u64 * self.partial_bytes;
         // The readback holds the timestamps first, then the partials: a call maps only the bytes
         // it wrote, which mattered for small sums (the whole buffer is slots x 128 KiB on
         // hardware).
@@ -177,6 +208,9 @@ impl Batches {
         // in `finish` checks.
         device.queue().write_buffer(&self.params, 0, &params);
         let mut encoder = device.wgpu().create_command_encoder(&Default::default());
+        if self.clears {
+            encoder.clear_buffer(&self.partials, 0, Some(partials_bytes.next_multiple_of(4)));
+        }
         before(&mut encoder);
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -222,7 +256,7 @@ impl Batches {
             submission,
             receiver,
             mapped_bytes,
-            workgroups: dispatches.iter().map(|d| d.workgroups).collect(),
+            partials: dispatches.iter().map(|d| d.partials).collect(),
         }
     }
 
@@ -260,12 +294,12 @@ impl Batches {
         let slice = self.readback.slice(..pending.mapped_bytes);
         let outcome = slice.get_mapped_range().map(|view| {
             let dispatches = pending
-                .workgroups
+                .partials
                 .iter()
                 .enumerate()
-                .map(|(slot, &workgroups)| {
+                .map(|(slot, &partials)| {
                     let start = (TIMESTAMP_BYTES + slot as u64 * self.partials_stride) as usize;
-                    let end = start + (workgroups as u64 * self.partial_bytes) as usize;
+                    let end = start + (partials as u64 * self.partial_bytes) as usize;
                     decode(&view[start..end])
                 })
                 .collect();
@@ -294,7 +328,7 @@ pub(crate) struct Pending {
     receiver:
         futures_intrusive::channel::shared::OneshotReceiver<Result<(), wgpu::BufferAsyncError>>,
     mapped_bytes: u64,
-    workgroups: Vec<u32>,
+    partials: Vec<u32>,
 }
 
 /// Seconds between two timestamps; `None` for a zero or backwards pair, which some drivers

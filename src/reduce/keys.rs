@@ -69,6 +69,49 @@ impl KeyTable {
         table
     }
 
+    /// A table of `sums` and `counts` whose slot k holds key `low + k` (a GPU's dense pass).
+    pub(crate) fn dense(
+        key_dtype: Dtype,
+        value_dtype: Dtype,
+        low: u64,
+        sums: Sums,
+        counts: Vec<u64>,
+    ) -> Self {
+        let seen = counts.iter().sum();
+        Self {
+            key_dtype,
+            value_dtype,
+            slots: Slots::Dense { low },
+            sums,
+            counts,
+            seen,
+        }
+    }
+
+    /// A table of `sums` and `counts` whose slot k holds `keys[k]`, distinct (a GPU's sparse
+    /// pass).
+    pub(crate) fn sparse(
+        key_dtype: Dtype,
+        value_dtype: Dtype,
+        keys: &[u64],
+        sums: Sums,
+        counts: Vec<u64>,
+    ) -> Self {
+        let mut index = Index::with_capacity(keys.len());
+        for &key in keys {
+            index.slot(key);
+        }
+        let seen = counts.iter().sum();
+        Self {
+            key_dtype,
+            value_dtype,
+            slots: Slots::Sparse(index),
+            sums,
+            counts,
+            seen,
+        }
+    }
+
     /// Keys a dense table may span: the floor, or four per element seen.
     fn dense_limit(&self) -> u64 {
         DENSE_FLOOR.max(self.seen.saturating_mul(4))
@@ -233,6 +276,14 @@ impl KeyTable {
         };
         Outputs::by_key(self.value_dtype, keys, sums, counts)
     }
+}
+
+/// Each key's slot among the distinct keys of `keys`, numbered in the order first seen, and those
+/// keys.
+pub(crate) fn ranks(keys: &[u64]) -> (Vec<u32>, Vec<u64>) {
+    let mut index = Index::with_capacity(keys.len().min(1 << 20));
+    let slots = keys.iter().map(|&key| index.slot(key).0 as u32).collect();
+    (slots, index.keys)
 }
 
 /// An open-addressing hash table from keys to slots (linear probing, at most half full).

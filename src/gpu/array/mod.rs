@@ -65,7 +65,8 @@ pub(crate) struct ArrayKernels {
     float_accumulation: FloatAccumulation,
     shape: DispatchShape,
     layouts: HashMap<ArrayLayout, (wgpu::BindGroupLayout, wgpu::PipelineLayout)>,
-    pipelines: Mutex<HashMap<Workload, wgpu::ComputePipeline>>,
+    /// Each workload's pipeline per entry point.
+    pipelines: Mutex<HashMap<(Workload, &'static str), wgpu::ComputePipeline>>,
     /// Bound as the whole-units binding of a window too short to hold a unit, which the kernel
     /// then reads only word by word.
     empty_units: wgpu::Buffer,
@@ -120,23 +121,45 @@ impl ArrayKernels {
         device: &Device,
         workload: Workload,
     ) -> Result<wgpu::ComputePipeline, Error> {
-        if let Some(pipeline) = lock(&self.pipelines).get(&workload) {
+        self.pipeline_at(device, workload, "main")
+    }
+
+    /// The pipeline of `workload` from entry point `entry` (`main`, or a grouped kernel's
+    /// `narrow`), built the first time it is asked for.
+    pub(crate) fn pipeline_at(
+        &self,
+        device: &Device,
+        workload: Workload,
+        entry: &'static str,
+    ) -> Result<wgpu::ComputePipeline, Error> {
+        if let Some(pipeline) = lock(&self.pipelines).get(&(workload, entry)) {
             return Ok(pipeline.clone());
         }
         let (what, layout) = match workload {
             Workload::Array(dtype, layout) => (format!("array sum, {dtype}"), layout),
             #[cfg(feature = "tools")]
             Workload::PlainF32(layout) => ("plain f32 sum".to_owned(), layout),
+            Workload::Grouped(dtype, layout) => {
+                (format!("sum along axes ({entry}), {dtype}"), layout)
+            }
+            Workload::Keyed(dtype, layout) => (format!("sum by key, {dtype}"), layout),
             Workload::Range => unreachable!("array kernels only"),
         };
         let label = format!("{what} from a {layout}, {}", self.choice);
-        // The float kernels' accumulation is a pipeline constant (float_sum.wgsl).
+        // The float kernels' accumulation is a pipeline constant (float_add.wgsl).
         let every_digit = f64::from(u8::from(
             self.float_accumulation == FloatAccumulation::EveryDigit,
         ));
         let walk = self.shape.walk.pipeline_constant(self.shape.workgroup_size);
+        // Counters of a piece or a key of their own, in storage (float_add.wgsl).
+        let storage_counters = ("STORAGE_COUNTERS", 1.0);
         let constants: &[(&str, f64)] = match workload {
             Workload::Array(Dtype::F32 | Dtype::F64, _) => &[walk, ("EVERY_DIGIT", every_digit)],
+            Workload::Grouped(Dtype::F32 | Dtype::F64, _) if entry == "narrow" => {
+                &[storage_counters]
+            }
+            Workload::Keyed(Dtype::F32 | Dtype::F64, _) => &[storage_counters],
+            Workload::Grouped(..) | Workload::Keyed(..) => &[],
             _ => &[walk],
         };
         let source = kernel_wgsl(
@@ -153,7 +176,7 @@ impl ArrayKernels {
                     label: Some(&label),
                     layout: Some(&self.layouts[&layout].1),
                     module: &module,
-                    entry_point: Some("main"),
+                    entry_point: Some(entry),
                     compilation_options: wgpu::PipelineCompilationOptions {
                         constants,
                         ..Default::default()
@@ -161,7 +184,7 @@ impl ArrayKernels {
                     cache: None,
                 })
         })?;
-        lock(&self.pipelines).insert(workload, pipeline.clone());
+        lock(&self.pipelines).insert((workload, entry), pipeline.clone());
         Ok(pipeline)
     }
 
@@ -232,12 +255,12 @@ impl ArrayKernels {
                 edge_b: if first { edge(1) } else { NO_EDGE },
                 pad: 0,
             };
-            dispatches.push(Dispatch {
-                params: bytemuck::bytes_of(&params).to_vec(),
+            dispatches.push(Dispatch::new(
+                bytemuck::bytes_of(&params).to_vec(),
                 // per >= units / (size * workgroups): at most the shape's workgroups, and at
                 // least one, whose first invocation adds the edges.
-                workgroups: units.div_ceil(size * per).max(1) as u32,
-            });
+                units.div_ceil(size * per).max(1) as u32,
+            ));
             unit += units;
             if unit >= whole_end {
                 break;

@@ -61,9 +61,18 @@ fn workloads() -> Vec<Workload> {
         .into_iter()
         .flat_map(|dtype| ArrayLayout::ALL.map(|layout| Workload::Array(dtype, layout)));
     let plain = ArrayLayout::ALL.map(Workload::PlainF32);
+    let grouped = Dtype::ALL.into_iter().flat_map(|dtype| {
+        ArrayLayout::ALL.into_iter().flat_map(move |layout| {
+            [
+                Workload::Grouped(dtype, layout),
+                Workload::Keyed(dtype, layout),
+            ]
+        })
+    });
     std::iter::once(Workload::Range)
         .chain(arrays)
         .chain(plain)
+        .chain(grouped)
         .collect()
 }
 
@@ -80,9 +89,9 @@ fn compositions() -> Vec<(String, String)> {
 
 #[test]
 fn every_array_kernel_validates_with_its_constants() {
-    // The range, 10 types and the plain f32 sum by 2 layouts, each per choice; float kernels
-    // are composed for every choice alike.
-    assert_eq!(compositions().len(), 4 * (1 + 22));
+    // The range, 10 types and the plain f32 sum by 2 layouts, and sums along axes and by key of
+    // 10 types by 2 layouts, each per choice; float kernels are composed for every choice alike.
+    assert_eq!(compositions().len(), 4 * (1 + 22 + 40));
     for (label, source) in compositions() {
         let module = parse(&label, &source);
         validate(&module, Capabilities::all()).unwrap_or_else(|e| panic!("{label}: {e}"));
@@ -92,8 +101,14 @@ fn every_array_kernel_validates_with_its_constants() {
             let label = format!("{layout} workgroup {size}");
             let choice = KernelChoice::PORTABLE;
             let workloads = [Dtype::I8, Dtype::F32, Dtype::F64]
-                .map(|dtype| Workload::Array(dtype, layout))
                 .into_iter()
+                .flat_map(|dtype| {
+                    [
+                        Workload::Array(dtype, layout),
+                        Workload::Grouped(dtype, layout),
+                        Workload::Keyed(dtype, layout),
+                    ]
+                })
                 .chain([Workload::PlainF32(layout)]);
             for workload in workloads {
                 let module = parse(&label, &naga_source(workload, choice, size));
@@ -226,7 +241,7 @@ fn the_float_partial_format_comes_from_the_host_alone() {
         "FLAG_NEGATIVE_INFINITY",
         "FLAG_NOT_NEGATIVE_ZERO",
     ];
-    for file in ["float_sum.wgsl", "float_every_digit.wgsl"] {
+    for file in ["float_add.wgsl", "float_sum.wgsl", "float_every_digit.wgsl"] {
         for name in names {
             assert!(
                 !super::shader(file).contains(&format!("const {name}")),

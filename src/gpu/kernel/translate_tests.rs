@@ -37,6 +37,19 @@ fn compositions() -> Vec<(String, Workload, u32)> {
             }
         }
     }
+    // Sums along axes and by key, whose kernels address elements one by one, integers and
+    // floats alike.
+    for dtype in [Dtype::I8, Dtype::U16, Dtype::I64, Dtype::F32, Dtype::F64] {
+        for layout in ArrayLayout::ALL {
+            for workload in [
+                Workload::Grouped(dtype, layout),
+                Workload::Keyed(dtype, layout),
+            ] {
+                let label = format!("{workload:?} / workgroup 256");
+                all.push((label, workload, 256));
+            }
+        }
+    }
     all
 }
 
@@ -53,7 +66,7 @@ fn kernels() -> Vec<Kernel> {
                 .validate(&module)
                 .unwrap_or_else(|e| panic!("{what}: {:?}", e.into_inner()));
             let walks: &[Option<UnitWalk>] = match workload {
-                Workload::Range => &[None],
+                Workload::Range | Workload::Grouped(..) | Workload::Keyed(..) => &[None],
                 _ => &[Some(UnitWalk::Interleaved), Some(UnitWalk::Runs)],
             };
             for walk in walks {
