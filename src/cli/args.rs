@@ -199,13 +199,33 @@ pub struct FileArgs {
     #[arg(long, value_parser = dtype_parser())]
     pub dtype: Option<Dtype>,
 
-    /// Raw data is big-endian (most significant byte first).
+    /// Raw data is big-endian (most significant byte first): PATH and, with --by, raw KEYS.
     #[arg(long)]
     pub big_endian: bool,
 
     /// How to read PATH: auto takes it as .npy when it starts with numpy's magic bytes.
     #[arg(long, default_value = "auto", value_parser = format_parser())]
     pub format: InputFormat,
+
+    /// Sum along these axes of the array (a .npy file's shape; raw data has one axis), e.g. 0,
+    /// -1 or 0,2: one exact sum per index of the other axes, a line each in C order.
+    #[arg(
+        long,
+        value_name = "AXES",
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        conflicts_with = "by"
+    )]
+    pub axis: Vec<i64>,
+
+    /// Sum by key: KEYS holds one integer key per element of PATH (a .npy file, or raw data of
+    /// --key-dtype); prints KEY<TAB>SUM lines in ascending key order.
+    #[arg(long, value_name = "KEYS")]
+    pub by: Option<PathBuf>,
+
+    /// The element type of a raw KEYS file; with a .npy file, it must be the header's.
+    #[arg(long, value_parser = dtype_parser(), requires = "by")]
+    pub key_dtype: Option<Dtype>,
 
     #[command(flatten)]
     pub device: DeviceArgs,

@@ -1,5 +1,6 @@
 //! `gpusum file PATH`: the exact sum of an integer or float array from a .npy file, a raw
-//! binary file or standard input, printed bare or as JSON.
+//! binary file or standard input, printed bare or as JSON; with `--axis`, one sum per index of
+//! the other axes; with `--by KEYS`, one sum per distinct key.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,6 +14,7 @@ use gpusum::input::{ArrayReader, InputHints};
 use gpusum::{Control, Engine, Error, Outcome as SumOutcome, Place, Request, Source};
 
 use super::args::{FileArgs, subcommand_usage_error};
+use super::grouped::{self, OutputsJson};
 use super::out::say;
 use super::progress::{Progress, cancel_on_ctrl_c};
 use super::sum::{Notices, describe, engine_options, gpu_kernel, inject_fault};
@@ -38,6 +40,8 @@ struct FileJson {
     bytes: String,
     seconds: f64,
     verified: Option<bool>,
+    #[serde(flatten)]
+    outputs: Option<OutputsJson>,
 }
 
 pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
@@ -71,10 +75,29 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
         ArrayReader::open(&args.path, hints).map(Input::File)
     };
     let mut input = result.map_err(input_failure)?;
+    let mut keys = match &args.by {
+        Some(path) if stdin && path.as_os_str() == "-" => {
+            return Err(usage("PATH and --by KEYS cannot both be standard input".into()));
+        }
+        Some(path) if path.as_os_str() == "-" => {
+            let hints = InputHints::auto(args.key_dtype).with_big_endian(args.big_endian);
+            let reader = std::io::stdin().lock();
+            Some(ArrayReader::new(reader, "standard input", hints, None).map(Input::Stdin))
+        }
+        Some(path) => {
+            let hints = InputHints::auto(args.key_dtype).with_big_endian(args.big_endian);
+            Some(ArrayReader::open(path, hints).map(Input::File))
+        }
+        None => None,
+    }
+    .transpose()
+    .map_err(input_failure)?;
     let engine = Engine::open(&options)?;
     inject_fault(&engine);
     let check = args.verify;
-    let plan = engine.plan(&Request::new(input.source()).with_check(check))?;
+    let plan = engine
+        .plan(&request(&mut input, keys.as_mut(), &args.axis, check))
+        .map_err(reduce_failure)?;
     let notices = Notices::after_plan(&engine, &plan, talk);
 
     let cancel = cancel_on_ctrl_c();
@@ -93,7 +116,7 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
     let control = control.with_progress(&report);
     let started = Instant::now();
     let result = engine.run(
-        Request::new(input.source()).with_check(check),
+        request(&mut input, keys.as_mut(), &args.axis, check),
         &plan,
         &control,
     );
@@ -110,12 +133,18 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
         Err(error @ (Error::Input { .. } | Error::Read { .. })) => {
             return Err(input_failure(error));
         }
+        Err(error @ (Error::InvalidAxis { .. } | Error::KeyType { .. })) => {
+            return Err(reduce_failure(error));
+        }
         Err(Error::Cancelled) => {
             return Err(anyhow::Error::new(Error::Cancelled)
                 .context("summing failed")
                 .into());
         }
-        Err(error) if plan.place == Place::Gpu && input.bytes_read() > 0 => {
+        Err(error)
+            if plan.place == Place::Gpu
+                && (input.bytes_read() > 0 || keys.as_ref().is_some_and(|k| k.bytes_read() > 0)) =>
+        {
             return Err(anyhow::Error::new(error)
                 .context(
                     "summing failed after part of the input was read, which cannot be read \
@@ -172,12 +201,28 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
             bytes: bytes.to_string(),
             seconds,
             verified,
+            outputs: outcome.outputs.as_ref().map(|outputs| match &keys {
+                Some(keys) => OutputsJson::by_key(outputs, keys.name().to_owned()),
+                None => OutputsJson::along(outputs, &args.axis),
+            }),
         };
         out::println(&super::json::document(&json, false).context("encoding JSON")?)?;
+    } else if let Some(outputs) = &outcome.outputs {
+        grouped::print_lines(outputs)?;
     } else {
         out::println(&outcome.total.to_string())?;
     }
-    if outcome.total.overflow() && !talk.quiet {
+    if let Some(outputs) = outcome.outputs.as_ref().filter(|_| !talk.quiet) {
+        let overflowed = grouped::overflowed(outputs);
+        if overflowed > 0 {
+            say!(
+                "gpusum: the exact sums of {overflowed} of the {} outputs lie beyond the largest \
+                 finite {}, so they round to an infinity",
+                outputs.len(),
+                format.dtype
+            );
+        }
+    } else if outcome.total.overflow() && !talk.quiet {
         say!(
             "gpusum: the exact sum lies beyond the largest finite {}, so it rounds to {}",
             format.dtype,
@@ -185,22 +230,38 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
         );
     }
     if verified == Some(false) {
-        let check = outcome
-            .cpu_check
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        say!(
-            "gpusum: verification failed: got {}, the CPU twin gives {check}",
-            outcome.total
-        );
+        match (&outcome.outputs, &outcome.cpu_check_outputs) {
+            (Some(outputs), Some(checked)) => say!(
+                "gpusum: verification failed: {} of the {} outputs differ from the CPU twin's",
+                (0..outputs.len().min(checked.len()))
+                    .filter(|&i| outputs.text(i) != checked.text(i))
+                    .count()
+                    .max(1),
+                outputs.len()
+            ),
+            _ => {
+                let check = outcome
+                    .cpu_check
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                say!(
+                    "gpusum: verification failed: got {}, the CPU twin gives {check}",
+                    outcome.total
+                );
+            }
+        }
         return Ok(ExitCode::from(RUNTIME));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether the sum and its check agree, when a check was made.
+/// Whether the sum and its check agree, when a check was made: every output, for a sum along
+/// axes or by key.
 fn verdict(outcome: &SumOutcome) -> Option<bool> {
+    if let (Some(outputs), Some(checked)) = (&outcome.outputs, &outcome.cpu_check_outputs) {
+        return Some(outputs == checked);
+    }
     outcome
         .cpu_check
         .as_ref()
@@ -239,6 +300,41 @@ impl Input {
             Input::File(reader) => reader.bytes_read(),
             Input::Stdin(reader) => reader.bytes_read(),
         }
+    }
+}
+
+/// The request the arguments make: by the keys where given, else along `axes` where given, else
+/// the whole array.
+fn request<'a>(
+    input: &'a mut Input,
+    keys: Option<&'a mut Input>,
+    axes: &[i64],
+    check: bool,
+) -> Request<'a> {
+    let request = match keys {
+        Some(keys) => Request::by_key(input.source(), keys.source()),
+        None if !axes.is_empty() => Request::along(input.source(), axes),
+        None => Request::new(input.source()),
+    };
+    request.with_check(check)
+}
+
+/// A usage error of `gpusum file`.
+fn usage(message: String) -> Failure {
+    Failure::Usage(subcommand_usage_error(
+        "file",
+        ErrorKind::ValueValidation,
+        message,
+    ))
+}
+
+/// A request the arguments make impossible as the CLI reports it: an axis the array does not
+/// have, or keys that are not integers (exit 2); anything else as a runtime failure (exit 1),
+/// keys of another length among them.
+fn reduce_failure(error: Error) -> Failure {
+    match &error {
+        Error::InvalidAxis { .. } | Error::KeyType { .. } => usage(error.to_string()),
+        _ => Failure::Runtime(anyhow::Error::new(error)),
     }
 }
 

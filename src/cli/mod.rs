@@ -8,6 +8,7 @@ mod bench_compare;
 mod bench_export;
 mod bench_table;
 pub mod file;
+mod grouped;
 mod json;
 mod junit;
 pub mod out;

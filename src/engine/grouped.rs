@@ -133,49 +133,49 @@ impl Engine {
         }
     }
 
-    /// Runs a sum along axes or by key where `plan` says.
+    /// Runs a sum along axes or by key where `plan` says; with `check`, the CPU twin sums each
+    /// chunk of host data a second time (see [`checker`]).
     pub(super) async fn run_grouped(
         &self,
         source: &mut Source<'_>,
         reduce: &mut Reduce<'_>,
+        check: bool,
         plan: &Plan,
         control: &Control<'_>,
     ) -> Result<Outcome, Error> {
         let dtype = source.dtype().expect("checked when planned");
-        let outputs = match reduce {
+        let checker = checker(plan, check && !source.on_device());
+        let (outputs, checked) = match reduce {
             Reduce::All => unreachable!("whole sums take the other path"),
             Reduce::Axes(axes) => {
                 let (walk, shape) = walk_of(source, axes)?;
-                match walk {
-                    Some(walk) => {
-                        let sums = match plan.place {
-                            Place::Gpu => self.along_gpu(source, &walk, dtype, control).await?,
-                            _ => self.along_cpu(source, &walk, dtype, plan, control).await?,
-                        };
-                        Outputs::along(dtype, shape, sums, walk.per_output)
-                    }
-                    None => {
-                        // One output: the whole-array sum.
-                        let whole = Box::pin(self.run_all(source, false, plan, control)).await?;
+                let Some(walk) = walk else {
+                    // One output: the whole-array sum.
+                    let whole = Box::pin(self.run_all(source, check, plan, control)).await?;
+                    let one = |total: &crate::ArrayTotal| {
                         let mut sums = Sums::new(dtype, 1);
-                        sums.add_total(0, &whole.total);
-                        Outputs::along(dtype, shape, sums, whole.total.count())
-                    }
-                }
+                        sums.add_total(0, total);
+                        Outputs::along(dtype, shape.clone(), sums, total.count())
+                    };
+                    let checked = whole.cpu_check.as_ref().map(one);
+                    return grouped_outcome(one(&whole.total), checked, plan);
+                };
+                let (sums, checked) = match plan.place {
+                    Place::Gpu => self.along_gpu(source, &walk, dtype, checker, control).await?,
+                    _ => self.along_cpu(source, &walk, dtype, plan, checker, control).await?,
+                };
+                let outputs = |sums| Outputs::along(dtype, shape.clone(), sums, walk.per_output);
+                (outputs(sums), checked.map(outputs))
             }
             Reduce::ByKey(keys) => {
-                let table = match plan.place {
-                    Place::Gpu => self.by_key_gpu(source, keys, control).await?,
-                    _ => self.by_key_cpu(source, keys, plan, control).await?,
+                let (table, checked) = match plan.place {
+                    Place::Gpu => self.by_key_gpu(source, keys, checker, control).await?,
+                    _ => self.by_key_cpu(source, keys, plan, checker, control).await?,
                 };
-                table.into_outputs()
+                (table.into_outputs(), checked.map(KeyTable::into_outputs))
             }
         };
-        let total = outputs.whole()?;
-        Ok(Outcome {
-            outputs: Some(outputs),
-            ..Outcome::new(total, plan.clone())
-        })
+        grouped_outcome(outputs, checked, plan)
     }
 
     /// A sum along axes on the CPU twin: in memory as one block, a stream chunk by chunk.
@@ -185,10 +185,12 @@ impl Engine {
         walk: &Walk,
         dtype: Dtype,
         plan: &Plan,
+        checker: Option<CpuTwin>,
         control: &Control<'_>,
-    ) -> Result<Sums, Error> {
+    ) -> Result<(Sums, Option<Sums>), Error> {
         let twin = twin_of(plan);
         let mut sums = Sums::new(dtype, walk.outputs as usize);
+        let mut checked = checker.map(|_| Sums::new(dtype, walk.outputs as usize));
         let mut gather = None;
         let (feed, chunk_bytes) = stream_feed(source, &mut gather, self.cpu_chunk_bytes)?;
         let mut chunks = Chunks::new(feed);
@@ -198,24 +200,15 @@ impl Engine {
             control.check()?;
             let chunk = chunks.next(chunk_bytes).await?;
             if chunk.is_empty() {
-                break;
+                return Ok((sums, checked));
             }
-            let len = (chunk.len() / dtype.size()) as u64;
-            for block in walk.blocks(first, len.min(walk.elements - first)) {
-                twin.add_block(
-                    dtype,
-                    ByteOrder::Little,
-                    chunk,
-                    first,
-                    &block,
-                    &mut sums,
-                    &quiet,
-                )?;
+            add_chunk(&twin, walk, dtype, chunk, first, &mut sums, &quiet)?;
+            if let (Some(other), Some(checked)) = (&checker, &mut checked) {
+                add_chunk(other, walk, dtype, chunk, first, checked, &quiet)?;
             }
-            first += len;
+            first += (chunk.len() / dtype.size()) as u64;
             control.report(u128::from(first), u128::from(walk.elements));
         }
-        Ok(sums)
     }
 
     /// A sum by key on the CPU twin: in memory at once, streams in lockstep chunks.
@@ -224,16 +217,25 @@ impl Engine {
         values: &mut Source<'_>,
         keys: &mut Source<'_>,
         plan: &Plan,
+        checker: Option<CpuTwin>,
         control: &Control<'_>,
-    ) -> Result<KeyTable, Error> {
+    ) -> Result<(KeyTable, Option<KeyTable>), Error> {
         let twin = twin_of(plan);
         let value_dtype = values.dtype().expect("checked when planned");
         let key_dtype = keys.dtype().expect("checked when planned");
         let mut table = KeyTable::new(key_dtype, value_dtype);
-        if let (Some(k), Some(v)) = (in_memory(keys), in_memory(values)) {
+        let mut checked = checker.map(|_| KeyTable::new(key_dtype, value_dtype));
+        let mut add = |k: ArrayBytes<'_>, v: ArrayBytes<'_>, control: &Control<'_>| {
             twin.add_by_key(k, v, &mut table, control)?;
+            if let (Some(other), Some(checked)) = (&checker, &mut checked) {
+                other.add_by_key(k, v, checked, control)?;
+            }
+            Ok::<_, Error>(())
+        };
+        if let (Some(k), Some(v)) = (in_memory(keys), in_memory(values)) {
+            add(k, v, control)?;
             control.report(u128::from(v.len()), u128::from(v.len()));
-            return Ok(table);
+            return Ok((table, checked));
         }
         let total = values.count().unwrap_or(0);
         let (mut key_gather, mut value_gather) = (None, None);
@@ -261,12 +263,57 @@ impl Engine {
                 });
             }
             if v.is_empty() {
-                return Ok(table);
+                return Ok((table, checked));
             }
-            twin.add_by_key(k, v, &mut table, &quiet)?;
+            add(k, v, &quiet)?;
             control.report(u128::from(read_values), total);
         }
     }
+}
+
+/// The outcome of a grouped request: its outputs, their whole, and the check's.
+fn grouped_outcome(
+    outputs: Outputs,
+    checked: Option<Outputs>,
+    plan: &Plan,
+) -> Result<Outcome, Error> {
+    let total = outputs.whole()?;
+    let cpu_check = checked.as_ref().map(Outputs::whole).transpose()?;
+    Ok(Outcome {
+        outputs: Some(outputs),
+        cpu_check,
+        cpu_check_outputs: checked,
+        ..Outcome::new(total, plan.clone())
+    })
+}
+
+/// Adds a chunk of the stream (little-endian, whole elements from stream element `first`) along
+/// `walk` to `sums`.
+pub(super) fn add_chunk(
+    twin: &CpuTwin,
+    walk: &Walk,
+    dtype: Dtype,
+    chunk: &[u8],
+    first: u64,
+    sums: &mut Sums,
+    control: &Control<'_>,
+) -> Result<(), Error> {
+    let len = (chunk.len() / dtype.size()) as u64;
+    for block in walk.blocks(first, len.min(walk.elements - first)) {
+        twin.add_block(dtype, ByteOrder::Little, chunk, first, &block, sums, control)?;
+    }
+    Ok(())
+}
+
+/// The twin that checks a grouped request, where it asked for a check: the other threads (one
+/// against the pool) after a CPU sum, the pool after a GPU one.
+pub(super) fn checker(plan: &Plan, check: bool) -> Option<CpuTwin> {
+    check.then(|| {
+        CpuTwin::new(match plan.place {
+            Place::Cpu => Threads::One,
+            _ => Threads::All,
+        })
+    })
 }
 
 /// The twin a CPU plan sums on.

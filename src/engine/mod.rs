@@ -307,14 +307,14 @@ impl Engine {
         }
         if plan.place != Place::Gpu {
             return self
-                .run_grouped(&mut source, &mut reduce, plan, control)
+                .run_grouped(&mut source, &mut reduce, check, plan, control)
                 .await;
         }
-        let result = Box::pin(self.run_grouped(&mut source, &mut reduce, plan, control)).await;
-        match result {
+        let gpu = self.run_grouped(&mut source, &mut reduce, check, plan, control);
+        match Box::pin(gpu).await {
             Err(error) if reduce.restartable() => match self.fallback_plan(&source, error) {
                 Ok(plan) => {
-                    self.run_grouped(&mut source, &mut reduce, &plan, control)
+                    self.run_grouped(&mut source, &mut reduce, check, &plan, control)
                         .await
                 }
                 Err(error) => Err(error),

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::GpuContext;
+use super::{GpuContext, Tap};
 use crate::Error;
 use crate::array::{ByteOrder, Dtype};
 use crate::control::Control;
@@ -19,6 +19,10 @@ use crate::gpu::shape::DispatchShape;
 use crate::reduce::keys::KeyTable;
 use crate::reduce::outputs::Sums;
 use crate::reduce::walk::Walk;
+
+/// What a sum by key's passes are shown before they are uploaded: the engine's check by the CPU
+/// twin, or nothing.
+pub(crate) type KeyTap<'t> = &'t mut dyn FnMut(ArrayBytes<'_>, ArrayBytes<'_>) -> Result<(), Error>;
 
 /// Bytes of partials one dispatch of a grouped kernel may write.
 const PARTIALS_PER_DISPATCH_BYTES: u64 = 8 << 20;
@@ -39,6 +43,7 @@ impl GpuContext {
         chunks: &mut Chunks<'_>,
         walk: &Walk,
         sums: &mut Sums,
+        tap: Tap<'_>,
         control: &Control<'_>,
     ) -> Result<(), Error> {
         let dtype = chunks.dtype();
@@ -60,6 +65,7 @@ impl GpuContext {
                 return Ok(());
             }
             let len = (chunk.len() / dtype.size()) as u64;
+            tap(chunk)?;
             let staging = self.staging(chunk)?;
             let window = Window {
                 data: data.as_ref(),
@@ -175,13 +181,14 @@ impl GpuContext {
     }
 
     /// Adds `values` (host data) by `keys` (as many elements, integers) into `table`, a pass of
-    /// at most one dispatch's slots at a time.
+    /// at most one dispatch's slots at a time, each pass shown to `tap` first.
     pub(crate) async fn by_key_chunks(
         &self,
         values: &mut Chunks<'_>,
         keys: &mut Chunks<'_>,
         table: &mut KeyTable,
         total: u64,
+        tap: KeyTap<'_>,
         control: &Control<'_>,
     ) -> Result<(), Error> {
         let (value_dtype, key_dtype) = (values.dtype(), keys.dtype());
@@ -225,6 +232,7 @@ impl GpuContext {
             if v.is_empty() {
                 return Ok(());
             }
+            tap(k, ArrayBytes::new(v, value_dtype, ByteOrder::Little)?)?;
             let pass = Pass::new(k, v);
             let staging = self.staging(&pass.bytes)?;
             let dispatch = pass.dispatch(self.shape.workgroup_size);
