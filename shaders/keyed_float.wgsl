@@ -6,10 +6,10 @@
 
 const SLOT_WORDS: u32 = PARTIAL_WORDS + 2u;
 
-// Moves the window, the flags and the count of a run to its slot.
+// Moves the window, the flags and the count of a run to its slot (whose counters the window's
+// moves within the run have been going to already).
 fn move_run(slot: u32, count: u32) {
     let at = slot * SLOT_WORDS;
-    counters_first = at + PARTIAL_HEADER_WORDS;
     flush();
     if flags != 0u {
         atomicOr(&partials[at], flags);
@@ -31,6 +31,8 @@ fn main(@builtin(global_invocation_id) global_id: vec3<u32>) {
             }
             slot = next;
             count = 0u;
+            // Where the window goes when a value falls outside it, from now on.
+            counters_first = slot * SLOT_WORDS + PARTIAL_HEADER_WORDS;
         }
         let v = load_element(e);
         if ELEMENT_BYTES == 8u {

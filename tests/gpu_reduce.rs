@@ -66,16 +66,26 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// Elements of `dtype` from bytes: extremes where `extremes`, else noise; floats over a few
-/// dozen binades with zeros, and a special or two where `specials`.
+/// Elements of `dtype` from bytes: integers with their extremes; floats over some sixty binades
+/// (so that windows move within a run), with zeros, and a special or two where `specials`.
 fn elements(dtype: Dtype, count: usize, seed: u64, specials: bool) -> Vec<u8> {
     let size = dtype.size();
     let mut bytes = noise(count * size, seed);
     if dtype.is_float() {
         for (k, chunk) in bytes.chunks_exact_mut(size).enumerate() {
             let top = size - 1;
-            chunk[top] = (chunk[top] & 0x80) | 0x3f;
-            chunk[top - 1] &= 0x7f;
+            // Sign, and an exponent from 0x3c0 (f64) or 0x78 (f32) up by 0 to 63 binades.
+            let spread = chunk[top] & 0x3f;
+            let exponent = if size == 8 {
+                0x3c0 + u16::from(spread)
+            } else {
+                0x78 + u16::from(spread / 2)
+            };
+            let shift = if size == 8 { 4 } else { 7 };
+            let field = exponent << shift;
+            chunk[top] = (chunk[top] & 0x80) | (field >> 8) as u8;
+            let low_mask = (1u8 << shift) - 1;
+            chunk[top - 1] = (chunk[top - 1] & low_mask) | (field as u8 & !low_mask);
             if k % 29 == 3 {
                 chunk.fill(0);
             }

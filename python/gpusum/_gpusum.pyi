@@ -10,6 +10,9 @@ __version__: str
 Backend = Literal["auto", "gpu", "cpu", "seq"]
 Number = int | float | numpy.float32
 DtypeLike = str | type[Any] | numpy.dtype[Any]
+Axis = int | tuple[int, ...] | None
+# A whole sum with axis=None (a numpy scalar where dtype is given), else an array of sums.
+Sum = Number | numpy.generic | numpy.typing.NDArray[Any]
 
 class Error(Exception):
     """The base of gpusum's own errors."""
@@ -21,8 +24,25 @@ class Engine:
     """A place to run exact sums, opened once and reused; thread-safe."""
 
     def __init__(self, backend: Backend = "auto", adapter: str | None = None) -> None: ...
-    def sum(self, x: numpy.typing.ArrayLike, *, timeout: float | None = None) -> Number:
-        """The exact sum of every element of ``x``."""
+    def sum(
+        self,
+        x: numpy.typing.ArrayLike,
+        axis: Axis = None,
+        *,
+        dtype: DtypeLike | None = None,
+        keepdims: bool = False,
+        timeout: float | None = None,
+    ) -> Sum:
+        """The exact sum of ``x``: whole, or one sum per index of the axes not in ``axis``."""
+    def sum_by(
+        self,
+        keys: numpy.typing.ArrayLike,
+        values: numpy.typing.ArrayLike,
+        *,
+        return_counts: bool = False,
+        timeout: float | None = None,
+    ) -> tuple[numpy.typing.NDArray[Any], ...]:
+        """The exact sum of ``values`` per distinct key: ``(unique_keys, sums[, counts])``."""
     def sum_range(self, start: int, end: int, *, timeout: float | None = None) -> int:
         """The exact sum of the inclusive range [start, end]."""
     def sum_file(
@@ -94,12 +114,26 @@ class ExactFloatSum:
 
 def sum(
     x: numpy.typing.ArrayLike,
+    axis: Axis = None,
     *,
+    dtype: DtypeLike | None = None,
+    keepdims: bool = False,
     backend: Backend = "auto",
     adapter: str | None = None,
     timeout: float | None = None,
-) -> Number:
-    """The exact sum of every element of ``x`` on the default engine."""
+) -> Sum:
+    """The exact sum of ``x`` on the default engine, whole or along ``axis``."""
+
+def sum_by(
+    keys: numpy.typing.ArrayLike,
+    values: numpy.typing.ArrayLike,
+    *,
+    return_counts: bool = False,
+    backend: Backend = "auto",
+    adapter: str | None = None,
+    timeout: float | None = None,
+) -> tuple[numpy.typing.NDArray[Any], ...]:
+    """The exact sum of ``values`` per distinct key on the default engine."""
 
 def sum_range(
     start: int,

@@ -27,6 +27,8 @@ pub(crate) struct Elements<'py> {
     strides: Vec<isize>,
     dtype: Dtype,
     order: ByteOrder,
+    /// numpy's name of the element type ("int16", "bool", "float32"), byte order aside.
+    name: String,
 }
 
 impl<'py> Elements<'py> {
@@ -67,6 +69,7 @@ impl<'py> Elements<'py> {
                 descr.str()?
             )));
         };
+        let name: String = descr.getattr("name")?.extract()?;
         let order = match descr.byteorder() {
             b'>' => ByteOrder::Big,
             b'<' => ByteOrder::Little,
@@ -104,7 +107,23 @@ impl<'py> Elements<'py> {
             strides,
             dtype,
             order,
+            name,
         })
+    }
+
+    /// The array's shape.
+    pub(crate) fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// numpy's name of the element type, which makes an array of it in this machine's order.
+    pub(crate) fn numpy_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the elements are floats.
+    pub(crate) fn is_float(&self) -> bool {
+        self.dtype.is_float()
     }
 
     /// The elements as the engine's view of them.

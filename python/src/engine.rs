@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use gpusum::engine::{ProfileChoice, Request, Source};
+use gpusum::engine::{Outcome, ProfileChoice, Request, Source};
 use gpusum::input::{ArrayReader, InputHints};
 use gpusum::{ArrayTotal, BackendChoice, EngineOptions, Place, Plan, SumRange};
 
@@ -78,12 +78,12 @@ impl Engine {
     }
 
     /// Plans `request`, runs it with the GIL released, and remembers the plan.
-    fn run<'a>(
+    pub(crate) fn run<'a>(
         &self,
         py: Python<'_>,
         timeout: Option<f64>,
         request: impl Fn() -> Request<'a> + Send + Sync,
-    ) -> PyResult<ArrayTotal> {
+    ) -> PyResult<Outcome> {
         let engine = self.engine(py)?;
         let plan = engine.plan(&request()).map_err(to_py)?;
         let count = plan_count(&request());
@@ -95,8 +95,8 @@ impl Engine {
         *self
             .last
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(outcome.plan);
-        Ok(outcome.total)
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(outcome.plan.clone());
+        Ok(outcome)
     }
 
     pub(crate) fn sum_total(
@@ -107,7 +107,8 @@ impl Engine {
     ) -> PyResult<ArrayTotal> {
         let elements = Elements::of(x)?;
         let view = elements.view().map_err(to_py)?;
-        self.run(py, timeout, || Request::new(Source::strided(view.clone())))
+        let outcome = self.run(py, timeout, || Request::new(Source::strided(view.clone())))?;
+        Ok(outcome.total)
     }
 }
 
@@ -130,18 +131,42 @@ impl Engine {
         Self::open(py, backend, adapter)
     }
 
-    /// The exact sum of every element of `x` (a numpy array, or anything `numpy.asarray`
-    /// takes: any shape and strides, either byte order): an `int` for integers and bools, a
-    /// `numpy.float32` or `float` for floats, the exact sum rounded once. `timeout` bounds it in
-    /// seconds (default: 10 s plus 1 s per 5e7 elements); `TimeoutError` when it passes.
-    #[pyo3(signature = (x, *, timeout = None))]
+    /// The exact sum of the elements of `x` (a numpy array, or anything `numpy.asarray` takes:
+    /// any shape and strides, either byte order), as numpy spells it. With `axis=None`, every
+    /// element: an `int` for integers and bools, a `numpy.float32` or `float` for floats, the
+    /// exact sum rounded once. With an axis or a tuple of axes (negative ones count from the
+    /// end), an array of one sum per index of the other axes (`keepdims` keeps the summed axes
+    /// as length 1): integers as an object array of Python ints, exact, or in `dtype` (an
+    /// integer type, `OverflowError` for a sum it cannot hold, never wrapped); floats in the
+    /// input's type. `timeout` bounds it in seconds (default: 10 s plus 1 s per 5e7 elements);
+    /// `TimeoutError` when it passes.
+    #[pyo3(signature = (x, axis = None, *, dtype = None, keepdims = false, timeout = None))]
     fn sum(
         &self,
         py: Python<'_>,
         x: &Bound<'_, PyAny>,
+        axis: Option<&Bound<'_, PyAny>>,
+        dtype: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
         timeout: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
-        number(py, &self.sum_total(py, x, timeout)?)
+        crate::reduce::sum(self, py, x, axis, dtype, keepdims, timeout)
+    }
+
+    /// The exact sum of `values` for each distinct key of `keys` (integers, one per value, in
+    /// C order): `(unique_keys, sums)`, the keys ascending in their own type, the sums as
+    /// `sum` gives them along an axis; with `return_counts`, `(unique_keys, sums, counts)`.
+    /// `TypeError` for float keys, `ValueError` for keys of another length.
+    #[pyo3(signature = (keys, values, *, return_counts = false, timeout = None))]
+    fn sum_by(
+        &self,
+        py: Python<'_>,
+        keys: &Bound<'_, PyAny>,
+        values: &Bound<'_, PyAny>,
+        return_counts: bool,
+        timeout: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
+        crate::reduce::sum_by(self, py, keys, values, return_counts, timeout)
     }
 
     /// The exact sum of every integer of the inclusive range [`start`, `end`] (empty, 0, when
@@ -154,8 +179,8 @@ impl Engine {
         end: i64,
         timeout: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
-        let total = self.run(py, timeout, || Request::new(SumRange::new(start, end)))?;
-        int(py, total.int_sum().unwrap_or_default())
+        let outcome = self.run(py, timeout, || Request::new(SumRange::new(start, end)))?;
+        int(py, outcome.total.int_sum().unwrap_or_default())
     }
 
     /// The exact sum of the array in the file at `path`: a `.npy` file (which gives its own
@@ -268,20 +293,45 @@ pub(crate) fn default_engine(
     Ok(map.entry(key).or_insert(engine).clone_ref(py))
 }
 
-/// `gpusum.sum(x, *, backend="auto", adapter=None, timeout=None)`: the exact sum of every element
-/// of `x` on the default engine (see `Engine.sum`).
+/// `gpusum.sum(x, axis=None, *, dtype=None, keepdims=False, backend="auto", adapter=None,
+/// timeout=None)`: the exact sum of `x`, whole or along axes, on the default engine (see
+/// `Engine.sum`).
 #[pyfunction]
-#[pyo3(signature = (x, *, backend = "auto", adapter = None, timeout = None))]
+#[pyo3(signature = (x, axis = None, *, dtype = None, keepdims = false, backend = "auto", adapter = None, timeout = None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn sum(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
     backend: &str,
     adapter: Option<String>,
     timeout: Option<f64>,
 ) -> PyResult<Py<PyAny>> {
     default_engine(py, backend, adapter)?
         .get()
-        .sum(py, x, timeout)
+        .sum(py, x, axis, dtype, keepdims, timeout)
+}
+
+/// `gpusum.sum_by(keys, values, *, return_counts=False, backend="auto", adapter=None,
+/// timeout=None)`: the exact sum of `values` per distinct key on the default engine (see
+/// `Engine.sum_by`).
+#[pyfunction]
+#[pyo3(signature = (keys, values, *, return_counts = false, backend = "auto", adapter = None, timeout = None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sum_by(
+    py: Python<'_>,
+    keys: &Bound<'_, PyAny>,
+    values: &Bound<'_, PyAny>,
+    return_counts: bool,
+    backend: &str,
+    adapter: Option<String>,
+    timeout: Option<f64>,
+) -> PyResult<Py<PyAny>> {
+    default_engine(py, backend, adapter)?
+        .get()
+        .sum_by(py, keys, values, return_counts, timeout)
 }
 
 /// `gpusum.sum_range(start, end, *, backend="auto", adapter=None, timeout=None)`: the exact sum

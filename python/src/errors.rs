@@ -47,9 +47,12 @@ pub(crate) fn to_py(error: Error) -> PyErr {
         Error::Input {
             problem: InputProblem::UnsupportedDtype { .. },
             ..
-        } => PyTypeError::new_err(text),
+        }
+        | Error::KeyType { .. } => PyTypeError::new_err(text),
+        Error::InvalidAxis { .. } => axis_error(text),
         Error::Read { source, .. } => PyErr::from(std::io::Error::new(source.kind(), text)),
         Error::Input { .. }
+        | Error::KeyCount { .. }
         | Error::InvalidArray { .. }
         | Error::InvalidAccumulator { .. }
         | Error::InvalidProfile { .. }
@@ -68,4 +71,20 @@ pub(crate) fn to_py(error: Error) -> PyErr {
         | Error::Blocking => GpuError::new_err(text),
         _ => GpusumError::new_err(text),
     }
+}
+
+/// numpy's `AxisError` (a `ValueError` and an `IndexError`), as numpy raises for an axis an array
+/// does not have; a `ValueError` where this numpy has none.
+fn axis_error(text: String) -> PyErr {
+    use pyo3::types::PyAnyMethods;
+    pyo3::Python::attach(|py| {
+        let class = py
+            .import("numpy.exceptions")
+            .or_else(|_| py.import("numpy"))
+            .and_then(|module| module.getattr("AxisError"));
+        match class.and_then(|class| class.call1((text.clone(),))) {
+            Ok(error) => PyErr::from_value(error),
+            Err(_) => PyValueError::new_err(text),
+        }
+    })
 }

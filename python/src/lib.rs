@@ -7,6 +7,7 @@ mod accumulators;
 mod arrays;
 mod engine;
 mod errors;
+mod reduce;
 mod run;
 
 use pyo3::prelude::*;
@@ -36,6 +37,7 @@ fn _gpusum(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<accumulators::ExactSum>()?;
     module.add_class::<accumulators::ExactFloatSum>()?;
     module.add_function(wrap_pyfunction!(engine::sum, module)?)?;
+    module.add_function(wrap_pyfunction!(engine::sum_by, module)?)?;
     module.add_function(wrap_pyfunction!(engine::sum_range, module)?)?;
     module.add_function(wrap_pyfunction!(engine::sum_file, module)?)?;
     module.add_function(wrap_pyfunction!(adapters, module)?)?;

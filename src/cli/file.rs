@@ -77,7 +77,9 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
     let mut input = result.map_err(input_failure)?;
     let mut keys = match &args.by {
         Some(path) if stdin && path.as_os_str() == "-" => {
-            return Err(usage("PATH and --by KEYS cannot both be standard input".into()));
+            return Err(usage(
+                "PATH and --by KEYS cannot both be standard input".into(),
+            ));
         }
         Some(path) if path.as_os_str() == "-" => {
             let hints = InputHints::auto(args.key_dtype).with_big_endian(args.big_endian);
@@ -143,7 +145,8 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
         }
         Err(error)
             if plan.place == Place::Gpu
-                && (input.bytes_read() > 0 || keys.as_ref().is_some_and(|k| k.bytes_read() > 0)) =>
+                && (input.bytes_read() > 0
+                    || keys.as_ref().is_some_and(|k| k.bytes_read() > 0)) =>
         {
             return Err(anyhow::Error::new(error)
                 .context(

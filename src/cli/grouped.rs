@@ -72,9 +72,13 @@ impl OutputsJson {
         OutputsJson::ByKey {
             keys_input,
             key_dtype: keys.map_or("", |keys| keys.dtype().name()),
-            keys: keys.map_or_else(Vec::new, |keys| keys.iter().map(|k| k.to_string()).collect()),
+            keys: keys.map_or_else(Vec::new, |keys| {
+                keys.iter().map(|k| k.to_string()).collect()
+            }),
             sums: texts(outputs),
-            counts: (0..outputs.len()).map(|i| outputs.count(i).to_string()).collect(),
+            counts: (0..outputs.len())
+                .map(|i| outputs.count(i).to_string())
+                .collect(),
         }
     }
 }

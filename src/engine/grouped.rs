@@ -161,8 +161,14 @@ impl Engine {
                     return grouped_outcome(one(&whole.total), checked, plan);
                 };
                 let (sums, checked) = match plan.place {
-                    Place::Gpu => self.along_gpu(source, &walk, dtype, checker, control).await?,
-                    _ => self.along_cpu(source, &walk, dtype, plan, checker, control).await?,
+                    Place::Gpu => {
+                        self.along_gpu(source, &walk, dtype, checker, control)
+                            .await?
+                    }
+                    _ => {
+                        self.along_cpu(source, &walk, dtype, plan, checker, control)
+                            .await?
+                    }
                 };
                 let outputs = |sums| Outputs::along(dtype, shape.clone(), sums, walk.per_output);
                 (outputs(sums), checked.map(outputs))
@@ -170,7 +176,10 @@ impl Engine {
             Reduce::ByKey(keys) => {
                 let (table, checked) = match plan.place {
                     Place::Gpu => self.by_key_gpu(source, keys, checker, control).await?,
-                    _ => self.by_key_cpu(source, keys, plan, checker, control).await?,
+                    _ => {
+                        self.by_key_cpu(source, keys, plan, checker, control)
+                            .await?
+                    }
                 };
                 (table.into_outputs(), checked.map(KeyTable::into_outputs))
             }
@@ -300,7 +309,15 @@ pub(super) fn add_chunk(
 ) -> Result<(), Error> {
     let len = (chunk.len() / dtype.size()) as u64;
     for block in walk.blocks(first, len.min(walk.elements - first)) {
-        twin.add_block(dtype, ByteOrder::Little, chunk, first, &block, sums, control)?;
+        twin.add_block(
+            dtype,
+            ByteOrder::Little,
+            chunk,
+            first,
+            &block,
+            sums,
+            control,
+        )?;
     }
     Ok(())
 }

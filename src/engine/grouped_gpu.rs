@@ -28,7 +28,9 @@ impl Engine {
         let context = self.open_gpu()?;
         let mut sums = Sums::new(dtype, walk.outputs as usize);
         if source.on_device() {
-            context.along_device(source, walk, &mut sums, control).await?;
+            context
+                .along_device(source, walk, &mut sums, control)
+                .await?;
             return Ok((sums, None));
         }
         let mut checked = checker.map(|_| Sums::new(dtype, walk.outputs as usize));
@@ -77,7 +79,14 @@ impl Engine {
             Ok(())
         };
         context
-            .by_key_chunks(&mut value_chunks, &mut key_chunks, &mut table, total, &mut tap, control)
+            .by_key_chunks(
+                &mut value_chunks,
+                &mut key_chunks,
+                &mut table,
+                total,
+                &mut tap,
+                control,
+            )
             .await?;
         Ok((table, checked))
     }
