@@ -8,6 +8,7 @@
 mod arrays;
 mod battery;
 mod floats;
+mod grouped;
 mod report;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ pub use arrays::{ArrayCase, Pattern};
 use arrays::{gpu_array_cases, run_array_cases};
 pub use battery::Case;
 use floats::{float_battery, run_float_cases};
+use grouped::{grouped_battery, run_grouped_cases};
 use report::{Checked, record};
 pub use report::{Failure, SelftestReport, TargetReport};
 
@@ -26,7 +28,7 @@ use crate::Error;
 use crate::array::Dtype;
 use crate::control::{Control, default_timeout};
 use crate::cpu::{self, CpuTwin, Threads};
-use crate::engine::Place;
+use crate::engine::{BackendChoice, Engine, EngineOptions, Place};
 use crate::gpu::{self, AdapterReport, GpuContext, GpuOptions};
 use crate::kernel::{ArrayLayout, KernelChoice};
 use crate::range::SumRange;
@@ -176,6 +178,20 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
                                 run_float_cases(&mut arrays, &floats, options, |data, control| {
                                     array_context.sum_floats(data, control).map(|o| o.total)
                                 });
+                                match array_context.with_options(&array_options) {
+                                    Ok(grouped_context) => {
+                                        let engine = Engine::from_context(grouped_context);
+                                        let cases = grouped_battery(size, per_chunk, options.seed);
+                                        run_grouped_cases(
+                                            &mut arrays,
+                                            &cases,
+                                            options,
+                                            cpu_sum,
+                                            |request, control| engine.sum_request(request, control),
+                                        );
+                                    }
+                                    Err(error) => arrays.error = Some(error.to_string()),
+                                }
                             }
                             Err(error) => arrays.error = Some(error.to_string()),
                         }
@@ -216,6 +232,8 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
     let array_cases = arrays::array_battery(&array_sizes, options.seed);
     let piece_values = crate::float::PIECE_VALUES as u64;
     let float_cases = float_battery(&[0, 1, 5, 33, piece_values + 1], options.seed);
+    // The CPU's sums along axes and by key at the sizes its tasks split at.
+    let grouped_cases = grouped_battery(256, 1 << 16, options.seed);
     for (place, threads) in cpu_paths {
         let twin = CpuTwin::new(threads);
         let mut report = TargetReport::new(place, None, None);
@@ -227,6 +245,20 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
         run_float_cases(&mut report, &float_cases, options, |data, control| {
             twin.sum_array(data.into(), control)
         });
+        let backend = match place {
+            Place::Seq => BackendChoice::Seq,
+            _ => BackendChoice::Cpu,
+        };
+        match Engine::open(&EngineOptions::new(backend)) {
+            Ok(engine) => run_grouped_cases(
+                &mut report,
+                &grouped_cases,
+                options,
+                cpu_sum,
+                |request, control| engine.sum_request(request, control),
+            ),
+            Err(error) => report.error = Some(error.to_string()),
+        }
         finish(report);
     }
 
@@ -235,6 +267,12 @@ pub fn run(options: &SelftestOptions, mut on_target: impl FnMut(&TargetReport)) 
         adapters: adapters.len(),
         targets,
     }
+}
+
+/// A grouped request on the CPU twin's pool: the answer every target is checked against, beside
+/// the oracle.
+fn cpu_sum(request: crate::Request<'_>, control: &Control) -> Result<crate::Outcome, Error> {
+    Engine::open(&EngineOptions::new(BackendChoice::Cpu))?.sum_request(request, control)
 }
 
 fn run_cases(
