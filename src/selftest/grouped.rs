@@ -237,10 +237,13 @@ fn filled(dtype: Dtype, count: usize, random: &mut SplitMix64) -> Vec<u8> {
     bytes
 }
 
+/// A case's key for element k, from a seeded random word.
+type KeyOf = Box<dyn Fn(usize, u64) -> i64>;
+
 /// Every case for a target whose workgroups have `workgroup` invocations and whose chunks hold
 /// `chunk` i64 elements.
 pub(super) fn grouped_battery(workgroup: u64, chunk: u64, seed: u64) -> Vec<GroupedCase> {
-    let mut random = SplitMix64(seed ^ 0x6772_6f75_7065_64);
+    let mut random = SplitMix64(seed ^ 0x9e6c_63d0_876a_5a21);
     let (w, c) = (workgroup as usize, chunk as usize);
     let mut cases = Vec::new();
     let shapes: [(&str, Vec<usize>, bool, Vec<i64>); 8] = [
@@ -287,7 +290,7 @@ pub(super) fn grouped_battery(workgroup: u64, chunk: u64, seed: u64) -> Vec<Grou
         }
     }
     let n = w * 3 + 7;
-    let key_sets: [(&str, Box<dyn Fn(usize, u64) -> i64>); 4] = [
+    let key_sets: [(&str, KeyOf); 4] = [
         ("one key", Box::new(|_, _| 42)),
         (
             "every key distinct",
