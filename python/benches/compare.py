@@ -1,10 +1,13 @@
 """gpusum beside numpy and math.fsum on the same arrays, in one run: medians of interleaved runs,
 and the ratios the targets are written in (docs/BENCHMARKS.md, "Python").
 
-    python python/benches/compare.py [--elements 2^25] [--runs 15] [--backend cpu]
+    python python/benches/compare.py [--elements 2^25] [--side 4096] [--by 2^24] [--runs 15]
+                                     [--backend cpu]
 
-numpy's `a.sum()` wraps int64 and rounds floats pairwise; math.fsum is exact and slow; gpusum is
-exact. Every gpusum sum is checked against an exact oracle first.
+numpy's `a.sum()` wraps int64 and rounds floats pairwise, and `np.bincount(keys, weights)` rounds
+every weight to float64; math.fsum is exact and slow; gpusum is exact. Every gpusum sum is
+checked against an exact oracle first (along axes and by key, against numpy's on values that
+cannot round or wrap, and output by output against math.fsum).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import argparse
 import math
 import statistics
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -46,6 +49,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements", type=parse_count, default=2**25)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--side", type=int, default=4096, help="the axis rows' matrix is SIDE x SIDE")
+    parser.add_argument("--by", type=parse_count, default=2**24, help="values summed by 1,000 keys")
     parser.add_argument("--backend", default="cpu")
     args = parser.parse_args()
     rng = np.random.default_rng(2026)
@@ -78,11 +83,59 @@ def main() -> None:
         ("8 x int64", f"numpy, gpusum backend={backend}", t["numpy"], t["forced"], t["numpy"] / t["forced"], ">= 1/3")
     )
 
-    print(f"{n} elements (the 8-element rows aside), gpusum backend={backend!r}, medians of {args.runs} interleaved runs")
+    rows.extend(grouped_rows(rng, args.side, args.by, args.runs, backend))
+
+    print(f"{n} elements (the 8-element, axis and key rows aside), gpusum backend={backend!r}, medians of {args.runs} interleaved runs")
     print(f"{'array':<10} {'against':<32} {'them':>11} {'gpusum':>11} {'speed ratio':>12}  target")
     for array, against, theirs, ours, ratio, target in rows:
         print(f"{array:<10} {against:<32} {seconds(theirs):>11} {seconds(ours):>11} {ratio:>12.2f}  {target}")
     print("speed ratio: their time over gpusum's (above 1, gpusum is faster)")
+
+
+def grouped_rows(
+    rng: np.random.Generator, side: int, by: int, runs: int, backend: Any
+) -> list[tuple[str, str, float, float, float, str]]:
+    """Sums along axes of a SIDE x SIDE matrix and by 1,000 keys, beside numpy's."""
+    matrix_ints = rng.integers(-(2**40), 2**40, (side, side), dtype=np.int64)
+    matrix_floats = rng.standard_normal((side, side)) * np.exp2(rng.integers(-20, 20, (side, side)))
+    keys = rng.integers(0, 1000, by, dtype=np.int64)
+    by_ints = rng.integers(-(2**40), 2**40, by, dtype=np.int64)
+    by_floats = rng.standard_normal(by) * np.exp2(rng.integers(-20, 20, by))
+    for axis in (0, 1):
+        # Below 2^40 each, 2^12 of them: numpy's int64 sums cannot wrap here.
+        got = np.asarray(gpusum.sum(matrix_ints, axis=axis, backend=backend))
+        assert got.tolist() == matrix_ints.sum(axis=axis).tolist()
+    columns = np.asarray(gpusum.sum(matrix_floats[:64], axis=0, backend=backend))
+    assert columns.tolist() == [math.fsum(column) for column in matrix_floats[:64].T]
+    unique, sums = gpusum.sum_by(keys, by_floats, backend=backend)
+    first = unique[0]
+    assert sums[0] == math.fsum(by_floats[keys == first])
+    unique, sums = gpusum.sum_by(keys, by_ints, backend=backend)
+    assert sums[0] == sum(int(v) for v in by_ints[keys == first])
+
+    rows = []
+    shape = f"{side}x{side}"
+    def along(matrix: np.ndarray, axis: int) -> dict[str, Callable[[], object]]:
+        return {
+            "numpy": lambda: matrix.sum(axis=axis),
+            "gpusum": lambda: gpusum.sum(matrix, axis=axis, backend=backend),
+        }
+
+    def by_key(values: np.ndarray) -> dict[str, Callable[[], object]]:
+        return {
+            "numpy": lambda: np.bincount(keys, weights=values),
+            "gpusum": lambda: gpusum.sum_by(keys, values, backend=backend),
+        }
+
+    for name, matrix, target in [("int64", matrix_ints, ">= 1"), ("float64", matrix_floats, ">= 0.5")]:
+        for axis in (0, 1):
+            t = timed(along(matrix, axis), runs)
+            against = f"numpy a.sum(axis={axis})"
+            rows.append((f"{shape} {name}", against, t["numpy"], t["gpusum"], t["numpy"] / t["gpusum"], target))
+    for name, values, target in [("int64", by_ints, ">= 1"), ("float64", by_floats, ">= 0.5")]:
+        t = timed(by_key(values), runs)
+        rows.append((f"{by} {name}", "np.bincount(k, weights) (rounds)", t["numpy"], t["gpusum"], t["numpy"] / t["gpusum"], target))
+    return rows
 
 
 if __name__ == "__main__":

@@ -105,7 +105,16 @@ impl Engine {
         x: &Bound<'_, PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<ArrayTotal> {
-        let elements = Elements::of(x)?;
+        self.sum_elements(py, &Elements::of(x)?, timeout)
+    }
+
+    /// The exact sum of every element of an array already looked at.
+    pub(crate) fn sum_elements(
+        &self,
+        py: Python<'_>,
+        elements: &Elements<'_>,
+        timeout: Option<f64>,
+    ) -> PyResult<ArrayTotal> {
         let view = elements.view().map_err(to_py)?;
         let outcome = self.run(py, timeout, || Request::new(Source::strided(view.clone())))?;
         Ok(outcome.total)

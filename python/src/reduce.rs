@@ -43,7 +43,7 @@ pub(crate) fn sum(
     let axes = match axis {
         Some(axis) if !axis.is_none() => axes_of(axis)?,
         _ if !keepdims => {
-            let total = engine.sum_total(py, x, timeout)?;
+            let total = engine.sum_elements(py, &elements, timeout)?;
             let value = number(py, &total)?;
             return match dtype {
                 Some(dtype) => converted_scalar(py, value, dtype, &elements),

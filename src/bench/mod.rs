@@ -10,7 +10,7 @@
 //!
 //! The pieces: `backend.rs` (identity, the `--backends` grammar, opening), `measure.rs` (a
 //! series' points), `arrays.rs` (the array workload's series and bandwidths), `floats.rs` (the
-//! float workload's series), `analysis.rs`
+//! float workload's series), `grouped.rs` (sums along axes and by key), `analysis.rs`
 //! (speedups, crossovers, peaks, flags), `report.rs` (the model), `profile.rs` (the planner's
 //! rates, for `--save-profile`).
 
@@ -18,6 +18,7 @@ mod analysis;
 mod arrays;
 mod backend;
 mod floats;
+mod grouped;
 mod measure;
 mod profile;
 mod report;
@@ -46,16 +47,19 @@ pub enum BenchWorkload {
     Array,
     /// f32 and f64 arrays summed exactly, beside a plain float sum of the same data.
     Float,
+    /// i64 and f64 matrices summed along axis 0 and axis 1, and values summed by 1,000 keys.
+    Grouped,
 }
 
 impl BenchWorkload {
-    /// "range", "array" or "float".
+    /// "range", "array", "float" or "grouped".
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             BenchWorkload::Range => "range",
             BenchWorkload::Array => "array",
             BenchWorkload::Float => "float",
+            BenchWorkload::Grouped => "grouped",
         }
     }
 }
@@ -262,6 +266,26 @@ pub enum BenchError {
         observed: String,
     },
 
+    /// A measured sum along axes or by key differed from the CPU twin's, output by output.
+    #[error(
+        "wrong sums {reduce} on {backend} for {count} {dtype} values: {differ} of {outputs} \
+         outputs differ from the CPU twin's"
+    )]
+    WrongGroupedSum {
+        /// The backend that added wrong.
+        backend: BackendId,
+        /// "axis 0", "axis 1" or "by key".
+        reduce: &'static str,
+        /// The element type.
+        dtype: Dtype,
+        /// Values summed.
+        count: u64,
+        /// Outputs that differ.
+        differ: usize,
+        /// Outputs there are.
+        outputs: usize,
+    },
+
     /// A sum or a peak measurement failed.
     #[error(transparent)]
     Sum(#[from] Error),
@@ -297,14 +321,14 @@ pub fn run(
                 skipped.extend(over_budget);
             }
         }
-        BenchWorkload::Array | BenchWorkload::Float => {
+        BenchWorkload::Array | BenchWorkload::Float | BenchWorkload::Grouped => {
             // Before and after the series, so that a busy spell during one measurement cannot
             // lower a bound (see `arrays::faster`).
             bandwidth = arrays::bandwidths(&opened.backends, options, &mut on_event)?;
-            let (rows, over_budget) = if options.workload == BenchWorkload::Float {
-                floats::sweep(&opened, options, &mut on_event)?
-            } else {
-                arrays::sweep(&opened, options, &mut on_event)?
+            let (rows, over_budget) = match options.workload {
+                BenchWorkload::Float => floats::sweep(&opened, options, &mut on_event)?,
+                BenchWorkload::Grouped => grouped::sweep(&opened, options, &mut on_event)?,
+                _ => arrays::sweep(&opened, options, &mut on_event)?,
             };
             results = rows;
             skipped = over_budget;
@@ -320,7 +344,7 @@ pub fn run(
             peak = analysis::peaks(&opened.backends, &results, options, &mut on_event)?;
             analysis::flags(&results, &peak)
         }
-        BenchWorkload::Array | BenchWorkload::Float => {
+        BenchWorkload::Array | BenchWorkload::Float | BenchWorkload::Grouped => {
             arrays::fill_bounds(&mut results, &bandwidth);
             arrays::flags(&results, &bandwidth)
         }

@@ -146,6 +146,10 @@ pub struct Row {
     /// For an exact float sum: the plain sum's median over this one, at the same backend, type
     /// and length (the share of the plain sum's throughput that exactness keeps); else null.
     pub share_of_plain: Option<f64>,
+    /// For the grouped workload: `axis 0`, `axis 1` (of a square-ish C-order matrix) or
+    /// `by key` (1,000 keys; `bytes_per_second` counts the values' bytes, not the keys'); else
+    /// null.
+    pub reduce: Option<&'static str>,
 }
 
 /// How the float workload summed an array.

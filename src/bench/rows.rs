@@ -38,6 +38,7 @@ impl Row {
             speedup_vs_cpu: None,
             method: None,
             share_of_plain: None,
+            reduce: None,
         }
     }
 
@@ -88,6 +89,31 @@ impl Row {
             dtype: Some(dtype),
             resident,
             method: Some(method),
+            variant: None,
+            reduction: None,
+            ..self
+        }
+    }
+
+    /// The same point as a sum of `dtype` values `reduce` ("axis 0", "by key"), living where
+    /// `resident` says (null for the CPU).
+    pub(crate) fn for_grouped(
+        self,
+        dtype: Dtype,
+        reduce: &'static str,
+        resident: Option<Residence>,
+    ) -> Self {
+        let place = resident
+            .map(|r| format!(" {}", r.name()))
+            .unwrap_or_default();
+        let what = format!("{dtype} {reduce}{place}");
+        Self {
+            workload: "grouped",
+            series: format!("{} {what}", self.backend),
+            label: format!("{} {what}", self.label),
+            dtype: Some(dtype),
+            resident,
+            reduce: Some(reduce),
             variant: None,
             reduction: None,
             ..self

@@ -44,10 +44,13 @@ pub(super) fn workload_parser() -> impl TypedValueParser<Value = BenchWorkload> 
         PossibleValue::new("float").help(
             "f32 and f64 arrays summed exactly, beside a plain (inexact) float sum of the same data",
         ),
+        PossibleValue::new("grouped")
+            .help("i64 and f64 matrices summed along axis 0 and axis 1, and by 1,000 keys"),
     ])
     .map(|name| match name.as_str() {
         "array" => BenchWorkload::Array,
         "float" => BenchWorkload::Float,
+        "grouped" => BenchWorkload::Grouped,
         _ => BenchWorkload::Range,
     })
 }

@@ -42,7 +42,10 @@ fn shape_of(source: &Source<'_>) -> Result<Option<Shaped>, Error> {
             (None, Some(count)) => flat(count),
             (None, None) => None,
         },
-        Source::Device(array) => flat(array.len()),
+        Source::Device(array) => match array.shape() {
+            Some(shape) => Some((shape.to_vec(), StreamAxis::of_shape(shape, false))),
+            None => flat(array.len()),
+        },
         Source::Buffer(slice) => flat(slice.len),
     })
 }

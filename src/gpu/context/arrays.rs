@@ -27,6 +27,8 @@ pub struct DeviceArray {
     layout: ArrayLayout,
     /// Each window's data and bytes.
     windows: Vec<(OwnedData, u64)>,
+    /// The shape of its elements in C order, for sums along axes; `None` is one axis.
+    shape: Option<Vec<u64>>,
 }
 
 impl DeviceArray {
@@ -48,6 +50,29 @@ impl DeviceArray {
     /// Where the data lives.
     pub fn layout(&self) -> ArrayLayout {
         self.layout
+    }
+
+    /// The same array as a C-order array of `shape`, for sums along axes
+    /// ([`Request::along`](crate::Request::along)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArray`] when the shape does not hold exactly the array's elements.
+    pub fn with_shape(self, shape: Vec<u64>) -> Result<Self, Error> {
+        let count = shape.iter().try_fold(1u64, |n, &len| n.checked_mul(len));
+        if count != Some(self.len) {
+            return Err(Error::InvalidArray {
+                reason: format!("a shape of {shape:?} does not hold {} elements", self.len),
+            });
+        }
+        Ok(Self {
+            shape: Some(shape),
+            ..self
+        })
+    }
+
+    /// The shape the array was given ([`DeviceArray::with_shape`]); `None` for one axis.
+    pub fn shape(&self) -> Option<&[u64]> {
+        self.shape.as_deref()
     }
 }
 
@@ -238,6 +263,7 @@ impl GpuContext {
             len: data.len(),
             layout,
             windows,
+            shape: None,
         })
     }
 }
