@@ -267,6 +267,22 @@ impl<T: ExactFloat> FloatWindows<T> {
         }
     }
 
+    /// Adds every value of `values` to output `i`: through the bins (bins.rs) where they are
+    /// enough to pay for placing them, else one at a time.
+    pub(crate) fn add_values(&mut self, i: usize, values: &[T]) {
+        if values.len() < super::BINNED_VALUES {
+            for value in values {
+                self.add_bits(i, value.bits());
+            }
+            return;
+        }
+        let mut sum = ExactFloatSum::new();
+        let mut bins = super::bins::Bins::new(crate::cpu::Isa::best());
+        bins.add(&mut sum, values);
+        bins.finish(&mut sum);
+        self.add_sum(i, &sum);
+    }
+
     /// Places a value of `pieces` pieces whose lowest is at `digit`, outside output `i`'s
     /// window: in a new window, a moved one, or the output's full sum.
     #[cold]
