@@ -24,7 +24,18 @@ fn main() -> std::io::Result<()> {
             for layout in ArrayLayout::ALL {
                 let arrays = Dtype::ALL.map(|dtype| (dtype.name(), Workload::Array(dtype, layout)));
                 let plain = [("plain_f32", Workload::PlainF32(layout))];
-                for (what, workload) in arrays.into_iter().chain(plain) {
+                let grouped = Dtype::ALL.into_iter().flat_map(|dtype| {
+                    [
+                        (format!("grouped_{dtype}"), Workload::Grouped(dtype, layout)),
+                        (format!("keyed_{dtype}"), Workload::Keyed(dtype, layout)),
+                    ]
+                });
+                let named = arrays
+                    .into_iter()
+                    .chain(plain)
+                    .map(|(what, workload)| (what.to_owned(), workload))
+                    .chain(grouped);
+                for (what, workload) in named {
                     let name = format!(
                         "array_{what}_{layout}_{}_{}_{size}.wgsl",
                         choice.variant, choice.reduction
