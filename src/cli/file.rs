@@ -20,6 +20,9 @@ use super::progress::{Progress, cancel_on_ctrl_c};
 use super::sum::{Notices, describe, engine_options, gpu_kernel, inject_fault};
 use super::{Failure, Outcome, RUNTIME, Talk, out};
 
+/// Output memory past which a sum along axes says how much it takes before it starts.
+const OUTPUT_NOTICE_BYTES: f64 = 1e9;
+
 /// `gpusum file --json`: the integers are strings, exact for any parser, and so is a float sum
 /// (the shortest decimal that reads back, or `nan`, `inf`, `-inf`).
 #[derive(Serialize)]
@@ -101,6 +104,20 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
         .plan(&request(&mut input, keys.as_mut(), &args.axis, check))
         .map_err(reduce_failure)?;
     let notices = Notices::after_plan(&engine, &plan, talk);
+    if let Some(outputs) = request(&mut input, keys.as_mut(), &args.axis, check)
+        .outputs()
+        .ok()
+        .flatten()
+    {
+        let bytes = outputs as f64 * gpusum::reduce::bytes_per_output(input.format().dtype) as f64;
+        if bytes >= OUTPUT_NOTICE_BYTES && !talk.quiet {
+            say!(
+                "gpusum: the input streams, but its {outputs} outputs stay in memory: about {:.1} \
+                 GB while they are summed",
+                bytes / 1e9
+            );
+        }
+    }
 
     let cancel = cancel_on_ctrl_c();
     let count = input.format().count;

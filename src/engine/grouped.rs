@@ -2,7 +2,7 @@
 //! that a bad one fails before any work, then run chunk by chunk on the CPU twin or a GPU into
 //! one exact total per output ([`Outputs`]).
 
-use super::{Engine, Outcome, Place, Plan, Reduce, Source};
+use super::{Engine, Outcome, Place, Plan, Reduce, Request, Source};
 use crate::Error;
 use crate::array::{ByteOrder, Dtype};
 use crate::control::Control;
@@ -124,6 +124,23 @@ fn in_c_order(source: &Source<'_>) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+impl Request<'_> {
+    /// How many outputs a sum along axes has, once its source's shape is known (`None` for a
+    /// sum by key, whose keys tell only as they are read, and for a whole sum).
+    ///
+    /// # Errors
+    /// [`Error::InvalidAxis`] for axes the source does not have.
+    pub fn outputs(&self) -> Result<Option<u64>, Error> {
+        match &self.reduce {
+            Reduce::Axes(axes) => {
+                let (walk, _) = walk_of(&self.source, axes)?;
+                Ok(Some(walk.map_or(1, |walk| walk.outputs)))
+            }
+            _ => Ok(None),
+        }
+    }
 }
 
 impl Engine {

@@ -10,3 +10,12 @@ pub(crate) mod outputs;
 pub(crate) mod walk;
 
 pub use outputs::{Keys, Labels, Outputs};
+
+/// Bytes each output of a sum along axes or by key of `dtype` elements takes while it is summed:
+/// 16 for integers (an i128), 72 for floats (a window of eight digits; an output whose values
+/// span more than about 160 binades also keeps a full exact sum, 570 bytes for f64), and by key 8
+/// more for its count.
+#[must_use]
+pub fn bytes_per_output(dtype: crate::Dtype) -> usize {
+    outputs::Sums::bytes_per_output(dtype)
+}
