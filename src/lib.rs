@@ -54,6 +54,24 @@
 //! # Ok::<(), gpusum::Error>(())
 //! ```
 //!
+//! A request can also sum along axes ([`Request::along`], with numpy's axes, of a
+//! [`StridedBytes`](engine::StridedBytes) view, a `.npy` stream or a shaped
+//! [`DeviceArray`](gpu::DeviceArray)) or by key ([`Request::by_key`]); its outcome then carries
+//! [`Outputs`](reduce::Outputs), one exact total per output, each mergeable and rounded once when
+//! read:
+//!
+//! ```
+//! use gpusum::engine::StridedBytes;
+//! use gpusum::{BackendChoice, ByteOrder, Control, Dtype, Engine, EngineOptions, Request};
+//!
+//! let engine = Engine::open(&EngineOptions::new(BackendChoice::Auto))?;
+//! let columns: Vec<u8> = [1e308f64, 1.0, -1e308, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+//! let matrix = StridedBytes::c_order(&columns, vec![2, 2], Dtype::F64, ByteOrder::Little)?;
+//! let outputs = engine.sum_request(Request::along(matrix, &[0]), &Control::new())?.outputs;
+//! assert_eq!(outputs.unwrap().to_string(), "0\n3"); // 1e308 + -1e308, then 1 + 2
+//! # Ok::<(), gpusum::Error>(())
+//! ```
+//!
 //! To choose the adapter and kernel yourself, build a [`GpuContext`] (from an adapter, or from a
 //! device and queue you already have) and wrap it with [`Engine::from_context`], or call
 //! [`GpuContext::run`] directly:
@@ -92,6 +110,8 @@
 //! - [`range`]: the inclusive range and its closed form (the test oracle).
 //! - [`array`](mod@array) and [`total`]: element types, typed slices, and the exact, mergeable
 //!   totals (integers; floats in [`float`]: the CPU twin of the float kernels, rounded once).
+//! - [`reduce`]: sums along axes and by key, their [`Outputs`](reduce::Outputs) with one exact
+//!   total per output, and how a stream of elements maps to them.
 //! - [`npy`] and [`input`]: the `.npy` header parser, and the chunked readers of `.npy` files,
 //!   raw files and streams ([`input::ChunkRead`]).
 //! - [`kernel`]: the kernel vocabulary, [`ShaderVariant`] × [`Reduction`] = [`KernelChoice`], and
@@ -109,9 +129,10 @@
 //! library is the sums, the accumulators, the readers and the planner, and builds without clap,
 //! anyhow, indicatif, ctrlc, serde_json or plotters.
 //!
-//! A workload (ranges, integer arrays, float arrays) is a seam: its WGSL in `shaders/`, its GPU
-//! module in `src/gpu/` (`range.rs`, `array/`), its CPU twin in `src/cpu/` (floats:
-//! `src/float/`), its selftest cases and its bench rows.
+//! A workload (ranges, integer arrays, float arrays, sums along axes and by key) is a seam: its
+//! WGSL in `shaders/`, its GPU module in `src/gpu/` (`range.rs`, `array/`, `grouped.rs`,
+//! `keyed.rs`), its CPU twin in `src/cpu/` (floats: `src/float/`), its selftest cases and its
+//! bench rows.
 
 #![deny(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
