@@ -170,7 +170,12 @@ impl Engine {
             Reduce::Axes(axes) => {
                 let (walk, shape) = walk_of(source, axes)?;
                 let Some(walk) = walk else {
-                    // One output: the whole-array sum.
+                    // One output: the whole-array sum, in place where the elements are one block.
+                    let mut block = match source {
+                        Source::Strided(view) => view.contiguous().map(Source::Array),
+                        _ => None,
+                    };
+                    let source = block.as_mut().unwrap_or(source);
                     let whole = Box::pin(self.run_all(source, check, plan, control)).await?;
                     let one = |total: &crate::ArrayTotal| {
                         let mut sums = Sums::new(dtype, 1);
