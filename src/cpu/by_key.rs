@@ -9,12 +9,13 @@
 use rayon::prelude::*;
 
 use super::array::{Element, for_each};
-use super::{CpuTwin, HAS_THREADS};
+use super::simd::{Lanes, per_isa};
+use super::{CpuTwin, HAS_THREADS, Isa};
 use crate::Error;
 use crate::array::{ByteOrder, Dtype};
 use crate::control::Control;
 use crate::engine::ArrayBytes;
-use crate::float::{ExactFloat, FloatWindows};
+use crate::float::{self, ColumnBins, ExactFloat, FloatWindows};
 use crate::reduce::keys::KeyTable;
 use crate::reduce::outputs::Sums;
 
@@ -24,9 +25,10 @@ use crate::reduce::outputs::Sums;
 const TASK_ELEMENTS: usize = 1 << 18;
 const FLOAT_TASK_ELEMENTS: usize = 1 << 21;
 
-/// Float values a piece has per slot, at least, to be grouped by slot and summed by the bins:
-/// placing a slot's bins costs about what adding 2,000 values one at a time does.
-const GROUPED_VALUES_PER_SLOT: usize = 2048;
+/// Float values a piece has per slot, at least, to be summed through bins per slot: placing a
+/// slot's bins costs about what adding a hundred values of a few dozen binades one at a time
+/// does.
+const BINNED_VALUES_PER_SLOT: usize = 64;
 
 impl CpuTwin {
     /// Adds each of `values` to the total of the key at the same index of `keys` (as many
@@ -46,12 +48,12 @@ impl CpuTwin {
         if !self.parallel(u128::from(values.len())) || !HAS_THREADS {
             for (keys, values) in pieces {
                 control.check()?;
-                with_room(|ordered, grouped| {
+                with_room(|ordered| {
                     ordered_keys_into(keys, ordered);
                     if let Some((low, high)) = range(ordered) {
                         table.saw(ordered.len() as u64);
                         table.make_room(low, high);
-                        add_piece(table, ordered, values, grouped);
+                        add_piece(self.isa, table, ordered, values);
                     }
                 });
             }
@@ -61,14 +63,14 @@ impl CpuTwin {
             .into_par_iter()
             .map(|(keys, values)| -> Result<Option<KeyTable>, Error> {
                 control.check()?;
-                Ok(with_room(|ordered, grouped| {
+                Ok(with_room(|ordered| {
                     ordered_keys_into(keys, ordered);
                     let (low, high) = range(ordered)?;
                     let elements = ordered.len() as u64;
                     let mut local =
                         KeyTable::for_piece(keys.dtype(), values.dtype(), low, high, elements);
                     local.saw(elements);
-                    add_piece(&mut local, ordered, values, grouped);
+                    add_piece(self.isa, &mut local, ordered, values);
                     Some(local)
                 }))
             })
@@ -105,8 +107,25 @@ fn pieces<'a>(
 
 /// The lowest and highest of `keys`; `None` for none.
 pub(crate) fn range(keys: &[u64]) -> Option<(u64, u64)> {
-    let low = keys.iter().copied().min()?;
-    Some((low, keys.iter().copied().max()?))
+    (!keys.is_empty()).then(|| range_of(Isa::best(), keys))
+}
+
+per_isa! {
+    /// The lowest and highest of `keys` (`(u64::MAX, 0)` for none), in one pass of vector
+    /// min and max where `isa` has them for 64-bit lanes (the baseline's emulation took an
+    /// eighth of an f64 sum by key).
+    fn range_of(keys: &[u64]) -> (u64, u64) = range_body
+}
+
+/// The kernel behind [`range_of`]; `V` only selects the instruction set it is built for.
+///
+/// # Safety
+/// Only from code built for `V`'s instruction set.
+#[inline(always)]
+unsafe fn range_body<V: Lanes>(keys: &[u64]) -> (u64, u64) {
+    keys.iter().fold((u64::MAX, 0), |(low, high), &key| {
+        (low.min(key), high.max(key))
+    })
 }
 
 /// Each key's order-preserving bits: a signed key's sign bit flipped.
@@ -128,34 +147,34 @@ fn ordered_keys_into(keys: ArrayBytes<'_>, ordered: &mut Vec<u64>) {
 }
 
 thread_local! {
-    /// A thread's room for a piece's ordered keys and grouped values, kept between pieces:
-    /// fresh pages for every piece cost a quarter of a float sum by key in page faults.
-    static ROOM: std::cell::Cell<(Vec<u64>, Vec<u64>)> = const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+    /// A thread's room for a piece's ordered keys, kept between pieces: fresh pages for every
+    /// piece cost a quarter of a float sum by key in page faults.
+    static ROOM: std::cell::Cell<Vec<u64>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
-/// Runs `work` with this thread's room for ordered keys and grouped values.
-fn with_room<R>(work: impl FnOnce(&mut Vec<u64>, &mut Vec<u64>) -> R) -> R {
-    let (mut keys, mut values) = ROOM.with(std::cell::Cell::take);
-    let result = work(&mut keys, &mut values);
-    ROOM.with(|room| room.set((keys, values)));
+/// Runs `work` with this thread's room for ordered keys.
+fn with_room<R>(work: impl FnOnce(&mut Vec<u64>) -> R) -> R {
+    let mut keys = ROOM.with(std::cell::Cell::take);
+    let result = work(&mut keys);
+    ROOM.with(|room| room.set(keys));
     result
 }
 
 /// Adds each value of `values` to the slot of its key in `ordered` (the table has room for
 /// every one of them).
-fn add_piece(table: &mut KeyTable, ordered: &[u64], values: ArrayBytes<'_>, room: &mut Vec<u64>) {
+fn add_piece(isa: Isa, table: &mut KeyTable, ordered: &[u64], values: ArrayBytes<'_>) {
     let (dtype, order, bytes) = (values.dtype(), values.order(), values.bytes());
     match table.dense_low() {
         Some(low) => {
             let (sums, counts) = table.parts();
-            add_at(sums, counts, dtype, order, bytes, room, |k| {
+            add_at(isa, sums, counts, dtype, order, bytes, |k| {
                 (ordered[k] - low) as usize
             });
         }
         None => {
             let slots: Vec<usize> = ordered.iter().map(|&key| table.sparse_slot(key)).collect();
             let (sums, counts) = table.parts();
-            add_at(sums, counts, dtype, order, bytes, room, |k| slots[k]);
+            add_at(isa, sums, counts, dtype, order, bytes, |k| slots[k]);
         }
     }
 }
@@ -163,12 +182,12 @@ fn add_piece(table: &mut KeyTable, ordered: &[u64], values: ArrayBytes<'_>, room
 /// Adds value k of `bytes` to slot `slot(k)`, and counts it.
 #[inline(always)]
 fn add_at(
+    isa: Isa,
     sums: &mut Sums,
     counts: &mut [u64],
     dtype: Dtype,
     order: ByteOrder,
     bytes: &[u8],
-    room: &mut Vec<u64>,
     slot: impl Fn(usize) -> usize,
 ) {
     match sums {
@@ -177,59 +196,36 @@ fn add_at(
             sums[at] += value;
             counts[at] += 1;
         }),
-        Sums::F32(sums) => add_floats(sums, counts, 4, order, bytes, room, slot),
-        Sums::F64(sums) => add_floats(sums, counts, 8, order, bytes, room, slot),
+        Sums::F32(sums) => add_floats(isa, sums, counts, 4, order, bytes, slot),
+        Sums::F64(sums) => add_floats(isa, sums, counts, 8, order, bytes, slot),
     }
 }
 
 /// Adds float k of `bytes` (`size` bytes each) to slot `slot(k)`, and counts it: where the
-/// slots are few beside the values, grouped by slot first (a counting sort) and each group summed
-/// by the bins; else each value to its slot's window.
+/// slots are few beside the values, through bins per slot (float/columns.rs); else each value
+/// to its slot's window.
 #[inline(always)]
 fn add_floats<T: ExactFloat>(
+    isa: Isa,
     sums: &mut FloatWindows<T>,
     counts: &mut [u64],
     size: usize,
     order: ByteOrder,
     bytes: &[u8],
-    room: &mut Vec<u64>,
     slot: impl Fn(usize) -> usize,
 ) {
     let (values, slots) = (bytes.len() / size, sums.len());
-    if values < GROUPED_VALUES_PER_SLOT * slots {
-        return for_each_bits(size, order, bytes, |k, bits| {
-            let at = slot(k);
-            sums.add_bits(at, bits);
-            counts[at] += 1;
-        });
+    if values >= BINNED_VALUES_PER_SLOT * slots && slots <= float::MAX_COLUMNS {
+        let mut bins = ColumnBins::new(isa, slots);
+        bins.add_keyed(sums, counts, bytes, order, slot);
+        bins.finish(sums);
+        return;
     }
-    // Each value's slot, and where each slot's group starts.
-    let mut starts = vec![0u32; slots + 1];
-    let at: Vec<u32> = (0..values)
-        .map(|k| {
-            let at = slot(k);
-            starts[at + 1] += 1;
-            at as u32
-        })
-        .collect();
-    for s in 0..slots {
-        starts[s + 1] += starts[s];
-    }
-    // The values in their groups (a piece holds fewer than 2^32).
-    let mut next = starts.clone();
-    room.clear();
-    room.resize((values * size).div_ceil(8), 0);
-    let grouped: &mut [T] = &mut bytemuck::cast_slice_mut(room)[..values];
     for_each_bits(size, order, bytes, |k, bits| {
-        let group = &mut next[at[k] as usize];
-        grouped[*group as usize] = T::from_bits(bits);
-        *group += 1;
+        let at = slot(k);
+        sums.add_bits(at, bits);
+        counts[at] += 1;
     });
-    for (s, count) in counts.iter_mut().enumerate() {
-        let group = &grouped[starts[s] as usize..starts[s + 1] as usize];
-        *count += group.len() as u64;
-        sums.add_values(s, group);
-    }
 }
 
 /// Calls `each(k, value)` for every integer element of `bytes`, monomorphized per type.
@@ -276,5 +272,130 @@ fn for_each_bits(size: usize, order: ByteOrder, bytes: &[u8], mut each: impl FnM
             each(k, bits);
             k += 1;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ArrayTotal;
+    use crate::cpu::Threads;
+    use crate::float::ExactFloatSum;
+
+    /// Floats of every kind, by their bits: a few dozen binades of both signs, zeros of both
+    /// signs, subnormals, the largest finite values, infinities and NaNs, and long stretches of
+    /// one large significand (which fill a bin past 2^62 for f64, 2^32 for f32).
+    fn values(size: usize, len: usize) -> Vec<u64> {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        (0..len)
+            .map(|k| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let (f64_bits, f32_bits) = match k % 101 {
+                    0 => ((-0.0f64).to_bits(), (-0.0f32).to_bits()),
+                    1 => (0, 0),
+                    2 => (1, 1),
+                    3 => (f64::MAX.to_bits(), f32::MAX.to_bits()),
+                    4 if k > len / 2 => (f64::NEG_INFINITY.to_bits(), f32::NAN.to_bits()),
+                    _ if k % 3 == 0 => (1.999_999f64.to_bits(), 1.999_999f32.to_bits()),
+                    _ => {
+                        let scale = (state % 40) as i32 - 20;
+                        let value =
+                            ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2f64.powi(scale);
+                        (value.to_bits(), (value as f32).to_bits())
+                    }
+                };
+                if size == 8 {
+                    f64_bits
+                } else {
+                    u64::from(f32_bits)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn float_sums_by_key_through_bins_per_key_match_each_keys_exact_sum() {
+        let len = 5000;
+        for size in [4usize, 8] {
+            let dtype = if size == 8 { Dtype::F64 } else { Dtype::F32 };
+            let bits = values(size, len);
+            // Three keys, one of them only on -0.0 and values that cancel, and one that
+            // takes most of the stretches of one significand.
+            let keys: Vec<i32> = (0..len as i32)
+                .map(|k| [5, -3, 5, 40][k as usize % 4])
+                .collect();
+            let mut bits = bits;
+            for (k, bits) in bits.iter_mut().enumerate().filter(|(k, _)| k % 4 == 1) {
+                *bits = match (k / 4 % 3, size) {
+                    (0, 8) => (-0.0f64).to_bits(),
+                    (0, _) => u64::from((-0.0f32).to_bits()),
+                    (1, 8) => 1.5f64.to_bits(),
+                    (1, _) => u64::from(1.5f32.to_bits()),
+                    (_, 8) => (-1.5f64).to_bits(),
+                    _ => u64::from((-1.5f32).to_bits()),
+                };
+            }
+            let expected = |key: i32| -> Vec<u8> {
+                let picked = bits
+                    .iter()
+                    .zip(&keys)
+                    .filter(|&(_, &k)| k == key)
+                    .map(|(&b, _)| b);
+                if size == 8 {
+                    let mut sum = ExactFloatSum::new();
+                    sum.add_slice(&picked.map(f64::from_bits).collect::<Vec<_>>())
+                        .unwrap();
+                    ArrayTotal::F64(sum).to_bytes()
+                } else {
+                    let mut sum = ExactFloatSum::new();
+                    let values: Vec<f32> = picked.map(|b| f32::from_bits(b as u32)).collect();
+                    sum.add_slice(&values).unwrap();
+                    ArrayTotal::F32(sum).to_bytes()
+                }
+            };
+            for order in [ByteOrder::Little, ByteOrder::Big] {
+                let value_bytes: Vec<u8> = bits
+                    .iter()
+                    .flat_map(|&b| match order {
+                        ByteOrder::Little => b.to_le_bytes()[..size].to_vec(),
+                        ByteOrder::Big => b.to_be_bytes()[8 - size..].to_vec(),
+                    })
+                    .collect();
+                let key_bytes: Vec<u8> = keys
+                    .iter()
+                    .flat_map(|&k| match order {
+                        ByteOrder::Little => k.to_le_bytes(),
+                        ByteOrder::Big => k.to_be_bytes(),
+                    })
+                    .collect();
+                // Unaligned too: the same bytes one past an aligned start.
+                let mut shifted = vec![0u8; value_bytes.len() + 1];
+                shifted[1..].copy_from_slice(&value_bytes);
+                for (value_bytes, isa) in Isa::available()
+                    .into_iter()
+                    .map(|isa| (&value_bytes[..], isa))
+                    .chain([(&shifted[1..], Isa::best())])
+                {
+                    for threads in [Threads::One, Threads::All] {
+                        let label = format!("{dtype} {order:?} {isa} {threads:?}");
+                        let keys = ArrayBytes::new(&key_bytes, Dtype::I32, order).unwrap();
+                        let values = ArrayBytes::new(value_bytes, dtype, order).unwrap();
+                        let mut table = KeyTable::new(Dtype::I32, dtype);
+                        let twin = CpuTwin::new(threads).with_isa(isa);
+                        twin.add_by_key(keys, values, &mut table, &Control::new())
+                            .unwrap();
+                        let outputs = table.into_outputs();
+                        let got: Vec<i128> = outputs.keys().unwrap().iter().collect();
+                        assert_eq!(got, [-3, 5, 40], "{label}");
+                        for (i, key) in [-3, 5, 40].into_iter().enumerate() {
+                            let total = outputs.total(i).unwrap();
+                            assert_eq!(total.to_bytes(), expected(key), "{label} key {key}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -129,7 +129,12 @@ impl<T: ExactFloat> Bins<T> {
     /// Decodes one chunk; returns the exponents it held.
     fn decode(&self, chunk: &[T], decoded: &mut Decoded) -> Exponents {
         if T::TAG == 8 {
-            decode::decode_f64(self.isa, bytemuck::cast_slice(chunk), decoded)
+            decode::decode_f64(
+                self.isa,
+                bytemuck::cast_slice(chunk),
+                decoded,
+                decode::PREFETCH_BYTES,
+            )
         } else {
             decode::decode_f32(self.isa, bytemuck::cast_slice(chunk), decoded)
         }

@@ -17,7 +17,7 @@ pub(crate) const CHUNK: usize = 256;
 /// much per value for the core to run far ahead on its own: on the 2-core CI-class VM (an Intel
 /// Xeon), 2^24 f64 values summed at 3.0e8 values/s on one thread without it and 1.0e9 with it
 /// (1024 bytes ahead: 0.9e9; measured on the one-value-at-a-time loop before this one).
-const PREFETCH_BYTES: usize = 4096;
+pub(crate) const PREFETCH_BYTES: usize = 4096;
 
 /// One chunk, decoded.
 pub(crate) struct Decoded {
@@ -74,30 +74,31 @@ pub(crate) fn prefetch(address: *const u8) {
     let _ = address;
 }
 
-/// Asks for the cache lines [`PREFETCH_BYTES`] past each of `bytes`' lines.
-fn prefetch_ahead(bytes: &[u8]) {
+/// Asks for the cache lines `ahead` bytes past each of `bytes`' lines.
+fn prefetch_ahead(bytes: &[u8], ahead: usize) {
     for line in (0..bytes.len()).step_by(64) {
-        prefetch(bytes.as_ptr().wrapping_add(line + PREFETCH_BYTES));
+        prefetch(bytes.as_ptr().wrapping_add(line + ahead));
     }
 }
 
 const LANE_SHIFT: u32 = LANES.trailing_zeros();
 
 /// Decodes `values` (at most [`CHUNK`]) into `out` with `isa` (a set this CPU lacks, or one with
-/// no kernel of its own, decodes portably).
-pub(crate) fn decode_f64(isa: Isa, values: &[f64], out: &mut Decoded) -> Exponents {
+/// no kernel of its own, decodes portably), asking for the bytes `ahead` past them: the whole
+/// array's bins read on ([`PREFETCH_BYTES`]); column bins read elsewhere next, and ask for 0.
+pub(crate) fn decode_f64(isa: Isa, values: &[f64], out: &mut Decoded, ahead: usize) -> Exponents {
     debug_assert!(values.len() <= CHUNK);
     match isa {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU has AVX-512 F, checked by is_available.
-        Isa::Avx512 if isa.is_available() => unsafe { x86::f64_avx512(values, out) },
+        Isa::Avx512 if isa.is_available() => unsafe { x86::f64_avx512(values, out, ahead) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU has AVX2, checked by is_available.
-        Isa::Avx2 if isa.is_available() => unsafe { x86::f64_avx2(values, out) },
+        Isa::Avx2 if isa.is_available() => unsafe { x86::f64_avx2(values, out, ahead) },
         #[cfg(target_arch = "x86_64")]
-        _ => x86::f64_sse2(values, out),
+        _ => x86::f64_sse2(values, out, ahead),
         #[cfg(not(target_arch = "x86_64"))]
-        _ => f64_portable(values, out, 0),
+        _ => f64_portable(values, out, 0, ahead),
     }
 }
 
@@ -118,9 +119,9 @@ pub(crate) fn decode_f32(isa: Isa, values: &[f32], out: &mut Decoded) -> Exponen
 /// The reference decode (and every other set's): values from `start` on. Written as passes a
 /// baseline vectorizer takes whole (SSE2 and NEON): the exponents' lowest and highest in eight
 /// i16 lanes (an exponent is below 2^11), then each value's word and slot.
-fn f64_portable(values: &[f64], out: &mut Decoded, start: usize) -> Exponents {
+fn f64_portable(values: &[f64], out: &mut Decoded, start: usize, ahead: usize) -> Exponents {
     let bits: &[u64] = bytemuck::cast_slice(&values[start..]);
-    prefetch_ahead(bytemuck::cast_slice(bits));
+    prefetch_ahead(bytemuck::cast_slice(bits), ahead);
     let words = &mut out.words[start..values.len()];
     for (word, &bits) in words.iter_mut().zip(bits) {
         let exponent = (bits << 1) >> 53;
@@ -137,7 +138,7 @@ fn f64_portable(values: &[f64], out: &mut Decoded, start: usize) -> Exponents {
 /// As [`f64_portable`], for `f32`.
 fn f32_portable(values: &[f32], out: &mut Decoded, start: usize) -> Exponents {
     let bits: &[u32] = bytemuck::cast_slice(&values[start..]);
-    prefetch_ahead(bytemuck::cast_slice(bits));
+    prefetch_ahead(bytemuck::cast_slice(bits), PREFETCH_BYTES);
     let exponents = exponent_range(bits, |bits| ((bits << 1) >> 24) as i16);
     for (word, &bits) in out.words[start..values.len()].iter_mut().zip(bits) {
         let exponent = (bits << 1) >> 24;
@@ -181,7 +182,7 @@ mod x86 {
 
     /// Eight values per register; what a whole register cannot take goes portably.
     #[target_feature(enable = "avx512f")]
-    pub(super) fn f64_avx512(values: &[f64], out: &mut Decoded) -> Exponents {
+    pub(super) fn f64_avx512(values: &[f64], out: &mut Decoded, ahead: usize) -> Exponents {
         let fraction = _mm512_set1_epi64((1 << 52) - 1);
         let one = _mm512_set1_epi64(1);
         let mut lowest = _mm512_set1_epi64(i64::MAX);
@@ -191,7 +192,7 @@ mod x86 {
             // SAFETY: k + 8 <= whole <= values.len() <= CHUNK, the buffers' length.
             unsafe {
                 let at = values.as_ptr().add(k).cast::<u8>();
-                _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(PREFETCH_BYTES).cast());
+                _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(ahead).cast());
                 let bits = _mm512_loadu_si512(at.cast());
                 let exponent = _mm512_srli_epi64::<53>(_mm512_slli_epi64::<1>(bits));
                 lowest = _mm512_min_epu64(lowest, exponent);
@@ -211,13 +212,13 @@ mod x86 {
             lowest: _mm512_reduce_min_epu64(lowest) as u32,
             highest: _mm512_reduce_max_epu64(highest) as u32,
         };
-        vector.with(f64_portable(values, out, whole))
+        vector.with(f64_portable(values, out, whole, ahead))
     }
 
     /// Four values per register. AVX2 has no 64-bit unsigned min or max: exponents sit in the
     /// low half of each lane with a zero high half, so the 32-bit ones serve.
     #[target_feature(enable = "avx2")]
-    pub(super) fn f64_avx2(values: &[f64], out: &mut Decoded) -> Exponents {
+    pub(super) fn f64_avx2(values: &[f64], out: &mut Decoded, ahead: usize) -> Exponents {
         let fraction = _mm256_set1_epi64x((1 << 52) - 1);
         let one = _mm256_set1_epi64x(1);
         let mut lowest = _mm256_set1_epi64x(0x7ff);
@@ -228,7 +229,7 @@ mod x86 {
             unsafe {
                 let at = values.as_ptr().add(k).cast::<u8>();
                 if k % 8 == 0 {
-                    _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(PREFETCH_BYTES).cast());
+                    _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(ahead).cast());
                 }
                 let bits = _mm256_loadu_si256(at.cast());
                 let exponent = _mm256_srli_epi64::<53>(_mm256_slli_epi64::<1>(bits));
@@ -253,13 +254,13 @@ mod x86 {
             lowest: horizontal(lowest, 2, u32::min),
             highest: horizontal(highest, 2, u32::max),
         };
-        vector.with(f64_portable(values, out, whole))
+        vector.with(f64_portable(values, out, whole, ahead))
     }
 
     /// Two values per register, with x86-64's baseline alone: it has no 64-bit compare, min or
     /// max, but an exponent lies in a lane's low 16 bits with zeros above, so the 32- and
     /// 16-bit ones serve.
-    pub(super) fn f64_sse2(values: &[f64], out: &mut Decoded) -> Exponents {
+    pub(super) fn f64_sse2(values: &[f64], out: &mut Decoded, ahead: usize) -> Exponents {
         // SAFETY: SSE2 is part of x86-64; every pointer below stays inside values and out.
         unsafe {
             let fraction = _mm_set1_epi64x((1 << 52) - 1);
@@ -270,7 +271,7 @@ mod x86 {
             for k in (0..whole).step_by(2) {
                 let at = values.as_ptr().add(k).cast::<u8>();
                 if k % 8 == 0 {
-                    _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(PREFETCH_BYTES).cast());
+                    _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(ahead).cast());
                 }
                 let bits = _mm_loadu_si128(at.cast());
                 let exponent = _mm_srli_epi64::<53>(_mm_slli_epi64::<1>(bits));
@@ -301,7 +302,7 @@ mod x86 {
                 lowest: low[0].min(low[4]).into(),
                 highest: high[0].max(high[4]).into(),
             };
-            vector.with(f64_portable(values, out, whole))
+            vector.with(f64_portable(values, out, whole, ahead))
         }
     }
 
@@ -418,14 +419,14 @@ mod tests {
                 .collect();
             let len = len as usize;
             let mut expected = Decoded::new();
-            let range = f64_portable(&doubles, &mut expected, 0);
+            let range = f64_portable(&doubles, &mut expected, 0, PREFETCH_BYTES);
             let mut expected32 = Decoded::new();
             let range32 = f32_portable(&singles, &mut expected32, 0);
             let mut sorted32 = expected32.words[..len].to_vec();
             sorted32.sort_unstable();
             for isa in Isa::ALL {
                 let mut out = Decoded::new();
-                let got = decode_f64(isa, &doubles, &mut out);
+                let got = decode_f64(isa, &doubles, &mut out, PREFETCH_BYTES);
                 assert!(same_range(got, range), "{isa} f64 {len}: {got:?} {range:?}");
                 assert_eq!(out.words[..len], expected.words[..len], "{isa} f64 {len}");
                 assert_eq!(out.slots[..len], expected.slots[..len], "{isa} f64 {len}");

@@ -17,6 +17,8 @@ use crate::control::Control;
 mod bins;
 use bins::Bins;
 mod bytes;
+mod columns;
+pub(crate) use columns::{ColumnBins, MAX_COLUMNS, TILE as COLUMN_TILE};
 mod decode;
 pub(crate) use decode::prefetch;
 mod parts;

@@ -267,20 +267,26 @@ impl<T: ExactFloat> FloatWindows<T> {
         }
     }
 
-    /// Adds every value of `values` to output `i`: through the bins (bins.rs) where they are
-    /// enough to pay for placing them, else one at a time.
-    pub(crate) fn add_values(&mut self, i: usize, values: &[T]) {
-        if values.len() < super::BINNED_VALUES {
-            for value in values {
-                self.add_bits(i, value.bits());
-            }
-            return;
+    /// Adds `magnitude * 2^shift` units (negated where `negative`) to output `i`: a bin of
+    /// values of one sign and exponent, summed below 2^(32 pieces - 31) so that it spans no
+    /// more pieces than one value (columns.rs).
+    pub(crate) fn add_scaled(&mut self, i: usize, magnitude: u64, shift: u32, negative: bool) {
+        let wide = u128::from(magnitude) << (shift % 32);
+        debug_assert!(wide >> (32 * pieces::<T>()) == 0);
+        let digit = (shift / 32) as usize;
+        let window = &mut self.windows[i];
+        window.flags |= parts::FLAG_NOT_NEGATIVE_ZERO as u8;
+        let offset = digit.wrapping_sub(usize::from(window.base));
+        if offset <= max_offset::<T>() {
+            window.add_pieces(offset, wide, negative, pieces::<T>());
+        } else {
+            self.place_outside(i, digit, wide, negative, pieces::<T>());
         }
-        let mut sum = ExactFloatSum::new();
-        let mut bins = super::bins::Bins::new(crate::cpu::Isa::best());
-        bins.add(&mut sum, values);
-        bins.finish(&mut sum);
-        self.add_sum(i, &sum);
+    }
+
+    /// Notes that output `i` had a value other than -0.0 (its sum is then not -0.0).
+    pub(crate) fn note_not_negative_zero(&mut self, i: usize) {
+        self.windows[i].flags |= parts::FLAG_NOT_NEGATIVE_ZERO as u8;
     }
 
     /// Places a value of `pieces` pieces whose lowest is at `digit`, outside output `i`'s

@@ -207,3 +207,118 @@ fn long_columns_and_rows_split_over_the_pool_and_every_isa() {
         }
     }
 }
+
+/// Floats of every kind for the column bins: a few dozen binades of both signs, with zeros of
+/// both signs, subnormals, the largest finite values, and (where `specials`) infinities and NaNs.
+fn awkward_floats(dtype: Dtype, len: usize, seed: u64, specials: bool) -> Vec<u8> {
+    let mut data = noise(len * dtype.size(), seed);
+    let size = dtype.size();
+    for (k, chunk) in data.chunks_exact_mut(size).enumerate() {
+        let top = size - 1;
+        let bits: u64 = match (k * 7919 + seed as usize) % 97 {
+            0 => 1 << (8 * size - 1),             // -0.0
+            1 => 0,                               // +0.0
+            2 => 1,                               // the smallest subnormal
+            3 if size == 8 => f64::MAX.to_bits(), // sums past the largest finite value
+            3 => u64::from(f32::MAX.to_bits()),
+            4 if specials && size == 8 => f64::INFINITY.to_bits(),
+            4 if specials => u64::from(f32::NEG_INFINITY.to_bits()),
+            5 if specials && size == 8 => f64::NAN.to_bits(),
+            5 if specials => u64::from(f32::NAN.to_bits()),
+            _ => {
+                chunk[top] = (chunk[top] & 0x80) | 0x3f;
+                chunk[top - 1] &= 0x7f;
+                continue;
+            }
+        };
+        chunk.copy_from_slice(&bits.to_le_bytes()[..size]);
+    }
+    data
+}
+
+#[test]
+fn float_columns_through_the_bins_match_the_plain_sums() {
+    // Columns long enough for the bins, down more runs than one placing takes (1023 for f64,
+    // 511 for f32), tiles of 64 and a narrower last one, a kept dimension outside the reduced
+    // one, and one column of nothing but -0.0.
+    let cases: [(&[u64], &[usize]); 6] = [
+        (&[40, 3], &[0]),
+        (&[1100, 70], &[0]),
+        (&[3, 600, 5], &[1]),
+        (&[2, 50, 130], &[0, 1]),
+        (&[64, 33], &[0]),
+        (&[64, 9], &[0]),
+    ];
+    for (shape, reduced) in cases {
+        let elements: u64 = shape.iter().product();
+        let stream = StreamAxis::of_shape(shape, false);
+        let walk = Walk::new(&stream, reduced);
+        for dtype in [Dtype::F32, Dtype::F64] {
+            for specials in [false, true] {
+                let mut data = awkward_floats(dtype, elements as usize, elements, specials);
+                if shape == [64, 9] {
+                    // No zeros anywhere (their runs note every column's sign of zero).
+                    data = noise(data.len(), 11);
+                    for chunk in data.chunks_exact_mut(dtype.size()) {
+                        let top = chunk.len() - 1;
+                        chunk[top] = (chunk[top] & 0x80) | 0x3f;
+                        chunk[top - 1] |= 0x01;
+                    }
+                }
+                if shape[0] == 64 {
+                    // Column 5 all -0.0 (a sum of -0.0), column 7 values that cancel (+0.0).
+                    let size = dtype.size();
+                    let negative_zero = (1u64 << (8 * size - 1)).to_le_bytes();
+                    let (plus, minus) = match dtype {
+                        Dtype::F32 => (1.5f32.to_bits().into(), (-1.5f32).to_bits().into()),
+                        _ => (1.5f64.to_bits(), (-1.5f64).to_bits()),
+                    };
+                    let width = shape[1] as usize;
+                    for row in 0..64 {
+                        if width == 33 {
+                            let at = (row * width + 5) * size;
+                            data[at..at + size].copy_from_slice(&negative_zero[..size]);
+                        }
+                        let at = (row * width + 7) * size;
+                        let value: u64 = if row % 2 == 0 { plus } else { minus };
+                        data[at..at + size].copy_from_slice(&value.to_le_bytes()[..size]);
+                    }
+                }
+                for order in [ByteOrder::Little, ByteOrder::Big] {
+                    let want = expected(dtype, order, &data, &members(&stream, reduced));
+                    // Unaligned too: the same bytes one past an aligned start.
+                    let mut shifted = vec![0u8; data.len() + 1];
+                    shifted[1..].copy_from_slice(&data);
+                    for (bytes, isa) in Isa::available()
+                        .into_iter()
+                        .map(|isa| (&data[..], isa))
+                        .chain([(&shifted[1..], Isa::best())])
+                    {
+                        for threads in [Threads::One, Threads::All] {
+                            let twin = CpuTwin::new(threads).with_isa(isa);
+                            let mut sums = Sums::new(dtype, walk.outputs as usize);
+                            for block in walk.blocks(0, walk.elements) {
+                                twin.add_block(
+                                    dtype,
+                                    order,
+                                    bytes,
+                                    0,
+                                    &block,
+                                    &mut sums,
+                                    &Control::new(),
+                                )
+                                .unwrap();
+                            }
+                            assert_eq!(
+                                got(&sums, walk.per_output),
+                                want,
+                                "{dtype} {order:?} {shape:?} {reduced:?} specials {specials} \
+                                 {isa} {threads:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
