@@ -50,7 +50,7 @@ const COLUMN_RUNS: u64 = 1 << 5;
 
 /// Runs ahead of the one being added whose bytes a column walk asks for: its runs lie a row
 /// apart, too far for the hardware to guess.
-const PREFETCH_RUNS: usize = 8;
+const PREFETCH_RUNS: usize = 4;
 
 /// A task: the block with its split dimension cut to `[start, start + len)`.
 struct Task {

@@ -31,20 +31,19 @@ pub(crate) const MAX_COLUMNS: usize = 1 << 10;
 
 /// Signs and exponents of an `f64`, and so of an `f32`.
 const INDEXES: usize = 1 << 12;
-const SLOTS: usize = INDEXES * MAX_COLUMNS;
-type Slots = [u64; SLOTS];
 
 const _: () = assert!(TILE <= CHUNK && TILE <= MAX_COLUMNS);
 
 thread_local! {
-    /// A zeroed slot array left by this thread's last bins: 32 MiB of address space, of which
-    /// values of a few dozen binades touch a few hundred KiB.
-    static SPARE: Cell<Option<Box<Slots>>> = const { Cell::new(None) };
+    /// The zeroed slots left by this thread's last bins (the most it has needed: 8 bytes a
+    /// sign and exponent a column, 2 MiB for a tile, up to 32 for a key table), of which values
+    /// of a few dozen binades touch a few hundred KiB.
+    static SPARE: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
 }
 
 /// Bins for `columns` consecutive outputs, with the outputs they are placed in.
 pub(crate) struct ColumnBins<T: ExactFloat> {
-    slots: Box<Slots>,
+    slots: Vec<u64>,
     decoded: Box<Decoded>,
     isa: Isa,
     columns: usize,
@@ -82,7 +81,7 @@ impl<T: ExactFloat> ColumnBins<T> {
     pub(crate) fn new(isa: Isa, columns: usize) -> Self {
         assert!(columns <= MAX_COLUMNS);
         Self {
-            slots: SPARE.with(Cell::take).unwrap_or_else(bytemuck::zeroed_box),
+            slots: spare_slots(INDEXES * columns),
             decoded: Box::new(Decoded::new()),
             isa,
             columns,
@@ -120,12 +119,12 @@ impl<T: ExactFloat> ColumnBins<T> {
             let scale = TILE / super::bins::LANES;
             for (k, (&slot, &word)) in decoded.slots[..len].iter().zip(&decoded.words).enumerate() {
                 // A decoded slot is (sign, exponent) times the whole-array bins' lanes.
-                slots[(usize::from(slot) * scale + k) % SLOTS] += word;
+                slots[usize::from(slot) * scale + k] += word;
             }
             exponents
         } else {
             decode_each(values, |k, index, significand| {
-                slots[(index * TILE + k) % SLOTS] += significand;
+                slots[index * TILE + k] += significand;
             })
         };
         self.note(windows, values, exponents, |k| out + k);
@@ -155,7 +154,7 @@ impl<T: ExactFloat> ColumnBins<T> {
             let mut add = |k: usize, index: usize, significand: u64| {
                 let column = slot(first + k);
                 counts[column] += 1;
-                let bin = &mut slots[(index * columns + column) % SLOTS];
+                let bin = &mut slots[index * columns + column];
                 *bin += significand;
                 if *bin >> full != 0 {
                     place_bin(windows, column, index, std::mem::take(bin));
@@ -264,7 +263,18 @@ impl<T: ExactFloat> ColumnBins<T> {
     /// bins.
     pub(crate) fn finish(mut self, windows: &mut FloatWindows<T>) {
         self.place(windows);
-        SPARE.with(|spare| spare.set(Some(self.slots)));
+        SPARE.with(|spare| spare.set(self.slots));
+    }
+}
+
+/// This thread's spare slots, where they are `len` or more, else fresh ones (zeroed pages,
+/// which the system maps as they are touched).
+fn spare_slots(len: usize) -> Vec<u64> {
+    let spare = SPARE.with(Cell::take);
+    if spare.len() >= len {
+        spare
+    } else {
+        vec![0; len]
     }
 }
 
