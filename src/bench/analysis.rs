@@ -10,7 +10,8 @@ use crate::gpu::adapter_label;
 use crate::kernel::ShaderVariant;
 use crate::peak::{GpuPeak, PeakMeasurement, Threads, cpu_peak};
 
-/// Each row's speedup over `seq` and `cpu` at the same length (and for arrays, the same type).
+/// Each row's speedup over `seq` and `cpu` at the same length (and for arrays, the same type;
+/// for grouped sums, the same reduction).
 pub(crate) fn fill_speedups(rows: &mut [Row]) {
     let median_of = |rows: &[Row], backend: &BackendId, like: &Row| {
         rows.iter()
@@ -19,6 +20,7 @@ pub(crate) fn fill_speedups(rows: &mut [Row]) {
                     && r.count == like.count
                     && r.dtype == like.dtype
                     && r.method == like.method
+                    && r.reduce == like.reduce
             })
             .map(|r| r.median_seconds)
     };
@@ -294,6 +296,21 @@ mod tests {
         let flagged: Vec<String> = flags.iter().map(|f| f.backend.to_string()).collect();
         // cpu twice: above its peak, and flat where it could not be.
         assert_eq!(flagged, ["cpu", "cpu"], "{flags:?}");
+    }
+
+    #[test]
+    fn speedups_compare_the_same_reduction() {
+        let mut rows = Vec::new();
+        for (backend, axis_0, axis_1) in [(BackendId::Seq, 4.0, 1.0), (BackendId::Cpu, 2.0, 1.0)] {
+            for (reduce, seconds) in [("axis 0", axis_0), ("axis 1", axis_1)] {
+                let mut row = row(backend.clone(), 8, seconds);
+                row.reduce = Some(reduce);
+                rows.push(row);
+            }
+        }
+        fill_speedups(&mut rows);
+        let speedups: Vec<_> = rows.iter().map(|r| r.speedup_vs_seq).collect();
+        assert_eq!(speedups, [Some(1.0), Some(1.0), Some(2.0), Some(1.0)]);
     }
 
     #[test]
