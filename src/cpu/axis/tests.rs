@@ -159,6 +159,16 @@ fn every_type_layout_axis_set_chunking_and_pool_matches_the_plain_sums() {
     }
 }
 
+/// The outputs of `walk` over all of `data` at once, on `twin`.
+fn whole(twin: &CpuTwin, dtype: Dtype, order: ByteOrder, data: &[u8], walk: &Walk) -> Vec<String> {
+    let mut sums = Sums::new(dtype, walk.outputs as usize);
+    for block in walk.blocks(0, walk.elements) {
+        twin.add_block(dtype, order, data, 0, &block, &mut sums, &Control::new())
+            .unwrap();
+    }
+    got(&sums, walk.per_output)
+}
+
 #[test]
 fn long_columns_and_rows_split_over_the_pool_and_every_isa() {
     // 300 x 700 i64 extremes: columns and rows long enough to split into tasks.
@@ -185,24 +195,8 @@ fn long_columns_and_rows_split_over_the_pool_and_every_isa() {
         for isa in Isa::available() {
             for threads in [Threads::One, Threads::All] {
                 let twin = CpuTwin::new(threads).with_isa(isa);
-                let mut sums = Sums::new(Dtype::I64, walk.outputs as usize);
-                for block in walk.blocks(0, walk.elements) {
-                    twin.add_block(
-                        Dtype::I64,
-                        ByteOrder::NATIVE,
-                        &data,
-                        0,
-                        &block,
-                        &mut sums,
-                        &Control::new(),
-                    )
-                    .unwrap();
-                }
-                assert_eq!(
-                    got(&sums, walk.per_output),
-                    want,
-                    "{isa} {threads:?} {reduced:?}"
-                );
+                let sums = whole(&twin, Dtype::I64, ByteOrder::NATIVE, &data, &walk);
+                assert_eq!(sums, want, "{isa} {threads:?} {reduced:?}");
             }
         }
     }
@@ -296,21 +290,8 @@ fn float_columns_through_the_bins_match_the_plain_sums() {
                     {
                         for threads in [Threads::One, Threads::All] {
                             let twin = CpuTwin::new(threads).with_isa(isa);
-                            let mut sums = Sums::new(dtype, walk.outputs as usize);
-                            for block in walk.blocks(0, walk.elements) {
-                                twin.add_block(
-                                    dtype,
-                                    order,
-                                    bytes,
-                                    0,
-                                    &block,
-                                    &mut sums,
-                                    &Control::new(),
-                                )
-                                .unwrap();
-                            }
                             assert_eq!(
-                                got(&sums, walk.per_output),
+                                whole(&twin, dtype, order, bytes, &walk),
                                 want,
                                 "{dtype} {order:?} {shape:?} {reduced:?} specials {specials} \
                                  {isa} {threads:?}"
