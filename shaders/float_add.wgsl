@@ -87,6 +87,22 @@ fn flush_all() {
     }
 }
 
+// Writes the workgroup's flags and counters as partial `partial`: every invocation calls it,
+// after a barrier that follows the last flush and flag of the workgroup.
+fn write_partial(partial: u32, local_index: u32) {
+    let first = partial * PARTIAL_WORDS;
+    if local_index == 0u {
+        atomicStore(&partials[first], atomicLoad(&group_flags));
+        for (var spare = 1u; spare < PARTIAL_HEADER_WORDS; spare++) {
+            atomicStore(&partials[first + spare], 0u);
+        }
+    }
+    for (var k = local_index; k < DIGITS; k += WORKGROUP_SIZE) {
+        atomicStore(&partials[first + PARTIAL_HEADER_WORDS + 2u * k], atomicLoad(&digit_low[k]));
+        atomicStore(&partials[first + PARTIAL_HEADER_WORDS + 2u * k + 1u], atomicLoad(&digit_high[k]));
+    }
+}
+
 // Adds or subtracts `pieces` (least significant first) at digit `digit` of the window.
 // Selects rather than branches, so that SIMD lanes stay together; only a move of the window
 // branches.

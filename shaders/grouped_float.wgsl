@@ -36,17 +36,7 @@ fn main(
         atomicOr(&group_flags, flags);
     }
     workgroupBarrier();
-    let first = group_id.x * PARTIAL_WORDS;
-    if local_index == 0u {
-        atomicStore(&partials[first], atomicLoad(&group_flags));
-        for (var spare = 1u; spare < PARTIAL_HEADER_WORDS; spare++) {
-            atomicStore(&partials[first + spare], 0u);
-        }
-    }
-    for (var k = local_index; k < DIGITS; k += WORKGROUP_SIZE) {
-        atomicStore(&partials[first + PARTIAL_HEADER_WORDS + 2u * k], atomicLoad(&digit_low[k]));
-        atomicStore(&partials[first + PARTIAL_HEADER_WORDS + 2u * k + 1u], atomicLoad(&digit_high[k]));
-    }
+    write_partial(group_id.x, local_index);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
