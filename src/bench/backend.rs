@@ -157,6 +157,11 @@ impl Backend {
     pub(crate) fn kernel(&self) -> Option<KernelChoice> {
         self.engine.gpu().map(GpuContext::kernel)
     }
+
+    /// Its label without the shader variant: for workloads with one kernel per adapter.
+    pub(crate) fn device_label(&self) -> String {
+        self.label.split(':').next().unwrap_or_default().to_owned()
+    }
 }
 
 /// The backends opened, their start-up costs, the adapters they run on, and the adapters that

@@ -231,12 +231,7 @@ impl Series for FloatSeries<'_> {
     fn row(&self, count: u64) -> Row {
         let backend = self.backend;
         // One float kernel per adapter, whatever the variant.
-        let label = backend
-            .label
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let label = backend.device_label();
         let resident = backend.engine.gpu().map(|_| Residence::Device);
         Row::blank(backend.id.clone(), label, count).for_float(self.dtype, self.method, resident)
     }

@@ -211,12 +211,7 @@ impl Series for GroupedSeries<'_> {
     fn row(&self, count: u64) -> Row {
         let backend = self.backend;
         // One kernel per adapter for these, whatever the variant.
-        let label = backend
-            .label
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let label = backend.device_label();
         Row::blank(backend.id.clone(), label, count).for_grouped(
             self.dtype,
             self.grouping.name(),
