@@ -5,7 +5,8 @@
 //! SIGBUS, and reading costs one copy that the upload or the CPU sum overlaps.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::Path;
 use std::pin::Pin;
 
@@ -157,6 +158,8 @@ pub struct ArrayReader<R> {
     read: u64,
     /// The .npy header's shape.
     shape: Option<ArrayShape>,
+    /// The whole input's length in bytes, header included, when known.
+    length: Option<u64>,
 }
 
 impl ArrayReader<File> {
@@ -270,6 +273,7 @@ impl<R: Read> ArrayReader<R> {
             pending: start,
             read: 0,
             shape,
+            length,
         })
     }
 
@@ -352,6 +356,61 @@ impl<R: Read> ArrayReader<R> {
             input: self.name.clone(),
             problem,
         }
+    }
+}
+
+impl<R: Read + Seek> ArrayReader<R> {
+    /// Narrows the input to the elements `elements` (in storage order) before any is read, by
+    /// seeking: how one of several processes reads only its own part of a file. The count,
+    /// the shape and every later read then describe that part alone.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArray`] when data was read already, the input's count is unknown or the
+    /// range lies outside it; [`InputProblem::Truncated`] when the input ends before the part
+    /// does (with the whole array's figures, as a reader of all of it would say);
+    /// [`Error::Read`] when seeking fails.
+    pub fn select(&mut self, elements: Range<u64>) -> Result<(), Error> {
+        let invalid = |reason: String| Err(Error::InvalidArray { reason });
+        let Some(count) = self.format.count else {
+            return invalid(format!(
+                "{}: a part of an input of unknown length",
+                self.name
+            ));
+        };
+        if self.read != 0 {
+            return invalid(format!("{}: a part once reading has begun", self.name));
+        }
+        if elements.start > elements.end || elements.end > count {
+            return invalid(format!(
+                "{}: elements {}..{} of {count}",
+                self.name, elements.start, elements.end
+            ));
+        }
+        let size = self.format.dtype.size() as u64;
+        let name = self.name.clone();
+        let read_error = |source| Error::Read {
+            input: name.clone(),
+            source,
+        };
+        // The reader stands past the bytes already taken for the format, which are data's.
+        let position = self.reader.stream_position().map_err(read_error)?;
+        let data_start = position - self.pending.len() as u64;
+        if let Some(length) = self.length
+            && data_start + elements.end * size > length
+        {
+            return Err(self.problem(InputProblem::Truncated {
+                expected: count * size,
+                got: length.saturating_sub(data_start),
+            }));
+        }
+        let offset = data_start + elements.start * size;
+        self.reader
+            .seek(SeekFrom::Start(offset))
+            .map_err(read_error)?;
+        self.pending.clear();
+        self.format.count = Some(elements.end - elements.start);
+        self.shape = None;
+        Ok(())
     }
 }
 

@@ -113,3 +113,58 @@ fn bad_inputs_say_what_is_wrong() {
         InputProblem::OrderWithNpy
     ));
 }
+
+#[test]
+fn a_part_of_a_file_is_read_by_seeking_past_the_rest() {
+    let values: Vec<u8> = (0u8..40).collect();
+    let bytes = npy(
+        "{'descr': '<i4', 'fortran_order': False, 'shape': (10,)}",
+        &values,
+    );
+    let mut reader =
+        ArrayReader::new(io::Cursor::new(&bytes), "x", InputHints::default(), None).unwrap();
+    reader.select(3..7).unwrap();
+    assert_eq!(reader.format().count, Some(4));
+    let mut buffer = [0u8; 32];
+    assert_eq!(reader.fill(&mut buffer).unwrap(), 16);
+    assert_eq!(&buffer[..16], &values[12..28]);
+    assert_eq!(reader.fill(&mut buffer).unwrap(), 0);
+
+    // Raw input sniffed for the magic: the first bytes, read already, are data's.
+    let raw = InputHints::auto(Some(Dtype::U8));
+    let length = Some(values.len() as u64);
+    let mut reader = ArrayReader::new(io::Cursor::new(&values), "x", raw, length).unwrap();
+    reader.select(2..5).unwrap();
+    assert_eq!(reader.fill(&mut buffer).unwrap(), 3);
+    assert_eq!(&buffer[..3], &values[2..5]);
+}
+
+#[test]
+fn a_part_past_a_truncated_end_or_outside_the_array_is_refused() {
+    let bytes = npy(
+        "{'descr': '<i4', 'fortran_order': False, 'shape': (10,)}",
+        &[0u8; 24],
+    );
+    let open = || {
+        let length = Some(bytes.len() as u64);
+        ArrayReader::new(io::Cursor::new(&bytes), "x", InputHints::default(), length).unwrap()
+    };
+    assert!(open().select(0..6).is_ok());
+    assert!(matches!(
+        problem(open().select(5..10)),
+        InputProblem::Truncated {
+            expected: 40,
+            got: 24
+        }
+    ));
+    assert!(matches!(
+        open().select(8..11),
+        Err(Error::InvalidArray { .. })
+    ));
+    let mut reader = open();
+    reader.fill(&mut [0u8; 16]).unwrap();
+    assert!(matches!(
+        reader.select(0..1),
+        Err(Error::InvalidArray { .. })
+    ));
+}
