@@ -108,20 +108,26 @@ impl Engine {
                 .ok()
                 .filter(|w| !w.is_empty());
             let mut software = Vec::new();
-            let mut candidate = None;
+            let mut hardware = Vec::new();
             for adapter in &adapters {
                 let info = adapter.get_info();
                 let label = gpu::adapter_label(&info);
                 if info.device_type == wgpu::DeviceType::Cpu {
                     software.push(label);
-                } else if candidate.is_none()
-                    && wanted
-                        .as_deref()
-                        .is_none_or(|w| gpu::name_matches(&label, w))
+                } else if wanted
+                    .as_deref()
+                    .is_none_or(|w| gpu::name_matches(&label, w))
                 {
-                    candidate = Some((adapter.clone(), label, self.rates_of(&info)));
+                    hardware.push((adapter, info, label));
                 }
             }
+            // The best kind first; processes sharing the node take its adapters in turn.
+            if let Some((_, best, _)) = hardware.first() {
+                let kind = (best.device_type, best.backend);
+                hardware.retain(|(_, info, _)| (info.device_type, info.backend) == kind);
+            }
+            let candidate = gpu::in_turn(&hardware, self.options.adapter_turn)
+                .map(|(adapter, info, label)| ((*adapter).clone(), label, self.rates_of(&info)));
             *lock(&self.setup) += started.elapsed();
             log::info!(
                 "looked for adapters in {:.1} ms: {}",
@@ -160,7 +166,10 @@ impl Engine {
                 .as_ref()
                 .map(|(adapter, _, _)| adapter.clone())
                 .ok_or_else(Error::no_adapter)?,
-            _ => gpu::find_adapter(self.options.adapter.as_deref())?,
+            _ => gpu::find_adapter_in_turn(
+                self.options.adapter.as_deref(),
+                self.options.adapter_turn,
+            )?,
         };
         let context = GpuContext::new(&adapter, &self.options.gpu)?;
         *lock(&self.setup) += started.elapsed();

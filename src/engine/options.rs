@@ -68,6 +68,9 @@ pub struct EngineOptions {
     /// Pick the first adapter whose "name (api)" contains this text; `None` takes
     /// `WGPU_ADAPTER_NAME`, else the best adapter.
     pub adapter: Option<String>,
+    /// Where processes share a node (MPI ranks, say): take the adapters of the chosen kind in
+    /// turn, this process the `adapter_turn`-th counting round (0: the first, as alone).
+    pub adapter_turn: usize,
     /// How to build the GPU context.
     pub gpu: GpuOptions,
     /// The rates `auto` plans with.
@@ -103,6 +106,16 @@ impl EngineOptions {
     pub fn with_adapter(self, adapter: impl Into<String>) -> Self {
         Self {
             adapter: Some(adapter.into()),
+            ..self
+        }
+    }
+
+    /// Takes the `turn`-th adapter of the chosen kind, counting round: see
+    /// [`EngineOptions::adapter_turn`].
+    #[must_use]
+    pub fn with_adapter_turn(self, turn: usize) -> Self {
+        Self {
+            adapter_turn: turn,
             ..self
         }
     }

@@ -44,6 +44,41 @@ pub fn find_adapter(name: Option<&str>) -> Result<wgpu::Adapter, Error> {
     select_adapter(&instance(), name)
 }
 
+/// The `turn`-th (counting round) of the adapters like the one [`find_adapter`] picks: the
+/// same API and device type, matching the same name. Processes that share a node (MPI ranks,
+/// say) pass their place on the node and so open different GPUs of one kind.
+///
+/// # Errors
+/// As for [`find_adapter`].
+pub fn find_adapter_in_turn(name: Option<&str>, turn: usize) -> Result<wgpu::Adapter, Error> {
+    let first = find_adapter(name)?;
+    if turn == 0 {
+        return Ok(first);
+    }
+    let info = first.get_info();
+    let wanted = name
+        .map(str::to_owned)
+        .or_else(|| std::env::var("WGPU_ADAPTER_NAME").ok())
+        .filter(|wanted| !wanted.is_empty());
+    let alike: Vec<wgpu::Adapter> =
+        adapters_on(&instance_on(Some(info.backend.into())), info.backend.into())
+            .into_iter()
+            .filter(|adapter| {
+                let theirs = adapter.get_info();
+                theirs.device_type == info.device_type
+                    && wanted
+                        .as_deref()
+                        .is_none_or(|w| name_matches(&adapter_label(&theirs), w))
+            })
+            .collect();
+    Ok(in_turn(&alike, turn).unwrap_or(first))
+}
+
+/// Of `adapters`, the `turn`-th counting round (see [`find_adapter_in_turn`]).
+pub(crate) fn in_turn<T: Clone>(adapters: &[T], turn: usize) -> Option<T> {
+    (!adapters.is_empty()).then(|| adapters[turn % adapters.len()].clone())
+}
+
 /// The adapters `auto` weighs, best first: the native APIs' (Vulkan, Metal, DX12), or OpenGL's
 /// where those list none at all, as [`find_adapter`] looks (starting EGL costs 15 to 20 ms on a
 /// software stack); every API `WGPU_BACKEND` names where it is set.

@@ -22,10 +22,10 @@ mod turn;
 pub(crate) mod wait;
 
 pub use adapter::{
-    AdapterReport, PassedOver, adapter_label, compute_adapters, driver_of, find_adapter, instance,
-    passed_over_adapters, select_adapter,
+    AdapterReport, PassedOver, adapter_label, compute_adapters, driver_of, find_adapter,
+    find_adapter_in_turn, instance, passed_over_adapters, select_adapter,
 };
-pub(crate) use adapter::{auto_adapters, name_matches};
+pub(crate) use adapter::{auto_adapters, in_turn, name_matches};
 pub use array::MAX_UNITS_PER_INVOCATION;
 pub use context::{DeviceArray, GpuContext};
 pub use device::{USEFUL_FEATURES, open_device, open_device_async};
