@@ -73,6 +73,19 @@ pub enum Error {
         adapter: String,
     },
 
+    /// Ranks of an MPI job sent nothing before the deadline (see the `mpi` module).
+    #[error(
+        "rank{} {} of {size} sent nothing before the deadline",
+        if .ranks.len() == 1 { "" } else { "s" },
+        .ranks.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    RanksSilent {
+        /// The ranks that sent nothing.
+        ranks: Vec<i32>,
+        /// Ranks in the communicator.
+        size: i32,
+    },
+
     /// The device was lost (driver reset, removal, or a watchdog).
     #[error("the GPU device was lost: {reason}")]
     DeviceLost {

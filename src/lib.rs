@@ -149,6 +149,8 @@ pub mod gpu;
 pub mod input;
 pub mod json;
 pub mod kernel;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod npy;
 #[cfg(feature = "tools")]
 pub mod parse;
