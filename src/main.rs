@@ -7,8 +7,6 @@ mod cli;
 use std::process::ExitCode;
 
 use cli::args::{self, Command};
-use cli::out::{self, WriteError, say};
-use cli::{Failure, INTERRUPTED, RUNTIME, USAGE};
 
 fn main() -> ExitCode {
     let parsed = match args::parse() {
@@ -25,6 +23,10 @@ fn main() -> ExitCode {
         verbose: parsed.verbose,
         quiet: parsed.quiet,
     };
+    if parsed.mpi {
+        // Logging starts once the rank is known: the ranks past 0 log errors only.
+        return finish(cli::mpi::run(&parsed, talk));
+    }
     cli::start_logging(talk);
     let result = match parsed.command {
         Some(Command::Adapters { json }) => cli::adapters::run(json),
@@ -36,35 +38,18 @@ fn main() -> ExitCode {
         Some(Command::Web(args)) => cli::web::run(&args),
         None => cli::sum::run(&parsed.sum, talk),
     };
+    finish(result)
+}
+
+/// The exit code of a command's outcome, its failure said on stderr.
+fn finish(result: cli::Outcome) -> ExitCode {
     match result {
         Ok(code) => code,
-        Err(Failure::Usage(error)) => usage(&error),
-        Err(Failure::Runtime(error)) => {
-            if let Some(write) = error.downcast_ref::<WriteError>()
-                && write.is_broken_pipe()
-            {
-                return ExitCode::from(out::BROKEN_PIPE);
-            }
-            say!("gpusum: {error:#}");
-            let cancelled = matches!(error.downcast_ref(), Some(gpusum::Error::Cancelled));
-            ExitCode::from(if cancelled { INTERRUPTED } else { RUNTIME })
-        }
+        Err(failure) => ExitCode::from(cli::say_failure(failure)),
     }
 }
 
-/// Prints a clap error to stderr (exit 2), or help or the version to stdout (exit 0, checked
-/// like every other write to stdout).
+/// Prints a clap error (see [`cli::say_usage`]) and gives its exit code.
 fn usage(error: &clap::Error) -> ExitCode {
-    if error.use_stderr() {
-        let _ = error.print();
-        return ExitCode::from(USAGE);
-    }
-    match out::print(&error.render().to_string()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(write) if write.is_broken_pipe() => ExitCode::from(out::BROKEN_PIPE),
-        Err(write) => {
-            say!("gpusum: {write}");
-            ExitCode::from(RUNTIME)
-        }
-    }
+    ExitCode::from(cli::say_usage(error))
 }

@@ -695,3 +695,16 @@ fn the_plan_shows_in_the_log_and_in_json_and_long_sums_say_so_first() {
         .code(1)
         .stderr(contains("the range holds 18446744073709551616 elements"));
 }
+
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn mpi_without_the_feature_says_how_to_build_it() {
+    gpusum()
+        .args(["--mpi", "1", "20"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicates::str::contains(
+            "cargo build --release --features mpi",
+        ));
+}

@@ -42,6 +42,11 @@ pub struct Cli {
     /// Say less on stderr: no notices (a CPU fallback, say) and no progress; errors still print.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Under mpiexec: each rank sums its share of the range or file, and rank 0 prints the
+    /// merged exact sum (a build with `--features mpi`).
+    #[arg(long, global = true)]
+    pub mpi: bool,
 }
 
 const LONG_HELP: &str = "\

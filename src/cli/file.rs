@@ -360,7 +360,7 @@ fn reduce_failure(error: Error) -> Failure {
 
 /// An input's problem as the CLI reports it: the command line's (a missing or contradicting
 /// --dtype, exit 2) or the input's (exit 1).
-fn input_failure(error: Error) -> Failure {
+pub fn input_failure(error: Error) -> Failure {
     match &error {
         Error::Input { problem, .. } if problem.is_usage() => {
             let message = format!("{error}: {problem}");

@@ -11,6 +11,10 @@ pub mod file;
 mod grouped;
 mod json;
 mod junit;
+#[cfg_attr(not(feature = "mpi"), path = "no_mpi.rs")]
+pub mod mpi;
+#[cfg(feature = "mpi")]
+mod mpi_part;
 pub mod out;
 mod plot;
 mod progress;
@@ -95,3 +99,39 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 
 /// What a command returns.
 pub type Outcome = Result<ExitCode, Failure>;
+
+/// Says `failure` on stderr as every command does, and gives its exit code: a usage error in
+/// clap's format (2), a runtime failure after `gpusum:` (1, or 130 when cancelled), nothing for a
+/// reader of stdout that went away (141).
+pub fn say_failure(failure: Failure) -> u8 {
+    match failure {
+        Failure::Usage(error) => say_usage(&error),
+        Failure::Runtime(error) => {
+            if let Some(write) = error.downcast_ref::<out::WriteError>()
+                && write.is_broken_pipe()
+            {
+                return out::BROKEN_PIPE;
+            }
+            out::say!("gpusum: {error:#}");
+            let cancelled = matches!(error.downcast_ref(), Some(gpusum::Error::Cancelled));
+            if cancelled { INTERRUPTED } else { RUNTIME }
+        }
+    }
+}
+
+/// Prints a clap error to stderr (exit 2), or help or the version to stdout (exit 0, checked
+/// like every other write to stdout).
+pub fn say_usage(error: &clap::Error) -> u8 {
+    if error.use_stderr() {
+        let _ = error.print();
+        return USAGE;
+    }
+    match out::print(&error.render().to_string()) {
+        Ok(()) => 0,
+        Err(write) if write.is_broken_pipe() => out::BROKEN_PIPE,
+        Err(write) => {
+            out::say!("gpusum: {write}");
+            RUNTIME
+        }
+    }
+}

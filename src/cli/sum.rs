@@ -156,7 +156,7 @@ impl Notices {
 }
 
 /// The range the bounds describe; bounds in the wrong order are a usage error.
-fn lower_range(args: &SumArgs) -> Result<SumRange, Failure> {
+pub fn lower_range(args: &SumArgs) -> Result<SumRange, Failure> {
     let (Some(start), Some(end)) = (args.start, args.end) else {
         return Err(Failure::Usage(usage_error(
             ErrorKind::MissingRequiredArgument,
