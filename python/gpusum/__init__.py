@@ -25,7 +25,8 @@ Along axes and by key, as numpy spells them, with one exact sum per output::
 ``sum`` (whole, or along ``axis``, with numpy's ``keepdims`` and ``dtype``), ``sum_by``,
 ``sum_range`` and ``sum_file`` run on one default engine per backend and adapter;
 ``Engine`` opens one of your own. ``ExactSum`` and ``ExactFloatSum`` are the exact, mergeable
-running totals, which pickle, so partial sums can travel between processes. Every sum releases
+running totals, which pickle, so partial sums can travel between processes; ``gpusum.dask.sum``
+(the ``dask`` extra) sums Dask arrays with them. Every sum releases
 the GIL, honours ``timeout`` (``TimeoutError``) and stops on Ctrl-C (``KeyboardInterrupt``).
 Errors: ``ValueError`` for a bad argument, ``TypeError`` for a dtype gpusum does not sum,
 ``OverflowError`` for bounds outside int64 or a sum a ``dtype`` cannot hold, numpy's ``AxisError``
