@@ -21,5 +21,5 @@ CARGO_PROFILE_RELEASE_DEBUG=false cargo build --quiet --release --target wasm32-
 rm -rf web/dist
 wasm-bindgen --target web --no-typescript --out-dir web/dist \
     target/wasm32-unknown-unknown/release/gpusum_web.wasm
-cp web/index.html web/main.js web/arrays.mjs web/dist/
+cp web/index.html web/main.js web/arrays.mjs web/file.mjs web/dist/
 echo "built web/dist: serve it with 'cargo run --release -- web'"

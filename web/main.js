@@ -3,6 +3,7 @@
 // JavaScript number.
 import init, * as gpusum from "./gpusum_web.js";
 import { generatedBytes, typedBytes } from "./arrays.mjs";
+import { wireFileSection } from "./file.mjs";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -163,6 +164,7 @@ async function main() {
       .then(() => sumArray(dtype, typedBytes(dtype, $("array-values").value)))
       .catch((error) => { $("array-sum").textContent = `error: ${message(error)}`; });
   });
+  wireFileSection(gpusum);
   $("run-selftest").addEventListener("click", () => runSelftest(Number(params.get("seed") ?? 1)).catch((e) => setStatus(`error: ${message(e)}`)));
   $("run-bench").addEventListener("click", () => runBench().catch((e) => setStatus(`error: ${message(e)}`)));
   if (params.has("start") || params.has("end")) {

@@ -2,7 +2,8 @@
 // opens it in headless Chromium with WebGPU, and checks the automation contract: a battery of
 // ranges through ?start=&end= against the closed form (in BigInt), an error for a bad bound, and
 // ?selftest reporting ok; arrays through ?array= (known answers, generated arrays of several
-// chunks against BigInt sums and the CLI's exact float sums, a bad value); then, in a browser
+// chunks against BigInt sums and the CLI's exact float sums, a bad value); files through the
+// picker against the CLI (file-test.mjs); then, in a browser
 // without WebGPU, that the page says so and still sums on the CPU. Fails, never skips, when
 // Chromium, WebGPU or the page is missing.
 // Usage: node web/page-test.mjs PATH/TO/gpusum [SCREENSHOT.png]
@@ -12,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DTYPES, generatedBytes } from "./arrays.mjs";
 import { launch } from "./chromium.mjs";
+import { testFiles } from "./file-test.mjs";
 
 const [binary, screenshot] = process.argv.slice(2);
 if (!binary) {
@@ -137,6 +139,8 @@ try {
     console.log(`  ${query}`.padEnd(52) + ` ${ok ? "ok" : "WRONG"}`);
     if (!ok) failures.push(`${query}: status ${got.status}, GPU ${got.arraySum}, CPU ${got.arrayCpu}, expected ${expected}`);
   }
+  await load("start=1&end=1");
+  await testFiles(page, binary, scratch, failures);
   rmSync(scratch, { recursive: true });
   const badArray = await load("array=i8&values=200");
   if (!badArray.status.startsWith("error: ")) failures.push(`a bad array value gave status ${badArray.status}`);

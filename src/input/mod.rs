@@ -360,6 +360,23 @@ impl<R: Read> ArrayReader<R> {
 }
 
 impl<R: Read + Seek> ArrayReader<R> {
+    /// Where the data starts in the input (past a `.npy` header; 0 for raw data), before any
+    /// of it was read: how a reader of the same bytes elsewhere (a browser's file) finds them.
+    ///
+    /// # Errors
+    /// [`Error::Read`] when the position cannot be told.
+    pub fn data_start(&mut self) -> Result<u64, Error> {
+        let position = self
+            .reader
+            .stream_position()
+            .map_err(|source| Error::Read {
+                input: self.name.clone(),
+                source,
+            })?;
+        // The reader stands past the bytes already taken for the format, which are data's.
+        Ok(position - self.pending.len() as u64)
+    }
+
     /// Narrows the input to the elements `elements` (in storage order) before any is read, by
     /// seeking: how one of several processes reads only its own part of a file. The count,
     /// the shape and every later read then describe that part alone.
@@ -387,14 +404,12 @@ impl<R: Read + Seek> ArrayReader<R> {
             ));
         }
         let size = self.format.dtype.size() as u64;
+        let data_start = self.data_start()?;
         let name = self.name.clone();
         let read_error = |source| Error::Read {
             input: name.clone(),
             source,
         };
-        // The reader stands past the bytes already taken for the format, which are data's.
-        let position = self.reader.stream_position().map_err(read_error)?;
-        let data_start = position - self.pending.len() as u64;
         if let Some(length) = self.length
             && data_start + elements.end * size > length
         {

@@ -5,6 +5,8 @@
 //! CPU. Every answer is a string (decimal sums, JSON reports), so no i128 crosses into
 //! JavaScript's doubles.
 
+mod file;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
