@@ -29,7 +29,21 @@ impl Values {
         }
     }
 
-    fn describe(&self) -> String {
+    /// The type and the values as little-endian bytes.
+    pub(super) fn to_le_bytes(&self) -> (crate::Dtype, Vec<u8>) {
+        match self {
+            Values::F32(values) => (
+                crate::Dtype::F32,
+                values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
+            Values::F64(values) => (
+                crate::Dtype::F64,
+                values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
+        }
+    }
+
+    pub(super) fn describe(&self) -> String {
         match self {
             Values::F32(values) => format!("f32 x {}", values.len()),
             Values::F64(values) => format!("f64 x {}", values.len()),
@@ -40,9 +54,9 @@ impl Values {
 /// A float case: its name, values, and the answer when it is known in closed form.
 #[derive(Clone, Debug)]
 pub(super) struct FloatCase {
-    name: String,
-    values: Values,
-    known: Option<String>,
+    pub(super) name: String,
+    pub(super) values: Values,
+    pub(super) known: Option<String>,
 }
 
 fn case(name: impl Into<String>, values: Values, known: Option<String>) -> FloatCase {

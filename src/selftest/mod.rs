@@ -9,6 +9,7 @@ mod arrays;
 mod battery;
 mod floats;
 mod grouped;
+mod owned;
 mod report;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use arrays::{gpu_array_cases, run_array_cases};
 pub use battery::Case;
 use floats::{float_battery, run_float_cases};
 use grouped::{grouped_battery, run_grouped_cases};
+pub use owned::{OwnedCase, array_cases, float_cases};
 use report::{Checked, record};
 pub use report::{Failure, SelftestReport, TargetReport};
 
