@@ -93,9 +93,16 @@ async function runSelftest(seed) {
   for (const c of report.cases) {
     row(table, [c.name, `[${c.start}, ${c.end}]`, c.gpu ?? "–", c.cpu, c.ok ? ["ok", "ok"] : ["WRONG", "bad"]]);
   }
-  const passed = report.cases.filter((c) => c.ok).length;
+  // The array and float batteries: their failures in the table, their counts in the summary.
+  for (const [battery, cases] of [["arrays", report.arrays.cases], ["floats", report.floats.cases]]) {
+    for (const c of cases.filter((c) => !c.ok)) {
+      row(table, [`${battery}: ${c.name}`, `${c.count} ${c.dtype}`, c.gpu ?? "–", c.cpu, ["WRONG", "bad"]]);
+    }
+  }
+  const passed = (cases) => `${cases.filter((c) => c.ok).length}/${cases.length}`;
   $("selftest-summary").textContent =
-    `${report.ok ? "passed" : "FAILED"}: ${passed}/${report.cases.length} cases on ${$("adapter").textContent} (seed ${report.seed})`;
+    `${report.ok ? "passed" : "FAILED"}: ranges ${passed(report.cases)}, arrays ${passed(report.arrays.cases)}, ` +
+    `floats ${passed(report.floats.cases)} on ${$("adapter").textContent} (seed ${report.seed})`;
   $("selftest-summary").className = report.ok ? "ok" : "bad";
   return report;
 }
@@ -143,6 +150,15 @@ async function runBench() {
     row(table, [`2^${exponent}`, [rate(point.gpu_seconds), "num"], [rate(point.cpu_seconds), "num"],
       [point.gpu_seconds === null ? "–" : `${(point.cpu_seconds / point.gpu_seconds).toFixed(2)}×`, "num"]]);
     plot(points);
+  }
+  // Arrays from host memory: i32, GPU (uploaded chunk by chunk) against the wasm twin.
+  for (let exponent = 20; exponent <= 24; exponent += 2) {
+    const sums = JSON.parse(await gpusum.sum_array(generatedBytes("i32", 2 ** exponent, exponent), "i32", false));
+    if (!sums.agree) throw new Error(`i32 array 2^${exponent}: the GPU and the CPU twin differ`);
+    // A browser's clock ticks in 0.1 ms: a sum inside one tick reads as no time.
+    const rate = (seconds) => (!seconds ? "–" : `${(2 ** exponent / seconds).toExponential(2)}/s`);
+    row(table, [`i32 array 2^${exponent}`, [rate(sums.gpu_seconds), "num"], [rate(sums.cpu_seconds), "num"],
+      [!sums.gpu_seconds || !sums.cpu_seconds ? "–" : `${(sums.cpu_seconds / sums.gpu_seconds).toFixed(2)}×`, "num"]]);
   }
   return points;
 }

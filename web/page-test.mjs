@@ -1,11 +1,11 @@
 // The browser page, end to end: serves web/dist with the real binary (`gpusum web --port 0`),
 // opens it in headless Chromium with WebGPU, and checks the automation contract: a battery of
 // ranges through ?start=&end= against the closed form (in BigInt), an error for a bad bound, and
-// ?selftest reporting ok; arrays through ?array= (known answers, generated arrays of several
-// chunks against BigInt sums and the CLI's exact float sums, a bad value); files through the
-// picker against the CLI (file-test.mjs); then, in a browser
-// without WebGPU, that the page says so and still sums on the CPU. Fails, never skips, when
-// Chromium, WebGPU or the page is missing.
+// ?selftest reporting ok (ranges, arrays and floats); arrays through ?array= (known answers,
+// generated arrays of several chunks against BigInt sums and the CLI's exact float sums, a bad
+// value); files through the picker against the CLI (file-test.mjs); then, in a browser without
+// WebGPU, that the page says so and still sums on the CPU. Fails, never skips, when Chromium,
+// WebGPU or the page is missing.
 // Usage: node web/page-test.mjs PATH/TO/gpusum [SCREENSHOT.png]
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -148,10 +148,17 @@ try {
   const selftest = await load("selftest");
   const report = JSON.parse(selftest.selftest || "{}");
   const cases = report.cases ?? [];
-  console.log(`  selftest: ok=${report.ok}, ${cases.filter((c) => c.ok).length}/${cases.length} cases`);
-  if (selftest.status !== "done" || report.ok !== true || cases.length < 20 || cases.some((c) => c.gpu === null)) {
-    failures.push(`selftest: status ${selftest.status}, ok ${report.ok}, ${cases.length} cases`);
+  const arrayCases = report.arrays?.cases ?? [];
+  const floatCases = report.floats?.cases ?? [];
+  console.log(`  selftest: ok=${report.ok}, ranges ${cases.filter((c) => c.ok).length}/${cases.length}, ` +
+    `arrays ${arrayCases.filter((c) => c.ok).length}/${arrayCases.length}, floats ${floatCases.filter((c) => c.ok).length}/${floatCases.length}`);
+  const everyGpu = [...cases, ...arrayCases, ...floatCases].every((c) => c.gpu !== null);
+  if (selftest.status !== "done" || report.ok !== true || cases.length < 20 || arrayCases.length < 100 ||
+      floatCases.length < 20 || report.arrays.ok !== true || report.floats.ok !== true || !everyGpu) {
+    failures.push(`selftest: status ${selftest.status}, ok ${report.ok}, ${cases.length} ranges, ` +
+      `${arrayCases.length} arrays (ok ${report.arrays?.ok}), ${floatCases.length} floats (ok ${report.floats?.ok})`);
   }
+  for (const c of [...arrayCases, ...floatCases].filter((c) => !c.ok)) failures.push(`selftest: ${JSON.stringify(c)}`);
   for (const c of cases.filter((c) => !c.ok)) failures.push(`selftest case ${c.name}: ${JSON.stringify(c)}`);
 
   if (screenshot) {

@@ -5,6 +5,7 @@
 //! CPU. Every answer is a string (decimal sums, JSON reports), so no i128 crosses into
 //! JavaScript's doubles.
 
+mod batteries;
 mod file;
 
 use std::cell::RefCell;
@@ -134,6 +135,8 @@ struct SelftestReport {
     adapter: String,
     seed: String,
     cases: Vec<CaseReport>,
+    arrays: batteries::BatteryReport,
+    floats: batteries::BatteryReport,
 }
 
 #[derive(Serialize)]
@@ -148,8 +151,9 @@ struct CaseReport {
 }
 
 /// The selftest's range battery for the GPU's shape (the CPU's alone without one): each case on
-/// the GPU and the wasm CPU twin, against the closed form. A JSON report: `ok`, then one entry
-/// per case.
+/// the GPU and the wasm CPU twin, against the closed form; then the array and float batteries.
+/// A JSON report: `ok`, one entry per range case, and `arrays` and `floats`, each with `ok` and
+/// its cases.
 #[wasm_bindgen]
 pub async fn selftest(seed: u32) -> String {
     let engine = gpu();
@@ -183,11 +187,16 @@ pub async fn selftest(seed: u32) -> String {
             ok,
         });
     }
+    let size = u64::from(shape.workgroup_size);
+    let arrays = batteries::run(selftest::array_cases(size, u64::from(seed)), context).await;
+    let floats = batteries::run(selftest::float_cases(size, u64::from(seed)), context).await;
     let report = SelftestReport {
-        ok: cases.iter().all(|case| case.ok),
+        ok: cases.iter().all(|case| case.ok) && arrays.ok && floats.ok,
         adapter: describe(context),
         seed: seed.to_string(),
         cases,
+        arrays,
+        floats,
     };
     serde_json::to_string(&report).unwrap_or_default()
 }
