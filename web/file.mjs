@@ -10,12 +10,40 @@ const HEAD_BYTES = 1 << 20;
 const $ = (id) => document.getElementById(id);
 const message = (error) => (error && error.message) || String(error);
 
+/** `read(offset, length)` for the wasm side: a promise of those bytes of `file`. Reads go
+ * forward through one byte stream into one buffer, handed back and forth (BYOB), so memory
+ * stays at a chunk whatever the file's size; a read elsewhere (the twin's pass, from the data's
+ * start again) opens a new stream there. */
+function reader(file) {
+  let stream = null;
+  let at = -1;
+  let buffer = new ArrayBuffer(0);
+  return async (offset, length) => {
+    if (offset !== at) {
+      await stream?.cancel();
+      stream = file.slice(offset).stream().getReader({ mode: "byob" });
+      at = offset;
+    }
+    if (buffer.byteLength < length) buffer = new ArrayBuffer(length);
+    let filled = 0;
+    while (filled < length) {
+      const { value, done } = await stream.read(new Uint8Array(buffer, filled, length - filled));
+      if (done) throw new Error(`the file ended ${length - filled} bytes early: did it change?`);
+      buffer = value.buffer;
+      filled += value.byteLength;
+    }
+    at += length;
+    return new Uint8Array(buffer, 0, length);
+  };
+}
+
 function rate(count, seconds) {
   return seconds ? `${(count / seconds).toExponential(2)} values/s` : "–";
 }
 
 function show(sums, seconds) {
   $("file-sum").textContent = sums.gpu ?? sums.cpu;
+  $("file-sum").dataset.gpuSeconds = sums.gpu_seconds ?? "";
   $("file-cpu").textContent = sums.cpu;
   const check = $("file-check");
   check.textContent = sums.agree ? "✓ the GPU and the CPU twin agree" : "✗ the GPU and the CPU twin differ";
@@ -41,8 +69,7 @@ export async function sumFile(gpusum, file) {
   gpusum.begin_file();
   try {
     const head = new Uint8Array(await file.slice(0, Math.min(file.size, HEAD_BYTES)).arrayBuffer());
-    const read = (offset, length) =>
-      file.slice(offset, offset + length).arrayBuffer().then((buffer) => new Uint8Array(buffer));
+    const read = reader(file);
     const progress = (done, total) => {
       bar.max = Math.max(total, 1);
       bar.value = done;

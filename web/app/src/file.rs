@@ -222,6 +222,53 @@ fn file_error(error: Error) -> JsValue {
     JsValue::from_str(&text)
 }
 
+#[derive(Serialize)]
+struct DeviceRate {
+    count: String,
+    seconds: f64,
+    values_per_second: f64,
+}
+
+/// The yardstick a file's GPU sum is measured against: `length` i32 values already on the
+/// page's device (uploaded once), summed exactly through the same engine, best of `runs`. JSON
+/// [`DeviceRate`]; an error without WebGPU.
+#[wasm_bindgen]
+pub async fn device_rate(length: f64, runs: u32) -> Result<String, JsValue> {
+    let engine = gpu().ok_or_else(|| js_error("no WebGPU here"))?;
+    let context = engine
+        .gpu()
+        .ok_or_else(|| js_error("the page's GPU is gone"))?;
+    let values: Vec<i32> = (0..length as i64)
+        .map(|i| (i as i32).wrapping_mul(40503))
+        .collect();
+    let expected: i128 = values.iter().map(|&v| i128::from(v)).sum();
+    let control =
+        Control::new().with_timeout(gpusum::control::default_timeout(values.len() as u128));
+    let array = context
+        .upload_async(gpusum::IntSlice::I32(&values), &control)
+        .await
+        .map_err(file_error)?;
+    drop(values);
+    let mut best = f64::INFINITY;
+    for _ in 0..=runs.max(1) {
+        let started = Instant::now();
+        let outcome = engine
+            .sum_request_async(Request::new(Source::Device(&array)), &control)
+            .await
+            .map_err(file_error)?;
+        if outcome.total.int_sum() != Some(expected) {
+            return Err(js_error(format!("wrong device sum: {}", outcome.total)));
+        }
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    let rate = DeviceRate {
+        count: (length as u64).to_string(),
+        seconds: best,
+        values_per_second: length / best,
+    };
+    serde_json::to_string(&rate).map_err(js_error)
+}
+
 /// A new file's sum begins: no cancel is pending.
 #[wasm_bindgen]
 pub fn begin_file() {

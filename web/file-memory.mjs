@@ -1,0 +1,107 @@
+// The page's file path at scale: a 256 MiB int32 file through the picker in headless Chromium
+// (SwiftShader), with the tab's memory watched while it sums, beside the rate the same adapter
+// reaches on data already on the device. A measurement, not a test: it prints figures.
+//
+// Memory: the renderer's peak resident set (VmHWM in /proc, reset before the file is given; the
+// largest over Chromium's renderers, so at least the tab's) and the JS heap from the DevTools
+// protocol's Performance.getMetrics, polled every 50 ms. Linux only.
+// Usage: node web/file-memory.mjs PATH/TO/gpusum [MiB]
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launch } from "./chromium.mjs";
+
+const [binary, mib = "256"] = process.argv.slice(2);
+const count = (Number(mib) << 20) / 4;
+
+function renderers() {
+  return readdirSync("/proc").filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "latin1").includes("--type=renderer");
+    } catch {
+      return false;
+    }
+  });
+}
+
+const kib = (pid, key) => {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, "latin1").split("\n").find((l) => l.startsWith(key));
+    return Number(line.split(/\s+/)[1]);
+  } catch {
+    return 0;
+  }
+};
+
+const scratch = mkdtempSync(join(tmpdir(), "gpusum-memory-"));
+const path = join(scratch, "i32.npy");
+const header = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + count + ",), }";
+const padded = header + " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
+const head = Buffer.alloc(10);
+head.set([0x93, ...Buffer.from("NUMPY"), 1, 0, padded.length & 0xff, padded.length >> 8]);
+const data = new Int32Array(count);
+for (let i = 0; i < count; i++) data[i] = Math.imul(i, 40503);
+writeFileSync(path, Buffer.concat([head, Buffer.from(padded), Buffer.from(data.buffer)]));
+const expected = execFileSync(binary, ["file", "--backend", "cpu", path]).toString().trim();
+
+const server = spawn(binary, ["web", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+const url = await new Promise((resolve) => {
+  let text = "";
+  server.stdout.on("data", (chunk) => {
+    text += chunk;
+    if (text.includes("\n")) resolve(text.split("\n")[0].trim());
+  });
+});
+const browser = await launch();
+try {
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(`${url}?start=1&end=1`);
+  await page.waitForFunction(() => document.getElementById("status").textContent === "done");
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  const heap = async () => {
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    return metrics.find((m) => m.name === "JSHeapUsedSize").value;
+  };
+  const pids = renderers();
+  for (const pid of pids) {
+    try { writeFileSync(`/proc/${pid}/clear_refs`, "5"); } catch { /* not ours to reset */ }
+  }
+  const before = Math.max(...pids.map((pid) => kib(pid, "VmRSS")));
+  let heapPeak = 0;
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      heapPeak = Math.max(heapPeak, await heap());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  await page.setInputFiles("#file", path);
+  await page.waitForFunction(() => {
+    const status = document.getElementById("file-status").textContent;
+    return status === "done" || status.startsWith("error");
+  }, null, { timeout: 600_000 });
+  polling = false;
+  await poll;
+  const peak = Math.max(...pids.map((pid) => kib(pid, "VmHWM")));
+  const shown = await page.evaluate(() => ({
+    status: document.getElementById("file-status").textContent,
+    sum: document.getElementById("file-sum").textContent,
+    detail: document.getElementById("file-detail").textContent,
+  }));
+  // Then the yardstick, in the same tab (its upload grows the tab's memory, so it comes last):
+  // the page's own module instance (a module is loaded once), its GPU open already.
+  const device = JSON.parse(await page.evaluate(
+    async (n) => (await import("./gpusum_web.js")).device_rate(n, 3), count));
+  const gpuSeconds = await page.evaluate(() => Number(document.getElementById("file-sum").dataset.gpuSeconds));
+  const fileRate = count / gpuSeconds;
+  console.log(`file: ${mib} MiB of int32, ${shown.status}, sum ${shown.sum === expected ? "= the CLI's" : `${shown.sum} != the CLI's ${expected}`}`);
+  console.log(`  ${shown.detail}`);
+  console.log(`  renderer resident: ${(before / 1024).toFixed(0)} MiB before, peak ${(peak / 1024).toFixed(0)} MiB while summing (+${((peak - before) / 1024).toFixed(0)} MiB); JS heap peak ${(heapPeak / 2 ** 20).toFixed(1)} MiB`);
+  console.log(`  GPU from the file: ${fileRate.toExponential(2)} values/s; on the device already: ${device.values_per_second.toExponential(2)} values/s; ${(fileRate / device.values_per_second).toFixed(2)} of it`);
+} finally {
+  await browser.close();
+  server.kill();
+  rmSync(scratch, { recursive: true });
+}
