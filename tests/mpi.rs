@@ -205,20 +205,36 @@ fn a_rank_that_cannot_read_its_part_fails_the_job_naming_it() {
     assert_eq!(output.status.code(), Some(1));
 }
 
+/// `gpusum --mpi ARGS` on `healthy` ranks, then one more rank with the test hook `fault`.
+fn with_fault(healthy: usize, fault: &str, args: &[&str]) -> Output {
+    let mut command = mpiexec();
+    command
+        .args(["-n", &healthy.to_string()])
+        .arg(gpusum())
+        .arg("--mpi")
+        .args(args);
+    command
+        .args([
+            ":",
+            "-n",
+            "1",
+            "env",
+            &format!("GPUSUM_INJECT_FAULT={fault}"),
+        ])
+        .arg(gpusum())
+        .arg("--mpi")
+        .args(args);
+    run(command)
+}
+
 #[test]
 fn a_gpu_error_on_one_rank_fails_the_job_naming_it() {
     if common::adapter_backends().is_empty() {
         return;
     }
-    let mut command = mpiexec();
-    let args = ["--mpi", "--backend", "gpu", "1", "100000"];
-    command.args(["-n", "1"]).arg(gpusum()).args(args);
-    command
-        .args([":", "-n", "1", "env", "GPUSUM_INJECT_FAULT=device-lost"])
-        .arg(gpusum())
-        .args(args);
+    let args = ["--backend", "gpu", "1", "100000"];
     let started = Instant::now();
-    let output = run(command);
+    let output = with_fault(1, "device-lost", &args);
     fails_soon(
         &output,
         started,
@@ -243,15 +259,8 @@ fn a_timeout_and_a_hung_rank_end_every_rank_within_seconds() {
     );
     fails_soon(&output, started, Duration::from_secs(15), "--timeout");
 
-    let mut command = mpiexec();
-    let args = ["--mpi", "--timeout", "1", "1", "1000"];
-    command.args(["-n", "2"]).arg(gpusum()).args(args);
-    command
-        .args([":", "-n", "1", "env", "GPUSUM_INJECT_FAULT=hang"])
-        .arg(gpusum())
-        .args(args);
     let started = Instant::now();
-    let output = run(command);
+    let output = with_fault(2, "hang", &["--timeout", "1", "1", "1000"]);
     fails_soon(
         &output,
         started,
