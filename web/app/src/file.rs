@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_time::Instant;
 
-use crate::{gpu, js_error};
+use crate::{ArraySums, gpu, js_error};
 
 /// Set by [`cancel_file`]; cleared by [`begin_file`], which the page calls before it reads a
 /// file's first bytes, so a click during that read still cancels.
@@ -107,20 +107,15 @@ impl ChunkRead for BlobReader {
     }
 }
 
+/// What the page shows of a file: where it came from, and its sums as an array's (the twin's
+/// from a second read of the file).
 #[derive(Serialize)]
 struct FileSums {
     name: String,
     format: &'static str,
-    dtype: String,
     byte_order: &'static str,
-    count: String,
-    /// The GPU's exact sum (the CLI's text), or null without WebGPU.
-    gpu: Option<String>,
-    gpu_seconds: Option<f64>,
-    /// The wasm CPU twin's, from a second read of the file.
-    cpu: String,
-    cpu_seconds: f64,
-    agree: bool,
+    #[serde(flatten)]
+    sums: ArraySums,
 }
 
 /// Sums a browser file: `head` is its first bytes (at least a `.npy` header's worth; the whole
@@ -195,17 +190,11 @@ pub async fn sum_file(
     let sums = FileSums {
         name: reader.name.clone(),
         format: if format.npy { "npy" } else { "raw" },
-        dtype: format.dtype.to_string(),
         byte_order: match format.order {
             gpusum::ByteOrder::Little => "little",
             gpusum::ByteOrder::Big => "big",
         },
-        count: count.to_string(),
-        agree: on_gpu.as_ref().is_none_or(|gpu| *gpu == cpu),
-        gpu: on_gpu,
-        gpu_seconds,
-        cpu,
-        cpu_seconds: started.elapsed().as_secs_f64(),
+        sums: ArraySums::new(format.dtype, count, (on_gpu, gpu_seconds), (cpu, started)),
     };
     serde_json::to_string(&sums).map_err(js_error)
 }

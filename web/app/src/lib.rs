@@ -267,7 +267,7 @@ pub async fn bench_point(length: f64, runs: u32) -> Result<String, JsValue> {
 }
 
 #[derive(Serialize)]
-struct ArraySums {
+pub(crate) struct ArraySums {
     dtype: String,
     count: String,
     /// The GPU's exact sum (the CLI's text), or null without WebGPU.
@@ -309,14 +309,26 @@ pub async fn sum_array(bytes: Vec<u8>, dtype: String, big_endian: bool) -> Resul
         .sum_array(array, &control)
         .map_err(js_error)?
         .to_string();
-    let sums = ArraySums {
-        dtype: dtype.to_string(),
-        count: array.len().to_string(),
-        agree: on_gpu.as_ref().is_none_or(|gpu| *gpu == cpu),
-        gpu: on_gpu,
-        gpu_seconds,
-        cpu,
-        cpu_seconds: started.elapsed().as_secs_f64(),
-    };
+    let sums = ArraySums::new(dtype, array.len(), (on_gpu, gpu_seconds), (cpu, started));
     serde_json::to_string(&sums).map_err(js_error)
+}
+
+impl ArraySums {
+    /// The GPU's sum and seconds (none without WebGPU), and the twin's sum with when it began.
+    fn new(
+        dtype: Dtype,
+        count: u64,
+        (gpu, gpu_seconds): (Option<String>, Option<f64>),
+        (cpu, cpu_started): (String, Instant),
+    ) -> Self {
+        ArraySums {
+            dtype: dtype.to_string(),
+            count: count.to_string(),
+            agree: gpu.as_ref().is_none_or(|gpu| *gpu == cpu),
+            gpu,
+            gpu_seconds,
+            cpu,
+            cpu_seconds: cpu_started.elapsed().as_secs_f64(),
+        }
+    }
 }
