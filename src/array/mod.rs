@@ -172,6 +172,15 @@ impl ByteOrder {
     } else {
         ByteOrder::Little
     };
+
+    /// `little` or `big`, as the CLI's JSON and the page name it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ByteOrder::Little => "little",
+            ByteOrder::Big => "big",
+        }
+    }
 }
 
 /// A borrowed slice of one integer type: what the library's array sums take.

@@ -205,10 +205,7 @@ pub fn run(args: &FileArgs, talk: Talk) -> Outcome {
             input: input.name().to_owned(),
             format: if format.npy { "npy" } else { "raw" },
             dtype: format.dtype.name(),
-            byte_order: match format.order {
-                gpusum::ByteOrder::Little => "little",
-                gpusum::ByteOrder::Big => "big",
-            },
+            byte_order: format.order.name(),
             backend: outcome.plan.place.name(),
             adapter: outcome.plan.adapter.clone(),
             variant: kernel.map(|k| k.variant.name()),

@@ -14,7 +14,7 @@ use gpusum::mpi::{Communicator as _, broadcast_bytes, gather_bytes, node_place};
 use gpusum::{ArrayTotal, Control};
 
 use super::args::{Cli, Command, usage_error};
-use super::mpi_part::{Job, RankJson, Report, Seat, open_file, open_range, said, sum_share};
+use super::mpi_part::{Job, RankJson, Report, Seat, open_file, said, sum_share};
 use super::out::say;
 use super::progress::cancel_on_ctrl_c;
 use super::{Failure, Outcome, RUNTIME, Talk, out};
@@ -150,7 +150,7 @@ fn open(cli: &Cli) -> Result<Job<'_>, Failure> {
     };
     match &cli.command {
         None => {
-            let range = open_range(&cli.sum)?;
+            let range = super::sum::lower_range(&cli.sum)?;
             // The merged total counts its elements as one process's does.
             if range.count() > u128::from(gpusum::array::MAX_ELEMENTS) {
                 let count = range.count();
@@ -265,10 +265,7 @@ fn what(job: &Job<'_>, total: &ArrayTotal) -> WhatJson {
                 input: reader.name().to_owned(),
                 format: if format.npy { "npy" } else { "raw" },
                 dtype: format.dtype.name(),
-                byte_order: match format.order {
-                    gpusum::ByteOrder::Little => "little",
-                    gpusum::ByteOrder::Big => "big",
-                },
+                byte_order: format.order.name(),
                 overflow: total.overflow(),
                 bytes: (total.count() * format.dtype.size() as u64).to_string(),
             }

@@ -190,10 +190,7 @@ pub async fn sum_file(
     let sums = FileSums {
         name: reader.name.clone(),
         format: if format.npy { "npy" } else { "raw" },
-        byte_order: match format.order {
-            gpusum::ByteOrder::Little => "little",
-            gpusum::ByteOrder::Big => "big",
-        },
+        byte_order: format.order.name(),
         sums: ArraySums::new(format.dtype, count, (on_gpu, gpu_seconds), (cpu, started)),
     };
     serde_json::to_string(&sums).map_err(js_error)
