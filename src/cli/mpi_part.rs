@@ -12,7 +12,7 @@ use gpusum::{ArrayTotal, Control, Engine, Error, Place, Request, Source, SumRang
 
 use super::args::{DeviceArgs, FileArgs, SumArgs};
 use super::file::input_failure;
-use super::sum::{engine_options, inject_fault, lower_range};
+use super::sum::{engine_options, inject_fault};
 use super::{Failure, INTERRUPTED, RUNTIME, USAGE};
 
 /// Where a rank stands: its place in the job and on its node.
@@ -61,11 +61,7 @@ impl Job<'_> {
     }
 }
 
-/// Opens what the arguments name: the range's bounds, or the file (its header read).
-pub fn open_range(args: &SumArgs) -> Result<SumRange, Failure> {
-    lower_range(args)
-}
-
+/// Opens the file the arguments name, its header read.
 pub fn open_file(args: &FileArgs) -> Result<ArrayReader<std::fs::File>, Failure> {
     let hints = InputHints::auto(args.dtype)
         .with_format(args.format)
@@ -98,20 +94,27 @@ pub struct Report {
     pub failure: Option<(u8, String)>,
 }
 
+impl RankJson {
+    /// Rank `rank` on `host`, before it has a share or a plan.
+    fn new(rank: usize, host: String) -> Self {
+        RankJson {
+            rank,
+            host,
+            backend: None,
+            adapter: None,
+            reason: None,
+            first: String::new(),
+            count: "0".into(),
+            seconds: 0.0,
+        }
+    }
+}
+
 impl Report {
     /// The report of a rank whose job could not start.
     pub fn failed(seat: Seat, failure: (u8, String)) -> Self {
         Report {
-            rank: RankJson {
-                rank: seat.rank,
-                host: String::new(),
-                backend: None,
-                adapter: None,
-                reason: None,
-                first: String::new(),
-                count: "0".into(),
-                seconds: 0.0,
-            },
+            rank: RankJson::new(seat.rank, String::new()),
             total: None,
             verified: None,
             failure: Some(failure),
@@ -123,16 +126,7 @@ impl Report {
 pub fn sum_share(job: &mut Job<'_>, seat: Seat, control: &Control<'_>) -> Report {
     let started = Instant::now();
     let host = gpusum::mpi::rsmpi::environment::processor_name().unwrap_or_default();
-    let mut rank = RankJson {
-        rank: seat.rank,
-        host,
-        backend: None,
-        adapter: None,
-        reason: None,
-        first: String::new(),
-        count: String::new(),
-        seconds: 0.0,
-    };
+    let mut rank = RankJson::new(seat.rank, host);
     let timeout = job.timeout();
     let share = share(job.count(), seat.rank, seat.ranks);
     rank.count = (share.end - share.start).to_string();
@@ -140,12 +134,12 @@ pub fn sum_share(job: &mut Job<'_>, seat: Seat, control: &Control<'_>) -> Report
         Job::Range(args, range) => {
             let first = i128::from(range.start()) + share.start as i128;
             rank.first = first.to_string();
-            // Both ends lie within the range's i64 bounds.
-            let last = first + (share.end - share.start) as i128 - 1;
-            let part = SumRange::new(first as i64, last as i64);
             if share.is_empty() {
                 Ok((ArrayTotal::new(gpusum::Dtype::I64), None))
             } else {
+                // Both ends of a share lie within the range's i64 bounds.
+                let last = first + (share.end - share.start) as i128 - 1;
+                let part = SumRange::new(first as i64, last as i64);
                 open_engine(&args.device, seat).and_then(|engine| {
                     let plan = engine.plan(&Request::new(part))?;
                     note(&mut rank, &engine, &plan);
