@@ -18,6 +18,7 @@
 use std::cell::Cell;
 
 use super::decode::{self, CHUNK, Decoded, Exponents};
+use super::lanes;
 use super::{ADDS_PER_NORMALIZE, ExactFloat, ExactFloatSum};
 use crate::cpu::Isa;
 
@@ -86,30 +87,12 @@ impl<T: ExactFloat> Bins<T> {
     pub(crate) fn add(&mut self, sum: &mut ExactFloatSum<T>, values: &[T]) {
         let mut special = false;
         let mut decoded = Decoded::new();
-        for chunk in values.chunks(CHUNK) {
-            let adds = chunk.len().div_ceil(LANES) as u64;
-            if self.adds_since_scan + adds > Self::SLOT_ADDS {
-                special |= self.scan(sum);
-            }
-            let exponents = self.decode(chunk, &mut decoded);
-            self.values += chunk.len() as u64;
-            if u64::from(exponents.highest - exponents.lowest) <= Self::SLOT_ADDS / 8 {
-                self.adds_since_scan += adds;
-                self.since_scan = self.since_scan.with(exponents);
-                self.seen = self.seen.with(exponents);
-                if T::TAG == 8 {
-                    add_split(&mut self.slots, &decoded, chunk.len());
-                } else {
-                    add_packed(&mut self.slots, &decoded, chunk.len());
-                }
-            } else if self.values <= FEW_WIDE_VALUES {
-                // Values of every magnitude touch a bin each, and placing a bin costs more
-                // than adding a value to the digits: until there are many, they go there.
-                sum.add_each(chunk);
-            } else {
-                self.seen = self.seen.with(exponents);
-                special |= self.add_checked(sum, &decoded, chunk.len());
-            }
+        let isa = self.isa;
+        let laned = lanes::add(isa, sum, values, |sum, block| {
+            special |= self.add_block(sum, block, &mut decoded);
+        });
+        if !laned {
+            special |= self.add_block(sum, values, &mut decoded);
         }
         // Infinities and NaNs land in the top exponent's bins; which ones they were, the bins
         // cannot tell, so those values are looked at again (rare, and only then).
@@ -124,6 +107,43 @@ impl<T: ExactFloat> Bins<T> {
             let negative_zero = 1u64 << (T::FRACTION_BITS + T::EXPONENT_BITS);
             sum.not_negative_zero = values.iter().any(|v| v.bits() != negative_zero);
         }
+    }
+
+    /// Adds one block through the bins, a chunk at a time; true if that may have taken an
+    /// infinity or a NaN.
+    fn add_block(
+        &mut self,
+        sum: &mut ExactFloatSum<T>,
+        block: &[T],
+        decoded: &mut Decoded,
+    ) -> bool {
+        let mut special = false;
+        for chunk in block.chunks(CHUNK) {
+            let adds = chunk.len().div_ceil(LANES) as u64;
+            if self.adds_since_scan + adds > Self::SLOT_ADDS {
+                special |= self.scan(sum);
+            }
+            let exponents = self.decode(chunk, decoded);
+            self.values += chunk.len() as u64;
+            if u64::from(exponents.highest - exponents.lowest) <= Self::SLOT_ADDS / 8 {
+                self.adds_since_scan += adds;
+                self.since_scan = self.since_scan.with(exponents);
+                self.seen = self.seen.with(exponents);
+                if T::TAG == 8 {
+                    add_split(&mut self.slots, decoded, chunk.len());
+                } else {
+                    add_packed(&mut self.slots, decoded, chunk.len());
+                }
+            } else if self.values <= FEW_WIDE_VALUES {
+                // Values of every magnitude touch a bin each, and placing a bin costs more
+                // than adding a value to the digits: until there are many, they go there.
+                sum.add_each(chunk);
+            } else {
+                self.seen = self.seen.with(exponents);
+                special |= self.add_checked(sum, decoded, chunk.len());
+            }
+        }
+        special
     }
 
     /// Decodes one chunk; returns the exponents it held.

@@ -20,6 +20,7 @@ mod bytes;
 mod columns;
 pub(crate) use columns::{ColumnBins, MAX_COLUMNS, TILE as COLUMN_TILE};
 mod decode;
+mod lanes;
 pub(crate) use decode::prefetch;
 mod parts;
 #[cfg(feature = "tools")]
