@@ -1,0 +1,303 @@
+//! The fast path for blocks of float values of moderate range: exact adds in `f64` vector lanes.
+//!
+//! Values that are integer multiples of a unit `u` sum exactly in an `f64` while the sum stays
+//! below 2^53 u: each add's result is an `f64`, so nothing rounds. A block's values are cut into
+//! parts that each meet that for a few dozen adds; every few adds a lane is scaled by 1/u and
+//! converted to an integer (bounds in x86.rs). The bins (bins.rs) spend a scalar add to memory
+//! per value; these, a share of a vector add (figures in docs/BENCHMARKS.md, "Exact float sums
+//! on the CPU").
+//!
+//! - `f32` values are exact as `f64`, and go whole into one of a few windows of `F32_SPAN`
+//!   binades (a masked add each).
+//! - `f64` values are cut at fixed places 48 bits apart, from the block's top down, by adding and
+//!   taking away 1.5 * 2^k: the rounding keeps the bits from 2^(k - 52) up, exactly, and the rest
+//!   is exact as the difference (Rump, Ogita and Oishi's ExtractScalar). Four adds per cut, no
+//!   masks.
+//!
+//! Only AVX-512 (F and DQ) has the masked adds and conversions that make this pay: other sets,
+//! blocks holding an infinity or a NaN and blocks spread over more than five parts go to the
+//! bins.
+
+use super::{ADDS_PER_NORMALIZE, ExactFloat, ExactFloatSum};
+use crate::cpu::Isa;
+
+/// Binades of exponent in one window of `f32` values.
+const F32_SPAN: u32 = 26;
+/// The bits each cut of an `f64` block keeps: 52 less the 4 that leave room for 32 adds.
+const F64_CUT: i64 = 48;
+/// The least biased exponent of f64 values that the bins take: the first cut's 1.5 * 2^k, with
+/// k = exponent - 1017, must be an `f64`.
+const F64_TOO_LARGE: u64 = 2041;
+/// The greatest first cut, 1017 below the greatest exponent the lanes take.
+const F64_TOP: i64 = 1023;
+/// Bytes in a block (4096 f32 or 2048 f64): its range is found in one pass and its sums in a
+/// second, from the L1 cache (16 KiB summed faster than 8 or 4, measured).
+const BLOCK_BYTES: usize = 16 << 10;
+/// Parts past which the bins are faster (f32 in the L1 cache: 6 windows 3.0e9 values/s, the
+/// bins 2.0e9).
+const MAX_PARTS: usize = 5;
+
+/// The bits of a block's least nonzero magnitude (none if every value is zero) and of its
+/// greatest.
+type Range = (Option<u64>, u64);
+
+/// Adds `values` to `sum`'s digits a block at a time through the lanes, handing `bins` each
+/// block they do not take, and returns true; where `isa` has no lanes, adds nothing and returns
+/// false. Counts nothing, and leaves -0.0 to the caller.
+pub(crate) fn add<T: ExactFloat>(
+    isa: Isa,
+    sum: &mut ExactFloatSum<T>,
+    values: &[T],
+    mut bins: impl FnMut(&mut ExactFloatSum<T>, &[T]),
+) -> bool {
+    if !has_lanes(isa) {
+        return false;
+    }
+    // An f64 block is summed under the last one's plan, widened, while its own range is found
+    // in the same pass: a second pass over it only where that plan does not hold.
+    #[cfg(target_arch = "x86_64")]
+    let mut guess: Option<Plan> = None;
+    #[cfg(target_arch = "x86_64")]
+    for block in values.chunks(BLOCK_BYTES / size_of::<T>()) {
+        // SAFETY (each call below): has_lanes checked AVX-512 F and DQ.
+        let plan = match guess.take() {
+            Some(guessed) => {
+                let (sums, range) = unsafe { guessed.sums(block) };
+                let plan = Plan::new::<T>(range.expect("f64 sums find their range"));
+                if plan.is_some_and(|plan| guessed.covers(&plan)) {
+                    place(sum, &sums, &guessed);
+                    guess = Some(guessed);
+                    continue;
+                }
+                plan
+            }
+            None => Plan::new::<T>(unsafe { range(block) }),
+        };
+        let Some(plan) = plan else {
+            bins(sum, block);
+            continue;
+        };
+        place(sum, &unsafe { plan.sums(block) }.0, &plan);
+        guess = plan.widened();
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (sum, values, &mut bins);
+    true
+}
+
+/// How a block goes into the lanes, from the biased exponents of its least nonzero and its
+/// greatest magnitude (at least 1: subnormals weigh as the least normals).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plan {
+    /// Zeros only.
+    Zeros,
+    /// `f32` in windows of `F32_SPAN` binades from `base`.
+    Windows { base: u32, count: usize },
+    /// `f64` cut into `count` parts: `count - 1` cuts from 2^`top` down, 48 bits apart, then the
+    /// rest, in units of 2^`least`.
+    Cuts { top: i64, least: i64, count: usize },
+}
+
+impl Plan {
+    /// The plan for a block of `range`; none where the block holds an infinity or a NaN, or
+    /// would take more than `MAX_PARTS` parts.
+    fn new<T: ExactFloat>((least, greatest): Range) -> Option<Plan> {
+        let Some(least) = least else {
+            return Some(Plan::Zeros);
+        };
+        let lowest = (least >> T::FRACTION_BITS).max(1);
+        let highest = (greatest >> T::FRACTION_BITS).max(1);
+        let plan = if T::TAG == 4 {
+            if highest == 0xff {
+                return None;
+            }
+            let count = ((highest - lowest) / u64::from(F32_SPAN) + 1) as usize;
+            Plan::Windows {
+                base: lowest as u32,
+                count,
+            }
+        } else {
+            if highest >= F64_TOO_LARGE {
+                return None;
+            }
+            // Every magnitude is below 2^(highest - 1022): at most 2^(top - 5), so that 32
+            // first parts sum below 2^53 of their units. The last part takes what the cuts leave,
+            // at most 2^(top - 48 cuts - 5), in units of the least value's last bit: 32 of
+            // them sum below 2^53 units once top - 48 cuts <= least + 53.
+            let top = highest as i64 - 1017;
+            let least = lowest as i64 - 1075;
+            let cuts = (top - least - 53)
+                .max(0)
+                .unsigned_abs()
+                .div_ceil(F64_CUT as u64);
+            Plan::Cuts {
+                top,
+                least,
+                count: cuts as usize + 1,
+            }
+        };
+        (plan.parts() <= MAX_PARTS).then_some(plan)
+    }
+
+    /// Parts, each with its own lanes.
+    fn parts(&self) -> usize {
+        match *self {
+            Plan::Zeros => 0,
+            Plan::Windows { count, .. } | Plan::Cuts { count, .. } => count,
+        }
+    }
+
+    /// Where part `part`'s unit lies: its power of two in units of the smallest subnormal.
+    fn shift(&self, part: usize) -> u32 {
+        match *self {
+            Plan::Zeros => unreachable!("zeros have no parts"),
+            // 2^(base + w F32_SPAN - 150) = 2^-149 * 2^(base + w F32_SPAN - 1).
+            Plan::Windows { base, .. } => base + part as u32 * F32_SPAN - 1,
+            // 2^(top - 48 j - 52) = 2^-1074 * 2^(top - 48 j + 1022), and 2^least.
+            Plan::Cuts { top, least, count } => {
+                let exponent = if part + 1 < count {
+                    top - F64_CUT * part as i64 - 52
+                } else {
+                    least
+                };
+                (exponent + 1074) as u32
+            }
+        }
+    }
+
+    /// Whether sums under this plan are exact for a block whose own plan is `actual`: its values
+    /// no larger than this one's top allows, nor finer than its least unit.
+    fn covers(&self, actual: &Plan) -> bool {
+        match (*self, *actual) {
+            (_, Plan::Zeros) => true,
+            (
+                Plan::Cuts { top, least, .. },
+                Plan::Cuts {
+                    top: needed,
+                    least: finest,
+                    ..
+                },
+            ) => needed <= top && finest >= least,
+            _ => false,
+        }
+    }
+
+    /// The plan to try on the next block (f64 only): these cuts with the room they leave, a
+    /// little of it above (a block's greatest value moves little) and the rest below.
+    fn widened(&self) -> Option<Plan> {
+        let Plan::Cuts { top, least, count } = *self else {
+            return None;
+        };
+        let room = 53 + F64_CUT * (count as i64 - 1) - (top - least);
+        let above = room.min(2).min(F64_TOP - top);
+        Some(Plan::Cuts {
+            top: top + above,
+            least: (least - (room - above)).max(-1074),
+            count,
+        })
+    }
+
+    /// A block's sums, part by part (the rest zero), and where the kernel finds it on the way
+    /// (f64), the block's range.
+    ///
+    /// # Safety
+    /// Only where the CPU has AVX-512 F and DQ.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn sums<T: ExactFloat>(&self, block: &[T]) -> ([i64; MAX_PARTS], Option<Range>) {
+        fn widen<const N: usize>(sums: [i64; N]) -> [i64; MAX_PARTS] {
+            std::array::from_fn(|part| sums.get(part).copied().unwrap_or(0))
+        }
+        // SAFETY (each): the caller's.
+        match *self {
+            Plan::Zeros => ([0; MAX_PARTS], None),
+            Plan::Windows { base, count } => {
+                let bits = bytemuck::cast_slice(block);
+                let sums = match count {
+                    1 => widen(unsafe { x86::f32_sums::<1>(bits, base) }),
+                    2 => widen(unsafe { x86::f32_sums::<2>(bits, base) }),
+                    3 => widen(unsafe { x86::f32_sums::<3>(bits, base) }),
+                    4 => widen(unsafe { x86::f32_sums::<4>(bits, base) }),
+                    _ => unsafe { x86::f32_sums::<5>(bits, base) },
+                };
+                (sums, None)
+            }
+            Plan::Cuts { top, least, count } => {
+                let bits = bytemuck::cast_slice(block);
+                let tops = |part: usize| top - F64_CUT * part as i64;
+                let (sums, range) = match count {
+                    2 => {
+                        let (sums, range) =
+                            unsafe { x86::f64_sums::<2>(bits, std::array::from_fn(tops), least) };
+                        (widen(sums), range)
+                    }
+                    3 => {
+                        let (sums, range) =
+                            unsafe { x86::f64_sums::<3>(bits, std::array::from_fn(tops), least) };
+                        (widen(sums), range)
+                    }
+                    4 => {
+                        let (sums, range) =
+                            unsafe { x86::f64_sums::<4>(bits, std::array::from_fn(tops), least) };
+                        (widen(sums), range)
+                    }
+                    _ => unsafe { x86::f64_sums::<5>(bits, std::array::from_fn(tops), least) },
+                };
+                (sums, Some(range))
+            }
+        }
+    }
+}
+
+/// Whether `isa` is AVX-512 with DQ (its f64-to-i64 conversion) on this CPU.
+fn has_lanes(isa: Isa) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        isa == Isa::Avx512 && isa.is_available() && std::arch::is_x86_feature_detected!("avx512dq")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = isa;
+        false
+    }
+}
+
+/// The range of a block.
+///
+/// # Safety
+/// Only where the CPU has AVX-512 F.
+#[cfg(target_arch = "x86_64")]
+unsafe fn range<T: ExactFloat>(block: &[T]) -> Range {
+    // SAFETY: the caller's.
+    unsafe {
+        if T::TAG == 4 {
+            x86::range_f32(bytemuck::cast_slice(block))
+        } else {
+            x86::range_f64(bytemuck::cast_slice(block))
+        }
+    }
+}
+
+/// Places a block's sums, part by part as `plan` says, into `sum`'s digits.
+fn place<T: ExactFloat>(sum: &mut ExactFloatSum<T>, sums: &[i64; MAX_PARTS], plan: &Plan) {
+    for (part, &units) in sums.iter().enumerate().take(plan.parts()) {
+        place_units(sum, units, plan.shift(part));
+    }
+}
+
+/// Adds `units * 2^shift` units of the smallest subnormal to `sum`'s digits.
+fn place_units<T: ExactFloat>(sum: &mut ExactFloatSum<T>, units: i64, shift: u32) {
+    if units == 0 {
+        return;
+    }
+    if sum.pending >= ADDS_PER_NORMALIZE {
+        sum.normalize();
+    }
+    sum.pending += 1;
+    sum.add_shifted(units.unsigned_abs(), shift, units < 0);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+#[cfg(test)]
+mod tests;

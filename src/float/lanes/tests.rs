@@ -1,0 +1,273 @@
+use super::*;
+
+/// Sums `values` through the lanes on AVX-512, the blocks they leave one value at a time,
+/// checks the digits against one value at a time, and returns how many values they left.
+fn left_by_lanes<T: ExactFloat>(values: &[T]) -> usize {
+    let mut sum = ExactFloatSum::<T>::new();
+    let mut left = 0;
+    let laned = add(Isa::Avx512, &mut sum, values, |sum, block| {
+        left += block.len();
+        sum.add_each(block);
+    });
+    assert!(laned);
+    sum.count = values.len() as u64;
+    let negative_zero = 1 << (T::FRACTION_BITS + T::EXPONENT_BITS);
+    sum.not_negative_zero = values.iter().any(|v| v.bits() != negative_zero);
+    let mut expected = ExactFloatSum::new();
+    for &value in values {
+        expected.add(value).unwrap();
+    }
+    let first = &values[..8.min(values.len())];
+    assert_eq!(sum.to_bytes(), expected.to_bytes(), "{first:?}");
+    left
+}
+
+/// A value of biased exponent `exponent` (at most the largest finite one), with the fraction
+/// and sign bits of `mixed`.
+fn value<T: ExactFloat>(exponent: u32, mixed: u64) -> T {
+    let sign_and_fraction =
+        (1 << (T::FRACTION_BITS + T::EXPONENT_BITS)) | ((1 << T::FRACTION_BITS) - 1);
+    T::from_bits(mixed & sign_and_fraction | u64::from(exponent) << T::FRACTION_BITS)
+}
+
+/// The largest finite biased exponent.
+fn largest<T: ExactFloat>() -> u32 {
+    (1 << T::EXPONENT_BITS) - 2
+}
+
+/// The largest biased exponent the lanes take.
+fn lanes_top<T: ExactFloat>() -> u32 {
+    if T::TAG == 4 {
+        254
+    } else {
+        F64_TOO_LARGE as u32 - 1
+    }
+}
+
+/// The most binades a block in `parts` parts spans (none: f64 takes at least two).
+fn most_binades<T: ExactFloat>(parts: usize) -> Option<u32> {
+    let parts = parts as u32;
+    if T::TAG == 4 {
+        Some(parts * F32_SPAN)
+    } else {
+        (parts >= 2).then(|| F64_CUT as u32 * (parts - 1) - 4)
+    }
+}
+
+/// The parts the lanes cut `values` into (as one block).
+fn parts_of<T: ExactFloat>(values: &[T]) -> Option<usize> {
+    // SAFETY: only called where has_lanes.
+    Plan::new::<T>(unsafe { range(values) }).map(|plan| plan.parts())
+}
+
+fn block<T>() -> usize {
+    BLOCK_BYTES / size_of::<T>()
+}
+
+/// Values over `binades` binades from biased exponent `lowest`, both signs, every length of
+/// significand.
+fn spread<T: ExactFloat>(count: usize, lowest: u32, binades: u32, seed: u64) -> Vec<T> {
+    (0..count as u64)
+        .map(|k| {
+            let mixed = (k ^ seed)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(k as u32 % 61);
+            value(lowest + (mixed % u64::from(binades)) as u32, mixed)
+        })
+        .collect()
+}
+
+/// True, said loudly, where this CPU cannot run the lanes (their tests then have nothing to
+/// check: every block goes to the bins, which their own tests cover).
+#[allow(clippy::print_stderr)]
+fn no_lanes_here() -> bool {
+    let missing = !has_lanes(Isa::Avx512);
+    if missing {
+        eprintln!("\n!!!!! no AVX-512 DQ on this CPU: the lanes' tests are skipped !!!!!\n");
+    }
+    missing
+}
+
+fn lanes_give_the_digits_of_one_value_at_a_time<T: ExactFloat>() {
+    let block = block::<T>();
+    for parts in 1..=MAX_PARTS {
+        let Some(binades) = most_binades::<T>(parts) else {
+            continue;
+        };
+        for len in [
+            1,
+            7,
+            8,
+            9,
+            15,
+            16,
+            17,
+            255,
+            256,
+            257,
+            1000,
+            block - 1,
+            block,
+            3 * block + 5,
+        ] {
+            let lowest = [1, 40, lanes_top::<T>() + 1 - binades][len % 3];
+            let mut values = spread::<T>(len, lowest, binades, parts as u64);
+            if len > 2 {
+                values[0] = value(lowest, 0);
+                values[1] = value(lowest + binades - 1, 0);
+                assert_eq!(parts_of(&values[..block.min(len)]), Some(parts));
+            }
+            assert_eq!(left_by_lanes(&values), 0, "{parts} parts, {len} values");
+        }
+    }
+    // Subnormals, zeros of both signs and the largest finite values in one block.
+    let mut edges = spread::<T>(block, largest::<T>() - 53, 54, 7);
+    let sign = 1 << (T::FRACTION_BITS + T::EXPONENT_BITS);
+    let max = value::<T>(largest::<T>(), u64::MAX >> 1).bits();
+    for (k, value) in edges.iter_mut().enumerate().step_by(5) {
+        let edge = [0, sign, 1, sign | ((1 << T::FRACTION_BITS) - 1), max][k / 5 % 5];
+        *value = T::from_bits(edge);
+    }
+    assert_eq!(
+        left_by_lanes(&edges),
+        block,
+        "every binade is too many parts"
+    );
+    edges.retain(|v| (v.bits() >> T::FRACTION_BITS) & ((1 << T::EXPONENT_BITS) - 1) == 0);
+    assert!(edges.len() > 100);
+    assert_eq!(left_by_lanes(&edges), 0);
+    let zeros = [T::from_bits(0), T::from_bits(sign)];
+    assert_eq!(left_by_lanes(&zeros), 0);
+    assert_eq!(left_by_lanes(&zeros[1..]), 0);
+    // Every value the largest of the top binade but one the least: the bounds of the flushes.
+    for parts in 1..=MAX_PARTS {
+        let Some(binades) = most_binades::<T>(parts) else {
+            continue;
+        };
+        let mut values = vec![value::<T>(binades, u64::MAX >> 1); block];
+        values[0] = T::from_bits(1);
+        assert_eq!(parts_of(&values), Some(parts));
+        assert_eq!(left_by_lanes(&values), 0, "{parts}");
+        for value in values.iter_mut().skip(1).step_by(2) {
+            *value = T::from_bits(value.bits() | sign);
+        }
+        assert_eq!(left_by_lanes(&values), 0, "{parts}");
+    }
+}
+
+#[test]
+fn lanes_give_the_digits_of_one_value_at_a_time_f32() {
+    if !no_lanes_here() {
+        lanes_give_the_digits_of_one_value_at_a_time::<f32>();
+    }
+}
+
+#[test]
+fn lanes_give_the_digits_of_one_value_at_a_time_f64() {
+    if !no_lanes_here() {
+        lanes_give_the_digits_of_one_value_at_a_time::<f64>();
+    }
+}
+
+fn blocks_the_lanes_cannot_take_go_to_the_bins<T: ExactFloat>() {
+    let block = block::<T>();
+    let mut special = spread::<T>(block, 100, 10, 1);
+    special[50] = T::from_bits(((1 << T::EXPONENT_BITS) - 1) << T::FRACTION_BITS);
+    let mut nan = spread::<T>(block, 100, 10, 2);
+    nan[block - 1] =
+        T::from_bits(nan[0].bits() | ((1 << (T::FRACTION_BITS + T::EXPONENT_BITS)) - 1));
+    let most = most_binades::<T>(MAX_PARTS).expect("five parts take binades");
+    let mut wide = spread::<T>(block, 1, most, 3);
+    wide[7] = value(1, 0);
+    wide[8] = value(most, 0);
+    assert_eq!(parts_of(&wide), Some(MAX_PARTS));
+    assert_eq!(left_by_lanes(&wide), 0, "{MAX_PARTS} parts");
+    wide[9] = value(most + 1, 0);
+    assert_eq!(parts_of(&wide), None);
+    // Blocks in turn that the lanes take and leave.
+    let blocks = [
+        spread::<T>(block, 60, 70, 4),
+        special,
+        spread(block, 1, 3, 5),
+        vec![T::from_bits(0); block],
+        wide,
+        spread(block, 120, 100, 6),
+        nan,
+        spread(block, 30, 20, 7),
+        // Near the largest finite values: none for f32, an f64 lane's sum could overflow.
+        spread(block, lanes_top::<T>() - 3, 4, 8),
+        spread(
+            block,
+            lanes_top::<T>() - 3,
+            largest::<T>() - lanes_top::<T>() + 4,
+            9,
+        ),
+        spread(block - 3, 30, 20, 10),
+    ];
+    let overflows = if T::TAG == 4 { 0 } else { block };
+    let left = [0, block, 0, 0, block, 0, block, 0, 0, overflows, 0];
+    for start in 0..blocks.len() {
+        let values = blocks[start..].concat();
+        assert_eq!(
+            left_by_lanes(&values),
+            left[start..].iter().sum(),
+            "from {start}"
+        );
+    }
+}
+
+#[test]
+fn blocks_the_lanes_cannot_take_go_to_the_bins_and_the_rest_still_add() {
+    if !no_lanes_here() {
+        blocks_the_lanes_cannot_take_go_to_the_bins::<f32>();
+        blocks_the_lanes_cannot_take_go_to_the_bins::<f64>();
+    }
+}
+
+#[test]
+fn an_f64_block_sums_under_the_last_ones_plan_only_where_it_holds() {
+    if no_lanes_here() {
+        return;
+    }
+    let block = block::<f64>();
+    let like = |seed| {
+        let mut values = spread::<f64>(block, 1000, 40, seed);
+        values[0] = value(1000, 0);
+        values[1] = value(1039, u64::MAX);
+        values
+    };
+    let with = |seed, exponent| {
+        let mut values = like(seed);
+        values[block / 2] = value(exponent, u64::MAX);
+        values
+    };
+    // Like blocks, then values past the widened plan's top or below its least unit, then
+    // within them (the plan leaves 2 binades above, the rest of its room below).
+    let blocks = [
+        like(1),
+        like(2),
+        with(3, 1039 + 3),
+        like(4),
+        with(5, 1039 + 2),
+        with(6, 1000 - 9),
+        with(7, 1000 - 40),
+        like(8),
+        with(9, 3),
+        with(10, 1039 + 60),
+        with(11, 1039 + 180),
+    ];
+    // Too many parts for the lanes: 1036 and 219 binades.
+    let left = [0, 0, 0, 0, 0, 0, 0, 0, block, 0, block];
+    for start in 0..blocks.len() {
+        let values = blocks[start..].concat();
+        assert_eq!(left_by_lanes(&values), left[start..].iter().sum(), "from {start}");
+    }
+}
+
+#[test]
+fn only_avx512_takes_the_lanes() {
+    let mut sum = ExactFloatSum::<f32>::new();
+    assert!(!add(Isa::Avx2, &mut sum, &[1.0f32; 64], |_, _| {}));
+    let mut sum = ExactFloatSum::<f64>::new();
+    assert!(!add(Isa::Sse2, &mut sum, &[1.0f64; 64], |_, _| {}));
+}

@@ -1,0 +1,225 @@
+//! The lanes' kernels, for AVX-512 F and DQ: a block's range, and its sums per window.
+
+use std::arch::x86_64::*;
+
+use super::{BLOCK_BYTES, F32_SPAN, Range};
+
+/// f32: masked adds into a lane between its conversions. Each value is below 2^(23 + F32_SPAN) g
+/// of its window, and 2^(30 - F32_SPAN) of them below 2^53 g.
+const F32_ADDS_PER_FLUSH: usize = 1 << (30 - F32_SPAN);
+/// f64: adds into a lane between its conversions. A part's values are at most 2^(top - 5) (see
+/// [`f64_sums`]), rounded to a multiple of 2^(top - 52) (at most half that more); 32 of them
+/// stay below 2^top + 2^(top - 47) < 2^(top + 1) = 2^53 units.
+const F64_ADDS_PER_FLUSH: usize = 32;
+// A lane's integer takes below 2^53 per flush: a block of 256 groups flushes at most
+// 256 / 16 + 1 = 17 times (f32) or 256 / 32 + 1 = 9 (f64), below 2^58; a window's 16 (or 8)
+// lanes below 2^62, an i64.
+const _: () = assert!(BLOCK_BYTES / 64 / F32_ADDS_PER_FLUSH < 31);
+
+/// How far ahead the sums ask for values: a block, which the range pass then finds in the cache.
+const AHEAD: usize = BLOCK_BYTES;
+
+/// The range of f32 values' `bits`: magnitudes less one, wrapping, for the least, so that a
+/// zero becomes the greatest and never the least.
+#[target_feature(enable = "avx512f")]
+pub(super) fn range_f32(bits: &[u32]) -> Range {
+    let magnitude = _mm512_set1_epi32(0x7fff_ffff);
+    let one = _mm512_set1_epi32(1);
+    let mut least = _mm512_set1_epi32(-1);
+    let mut greatest = _mm512_setzero_si512();
+    let (groups, tail) = bits.as_chunks::<16>();
+    for group in groups {
+        // SAFETY: group holds 16 u32.
+        let abs = _mm512_and_si512(
+            unsafe { _mm512_loadu_si512(group.as_ptr().cast()) },
+            magnitude,
+        );
+        least = _mm512_min_epu32(least, _mm512_sub_epi32(abs, one));
+        greatest = _mm512_max_epu32(greatest, abs);
+    }
+    let mut least = _mm512_reduce_min_epu32(least);
+    let mut greatest = _mm512_reduce_max_epu32(greatest);
+    for &value in tail {
+        least = least.min((value & 0x7fff_ffff).wrapping_sub(1));
+        greatest = greatest.max(value & 0x7fff_ffff);
+    }
+    (least.checked_add(1).map(u64::from), greatest.into())
+}
+
+/// As [`range_f32`], for f64 values' bits.
+#[target_feature(enable = "avx512f")]
+pub(super) fn range_f64(bits: &[u64]) -> Range {
+    let (groups, tail) = bits.as_chunks::<8>();
+    let mut range = RangeLanes64::new();
+    for group in groups {
+        // SAFETY: group holds 8 u64.
+        range.take(unsafe { _mm512_loadu_si512(group.as_ptr().cast()) });
+    }
+    range.found(tail)
+}
+
+/// Least and greatest f64 magnitudes, lane by lane, as [`range_f32`] finds them.
+struct RangeLanes64 {
+    least: __m512i,
+    greatest: __m512i,
+}
+
+impl RangeLanes64 {
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn new() -> Self {
+        Self {
+            least: _mm512_set1_epi64(-1),
+            greatest: _mm512_setzero_si512(),
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn take(&mut self, value: __m512i) {
+        let abs = _mm512_and_si512(value, _mm512_set1_epi64(i64::MAX));
+        self.least = _mm512_min_epu64(self.least, _mm512_sub_epi64(abs, _mm512_set1_epi64(1)));
+        self.greatest = _mm512_max_epu64(self.greatest, abs);
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn found(self, tail: &[u64]) -> Range {
+        let mut least = _mm512_reduce_min_epu64(self.least);
+        let mut greatest = _mm512_reduce_max_epu64(self.greatest);
+        for &value in tail {
+            least = least.min((value & i64::MAX as u64).wrapping_sub(1));
+            greatest = greatest.max(value & i64::MAX as u64);
+        }
+        (least.checked_add(1), greatest)
+    }
+}
+
+/// The sums of f32 values' `bits` in windows of `F32_SPAN` binades from biased exponent `base`
+/// (the least nonzero value's, at least 1): window w's in units of its g, 2^(base + w F32_SPAN -
+/// 150). The caller has checked that `N` windows hold every value and that none
+/// is special.
+#[target_feature(enable = "avx512f,avx512dq")]
+pub(super) fn f32_sums<const N: usize>(bits: &[u32], base: u32) -> [i64; N] {
+    let magnitude = _mm512_set1_epi32(0x7fff_ffff);
+    let width = _mm512_set1_epi32((F32_SPAN << 23) as i32);
+    // The last window's start is never compared (and capped so that it does not overflow).
+    let starts: [__m512i; N] = std::array::from_fn(|w| {
+        let exponent = (base + (w as u32 + 1) * F32_SPAN).min(0xff);
+        _mm512_set1_epi32((exponent << 23) as i32)
+    });
+    // 1 / g, from 2^149 down: an f64.
+    let scales: [__m512d; N] =
+        std::array::from_fn(|w| power_of_two(150 - i64::from(base + w as u32 * F32_SPAN)));
+    let mut integers = [[_mm512_setzero_si512(); 2]; N];
+    let (groups, tail) = bits.as_chunks::<16>();
+    let mut padded = [0u32; 16];
+    padded[..tail.len()].copy_from_slice(tail);
+    let last: &[[u32; 16]] = if tail.is_empty() { &[] } else { &[padded] };
+    for flush in groups.chunks(F32_ADDS_PER_FLUSH).chain([last]) {
+        // Two sets per window: the group's first and last eight values.
+        let mut lanes = [[_mm512_setzero_pd(); 2]; N];
+        for group in flush {
+            _mm_prefetch::<_MM_HINT_T0>(group.as_ptr().cast::<i8>().wrapping_add(AHEAD));
+            // SAFETY: group holds 16 u32.
+            let value = unsafe { _mm512_loadu_si512(group.as_ptr().cast()) };
+            let abs = _mm512_and_si512(value, magnitude);
+            let first = _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_castsi512_ps(value)));
+            let last = _mm512_cvtps_pd(_mm256_castsi256_ps(_mm512_extracti64x4_epi64::<1>(value)));
+            for w in 0..N {
+                // Window w holds magnitudes from starts[w - 1] up to starts[w]. A middle one
+                // compares the offset from its start with its width, wrapping: one compare where
+                // two would cost more mask-register work, which bounds this loop.
+                let inside: __mmask16 = if N == 1 {
+                    0xffff
+                } else if w == 0 {
+                    _mm512_cmplt_epu32_mask(abs, starts[0])
+                } else if w + 1 == N {
+                    _mm512_cmpge_epu32_mask(abs, starts[w - 1])
+                } else {
+                    _mm512_cmplt_epu32_mask(_mm512_sub_epi32(abs, starts[w - 1]), width)
+                };
+                let [first_lanes, last_lanes] = &mut lanes[w];
+                *first_lanes = _mm512_mask_add_pd(*first_lanes, inside as u8, *first_lanes, first);
+                *last_lanes =
+                    _mm512_mask_add_pd(*last_lanes, (inside >> 8) as u8, *last_lanes, last);
+            }
+        }
+        for w in 0..N {
+            for half in 0..2 {
+                // A multiple of g below 2^53 g: exact after scaling, and as an i64.
+                let units = _mm512_cvtpd_epi64(_mm512_mul_pd(lanes[w][half], scales[w]));
+                integers[w][half] = _mm512_add_epi64(integers[w][half], units);
+            }
+        }
+    }
+    std::array::from_fn(|w| {
+        _mm512_reduce_add_epi64(_mm512_add_epi64(integers[w][0], integers[w][1]))
+    })
+}
+
+/// The sum of f64 values' `bits` in `N` parts, each exact in its own lanes: the values are
+/// split at fixed places, from the top, by adding and taking away `1.5 * 2^top[j]` (whose
+/// rounding leaves the value's bits from 2^(top[j] - 52) up, exactly; what remains is exact as
+/// the difference), and what remains after `N - 1` splits is added whole. Part j < N - 1 in
+/// units of 2^(top[j] - 52), the last in units of 2^`least` (no value has a finer bit). The
+/// caller has chosen `top` so that every value's magnitude is at most 2^(top[0] - 5), each part
+/// takes the next 48 bits (`top[j + 1] = top[j] - 48`), and the last part's values sum below
+/// 2^(53 + least) over `F64_ADDS_PER_FLUSH` adds; none is special.
+#[target_feature(enable = "avx512f,avx512dq")]
+pub(super) fn f64_sums<const N: usize>(
+    bits: &[u64],
+    top: [i64; N],
+    least: i64,
+) -> ([i64; N], Range) {
+    let splitters: [__m512d; N] = std::array::from_fn(|j| {
+        _mm512_set1_pd(1.5 * f64::from_bits(((1023 + top[j]) as u64) << 52))
+    });
+    // 1 / unit, in two factors (the last part's may be 2^1074, which no f64 holds).
+    let scales: [[__m512d; 2]; N] = std::array::from_fn(|j| {
+        let exponent = if j + 1 < N { 52 - top[j] } else { -least };
+        [
+            power_of_two(exponent / 2),
+            power_of_two(exponent - exponent / 2),
+        ]
+    });
+    let mut integers = [_mm512_setzero_si512(); N];
+    // The block's range on the way (a padded tail's zeros change nothing).
+    let mut range = RangeLanes64::new();
+    let (groups, tail) = bits.as_chunks::<8>();
+    let mut padded = [0u64; 8];
+    padded[..tail.len()].copy_from_slice(tail);
+    let last: &[[u64; 8]] = if tail.is_empty() { &[] } else { &[padded] };
+    for flush in groups.chunks(F64_ADDS_PER_FLUSH).chain([last]) {
+        let mut lanes = [_mm512_setzero_pd(); N];
+        for group in flush {
+            _mm_prefetch::<_MM_HINT_T0>(group.as_ptr().cast::<i8>().wrapping_add(AHEAD));
+            // SAFETY: group holds 8 u64.
+            let value = unsafe { _mm512_loadu_si512(group.as_ptr().cast()) };
+            range.take(value);
+            let mut rest = _mm512_castsi512_pd(value);
+            for j in 0..N - 1 {
+                let rounded = _mm512_add_pd(splitters[j], rest);
+                let part = _mm512_sub_pd(rounded, splitters[j]);
+                lanes[j] = _mm512_add_pd(lanes[j], part);
+                rest = _mm512_sub_pd(rest, part);
+            }
+            lanes[N - 1] = _mm512_add_pd(lanes[N - 1], rest);
+        }
+        for j in 0..N {
+            let [first, second] = scales[j];
+            // A multiple of its unit below 2^53 units: exact after scaling, and as an i64.
+            let units = _mm512_cvtpd_epi64(_mm512_mul_pd(_mm512_mul_pd(lanes[j], first), second));
+            integers[j] = _mm512_add_epi64(integers[j], units);
+        }
+    }
+    let sums = integers.map(|lanes| _mm512_reduce_add_epi64(lanes));
+    (sums, range.found(&[]))
+}
+
+/// Every lane 2^exponent (a normal f64: |exponent| <= 1022).
+#[target_feature(enable = "avx512f")]
+fn power_of_two(exponent: i64) -> __m512d {
+    debug_assert!(exponent.abs() <= 1022);
+    _mm512_set1_pd(f64::from_bits(((1023 + exponent) as u64) << 52))
+}
