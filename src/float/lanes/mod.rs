@@ -9,10 +9,10 @@
 //!
 //! - `f32` values are exact as `f64`, and go whole into one of a few windows of `F32_SPAN`
 //!   binades (a masked add each).
-//! - `f64` values are cut at fixed places 48 bits apart, from the block's top down, by adding and
-//!   taking away 1.5 * 2^k: the rounding keeps the bits from 2^(k - 52) up, exactly, and the rest
-//!   is exact as the difference (Rump, Ogita and Oishi's ExtractScalar). Four adds per cut, no
-//!   masks.
+//! - `f64` values are cut at fixed places 46 bits apart, from the block's top down: a running
+//!   sum near 1.5 * 2^k takes each value, and its rounding keeps the value's bits from
+//!   2^(k - 52) up, exactly, while the rest is exact as the difference (Rump, Ogita and Oishi's
+//!   extraction, with the sum kept in the running value). Three adds per cut, no masks.
 //!
 //! Only AVX-512 (F and DQ) has the masked adds and conversions that make this pay: other sets,
 //! blocks holding an infinity or a NaN and blocks spread over more than five parts go to the
@@ -23,13 +23,18 @@ use crate::cpu::Isa;
 
 /// Binades of exponent in one window of `f32` values.
 const F32_SPAN: u32 = 26;
-/// The bits each cut of an `f64` block keeps: 52 less the 4 that leave room for 32 adds.
-const F64_CUT: i64 = 48;
-/// The least biased exponent of f64 values that the bins take: the first cut's 1.5 * 2^k, with
-/// k = exponent - 1017, must be an `f64`.
-const F64_TOO_LARGE: u64 = 2041;
-/// The greatest first cut, 1017 below the greatest exponent the lanes take.
-const F64_TOP: i64 = 1023;
+/// The bits each cut of an `f64` block keeps, from its 2^k down to 2^(k - 45): what it leaves,
+/// at most 2^(k - 53), is at most 2^(k' - 7) for the next cut's k' = k - 46 (the room 32 adds
+/// need, x86.rs).
+const F64_CUT: i64 = 46;
+/// The first cut's k over a block's greatest biased exponent: its values are below
+/// 2^(exponent - 1022), at most 2^(k - 7).
+const F64_TOP_OVER: i64 = -1015;
+/// The least biased exponent of f64 values that the bins take: a cut's running sum, below
+/// 2^(k + 1), must be an `f64`.
+const F64_TOO_LARGE: u64 = 2039;
+/// The greatest first cut, for the greatest exponent the lanes take.
+const F64_TOP: i64 = 2038 + F64_TOP_OVER;
 /// Bytes in a block (4096 f32 or 2048 f64): its range is found in one pass and its sums in a
 /// second, from the L1 cache (16 KiB summed faster than 8 or 4, measured).
 const BLOCK_BYTES: usize = 16 << 10;
@@ -93,7 +98,7 @@ enum Plan {
     Zeros,
     /// `f32` in windows of `F32_SPAN` binades from `base`.
     Windows { base: u32, count: usize },
-    /// `f64` cut into `count` parts: `count - 1` cuts from 2^`top` down, 48 bits apart, then the
+    /// `f64` cut into `count` parts: `count - 1` cuts from 2^`top` down, 46 bits apart, then the
     /// rest, in units of 2^`least`.
     Cuts { top: i64, least: i64, count: usize },
 }
@@ -120,13 +125,12 @@ impl Plan {
             if highest >= F64_TOO_LARGE {
                 return None;
             }
-            // Every magnitude is below 2^(highest - 1022): at most 2^(top - 5), so that 32
-            // first parts sum below 2^53 of their units. The last part takes what the cuts leave,
-            // at most 2^(top - 48 cuts - 5), in units of the least value's last bit: 32 of
-            // them sum below 2^53 units once top - 48 cuts <= least + 53.
-            let top = highest as i64 - 1017;
+            // The last part takes what the cuts leave, at most 2^(top - 46 cuts - 7), in units
+            // of the least value's last bit: 32 of them sum below 2^53 units once
+            // top - 46 cuts <= least + 55.
+            let top = highest as i64 + F64_TOP_OVER;
             let least = lowest as i64 - 1075;
-            let cuts = (top - least - 53)
+            let cuts = (top - least - 55)
                 .max(0)
                 .unsigned_abs()
                 .div_ceil(F64_CUT as u64);
@@ -153,7 +157,7 @@ impl Plan {
             Plan::Zeros => unreachable!("zeros have no parts"),
             // 2^(base + w F32_SPAN - 150) = 2^-149 * 2^(base + w F32_SPAN - 1).
             Plan::Windows { base, .. } => base + part as u32 * F32_SPAN - 1,
-            // 2^(top - 48 j - 52) = 2^-1074 * 2^(top - 48 j + 1022), and 2^least.
+            // 2^(top - 46 j - 52) = 2^-1074 * 2^(top - 46 j + 1022), and 2^least.
             Plan::Cuts { top, least, count } => {
                 let exponent = if part + 1 < count {
                     top - F64_CUT * part as i64 - 52
@@ -188,7 +192,7 @@ impl Plan {
         let Plan::Cuts { top, least, count } = *self else {
             return None;
         };
-        let room = 53 + F64_CUT * (count as i64 - 1) - (top - least);
+        let room = 55 + F64_CUT * (count as i64 - 1) - (top - least);
         let above = room.min(2).min(F64_TOP - top);
         Some(Plan::Cuts {
             top: top + above,

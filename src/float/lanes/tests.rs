@@ -260,7 +260,11 @@ fn an_f64_block_sums_under_the_last_ones_plan_only_where_it_holds() {
     let left = [0, 0, 0, 0, 0, 0, 0, 0, block, 0, block];
     for start in 0..blocks.len() {
         let values = blocks[start..].concat();
-        assert_eq!(left_by_lanes(&values), left[start..].iter().sum(), "from {start}");
+        assert_eq!(
+            left_by_lanes(&values),
+            left[start..].iter().sum(),
+            "from {start}"
+        );
     }
 }
 

@@ -7,9 +7,11 @@ use super::{BLOCK_BYTES, F32_SPAN, Range};
 /// f32: masked adds into a lane between its conversions. Each value is below 2^(23 + F32_SPAN) g
 /// of its window, and 2^(30 - F32_SPAN) of them below 2^53 g.
 const F32_ADDS_PER_FLUSH: usize = 1 << (30 - F32_SPAN);
-/// f64: adds into a lane between its conversions. A part's values are at most 2^(top - 5) (see
-/// [`f64_sums`]), rounded to a multiple of 2^(top - 52) (at most half that more); 32 of them
-/// stay below 2^top + 2^(top - 47) < 2^(top + 1) = 2^53 units.
+/// f64: values a cut's running sum takes between its conversions. Each is at most 2^(top - 7)
+/// (see [`f64_sums`]), and what the cut keeps of it at most half a unit, 2^(top - 53), more: 32
+/// of them change the running sum by less than 2^(top - 2) + 2^(top - 48) < 2^(top - 1), so
+/// from 1.5 * 2^top it stays in [2^top, 2^(top + 1)), where its unit is 2^(top - 52). The last
+/// part's 32 values, each at most 2^(top - 7) for its own top, sum below 2^(top - 2).
 const F64_ADDS_PER_FLUSH: usize = 32;
 // A lane's integer takes below 2^53 per flush: a block of 256 groups flushes at most
 // 256 / 16 + 1 = 17 times (f32) or 256 / 32 + 1 = 9 (f64), below 2^58; a window's 16 (or 8)
@@ -158,21 +160,22 @@ pub(super) fn f32_sums<const N: usize>(bits: &[u32], base: u32) -> [i64; N] {
     })
 }
 
-/// The sum of f64 values' `bits` in `N` parts, each exact in its own lanes: the values are
-/// split at fixed places, from the top, by adding and taking away `1.5 * 2^top[j]` (whose
-/// rounding leaves the value's bits from 2^(top[j] - 52) up, exactly; what remains is exact as
-/// the difference), and what remains after `N - 1` splits is added whole. Part j < N - 1 in
-/// units of 2^(top[j] - 52), the last in units of 2^`least` (no value has a finer bit). The
-/// caller has chosen `top` so that every value's magnitude is at most 2^(top[0] - 5), each part
-/// takes the next 48 bits (`top[j + 1] = top[j] - 48`), and the last part's values sum below
-/// 2^(53 + least) over `F64_ADDS_PER_FLUSH` adds; none is special.
+/// The sum of f64 values' `bits` in `N` parts, each exact in its own lanes, and the block's
+/// range on the way. The values are cut at fixed places, from the top: a running sum that
+/// starts at `1.5 * 2^top[j]` takes each value, its rounding keeping the value's bits from
+/// 2^(top[j] - 52) up, exactly (the running sum's change); what remains is exact as the
+/// difference and goes to the next cut. What remains after `N - 1` cuts is added whole. Part
+/// j < N - 1 in units of 2^(top[j] - 52), the last in units of 2^`least` (no value has a finer
+/// bit). The caller has chosen `top` so that every value is at most 2^(top[0] - 7), each cut
+/// takes the next `F64_CUT` bits, and the last part's values sum below 2^(53 + least) over
+/// `F64_ADDS_PER_FLUSH` adds; none is special.
 #[target_feature(enable = "avx512f,avx512dq")]
 pub(super) fn f64_sums<const N: usize>(
     bits: &[u64],
     top: [i64; N],
     least: i64,
 ) -> ([i64; N], Range) {
-    let splitters: [__m512d; N] = std::array::from_fn(|j| {
+    let starts: [__m512d; N] = std::array::from_fn(|j| {
         _mm512_set1_pd(1.5 * f64::from_bits(((1023 + top[j]) as u64) << 52))
     });
     // 1 / unit, in two factors (the last part's may be 2^1074, which no f64 holds).
@@ -191,25 +194,32 @@ pub(super) fn f64_sums<const N: usize>(
     padded[..tail.len()].copy_from_slice(tail);
     let last: &[[u64; 8]] = if tail.is_empty() { &[] } else { &[padded] };
     for flush in groups.chunks(F64_ADDS_PER_FLUSH).chain([last]) {
-        let mut lanes = [_mm512_setzero_pd(); N];
+        // The cuts' running sums, and the last part's lanes.
+        let mut lanes = starts;
+        lanes[N - 1] = _mm512_setzero_pd();
         for group in flush {
             _mm_prefetch::<_MM_HINT_T0>(group.as_ptr().cast::<i8>().wrapping_add(AHEAD));
             // SAFETY: group holds 8 u64.
             let value = unsafe { _mm512_loadu_si512(group.as_ptr().cast()) };
             range.take(value);
             let mut rest = _mm512_castsi512_pd(value);
-            for j in 0..N - 1 {
-                let rounded = _mm512_add_pd(splitters[j], rest);
-                let part = _mm512_sub_pd(rounded, splitters[j]);
-                lanes[j] = _mm512_add_pd(lanes[j], part);
-                rest = _mm512_sub_pd(rest, part);
+            for running in &mut lanes[..N - 1] {
+                let rounded = _mm512_add_pd(*running, rest);
+                rest = _mm512_sub_pd(rest, _mm512_sub_pd(rounded, *running));
+                *running = rounded;
             }
             lanes[N - 1] = _mm512_add_pd(lanes[N - 1], rest);
         }
         for j in 0..N {
+            // A part's sum: a multiple of its unit below 2^53 units, exact after scaling, and
+            // as an i64 (a cut's running sum less its start is exact: both lie in one binade).
+            let sum = if j + 1 < N {
+                _mm512_sub_pd(lanes[j], starts[j])
+            } else {
+                lanes[j]
+            };
             let [first, second] = scales[j];
-            // A multiple of its unit below 2^53 units: exact after scaling, and as an i64.
-            let units = _mm512_cvtpd_epi64(_mm512_mul_pd(_mm512_mul_pd(lanes[j], first), second));
+            let units = _mm512_cvtpd_epi64(_mm512_mul_pd(_mm512_mul_pd(sum, first), second));
             integers[j] = _mm512_add_epi64(integers[j], units);
         }
     }
