@@ -55,7 +55,7 @@ pub(crate) fn add<T: ExactFloat>(
     values: &[T],
     mut bins: impl FnMut(&mut ExactFloatSum<T>, &[T]),
 ) -> bool {
-    if !has_lanes(isa) {
+    if !has_lanes(isa) || !default_rounding() {
         return false;
     }
     // An f64 block is summed under the last one's plan, widened, while its own range is found
@@ -262,6 +262,30 @@ fn has_lanes(isa: Isa) -> bool {
     {
         let _ = isa;
         false
+    }
+}
+
+/// Whether this thread rounds floats as the lanes' bounds assume: to nearest, with subnormals
+/// neither flushed to zero nor read as zero. A library built with fast-math can change that for
+/// the whole thread; the bins, all integer, do not care.
+fn default_rounding() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // MXCSR: DAZ is bit 6, the rounding mode bits 13 and 14, FTZ bit 15.
+        let mut control: u32 = 0;
+        // SAFETY: stmxcsr writes the four bytes of `control`, and nothing else.
+        unsafe {
+            std::arch::asm!(
+                "stmxcsr [{}]",
+                in(reg) &raw mut control,
+                options(nostack, preserves_flags)
+            );
+        }
+        control & 0xe040 == 0
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
     }
 }
 

@@ -275,3 +275,45 @@ fn only_avx512_takes_the_lanes() {
     let mut sum = ExactFloatSum::<f64>::new();
     assert!(!add(Isa::Sse2, &mut sum, &[1.0f64; 64], |_, _| {}));
 }
+
+/// Runs `f` with MXCSR set to `control`, then restores it.
+fn with_mxcsr<R>(control: u32, f: impl FnOnce() -> R) -> R {
+    let mut saved: u32 = 0;
+    // SAFETY: stmxcsr and ldmxcsr read and write the four bytes given, and the control word;
+    // `saved` is restored before returning.
+    unsafe {
+        std::arch::asm!("stmxcsr [{}]", in(reg) &raw mut saved, options(nostack, preserves_flags));
+        std::arch::asm!("ldmxcsr [{}]", in(reg) &raw const control, options(nostack, preserves_flags));
+    }
+    let result = f();
+    unsafe {
+        std::arch::asm!("ldmxcsr [{}]", in(reg) &raw const saved, options(nostack, preserves_flags));
+    }
+    result
+}
+
+#[test]
+fn a_thread_that_flushes_subnormals_or_rounds_otherwise_leaves_every_block_to_the_bins() {
+    let singles: Vec<f32> = [f32::from_bits(1), 1.0, -3.5e-40, 2.0e-38].repeat(1000);
+    let doubles: Vec<f64> = [f64::from_bits(1), -1.5e-305, -3.5e-310, 2.0e-300].repeat(1000);
+    let mut expected32 = ExactFloatSum::new();
+    expected32.add_slice(&singles).unwrap();
+    let mut expected64 = ExactFloatSum::new();
+    expected64.add_slice(&doubles).unwrap();
+    // Default (0x1f80: every exception masked), then FTZ and DAZ, then rounding toward zero.
+    for control in [0x1f80, 0x1f80 | 0x8040, 0x1f80 | 0x6000] {
+        let laned = control == 0x1f80 && has_lanes(Isa::Avx512);
+        let (took32, sum32, took64, sum64) = with_mxcsr(control, || {
+            let took32 = add(Isa::Avx512, &mut ExactFloatSum::new(), &singles, |_, _| {});
+            let took64 = add(Isa::Avx512, &mut ExactFloatSum::new(), &doubles, |_, _| {});
+            let mut sum32 = ExactFloatSum::new();
+            sum32.add_slice(&singles).unwrap();
+            let mut sum64 = ExactFloatSum::new();
+            sum64.add_slice(&doubles).unwrap();
+            (took32, sum32, took64, sum64)
+        });
+        assert_eq!((took32, took64), (laned, laned), "{control:#x}");
+        assert_eq!(sum32.to_bytes(), expected32.to_bytes(), "{control:#x}");
+        assert_eq!(sum64.to_bytes(), expected64.to_bytes(), "{control:#x}");
+    }
+}
