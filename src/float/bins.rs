@@ -18,6 +18,7 @@
 use std::cell::Cell;
 
 use super::decode::{self, CHUNK, Decoded, Exponents};
+#[cfg(target_arch = "x86_64")]
 use super::lanes;
 use super::{ADDS_PER_NORMALIZE, ExactFloat, ExactFloatSum};
 use crate::cpu::Isa;
@@ -87,10 +88,12 @@ impl<T: ExactFloat> Bins<T> {
     pub(crate) fn add(&mut self, sum: &mut ExactFloatSum<T>, values: &[T]) {
         let mut special = false;
         let mut decoded = Decoded::new();
-        let isa = self.isa;
-        let laned = lanes::add(isa, sum, values, |sum, block| {
+        #[cfg(target_arch = "x86_64")]
+        let laned = lanes::add(self.isa, sum, values, |sum, block| {
             special |= self.add_block(sum, block, &mut decoded);
         });
+        #[cfg(not(target_arch = "x86_64"))]
+        let laned = false;
         if !laned {
             special |= self.add_block(sum, values, &mut decoded);
         }

@@ -21,6 +21,7 @@ mod bytes;
 mod columns;
 pub(crate) use columns::{ColumnBins, MAX_COLUMNS, TILE as COLUMN_TILE};
 mod decode;
+#[cfg(target_arch = "x86_64")]
 mod lanes;
 pub(crate) use decode::prefetch;
 mod parts;

@@ -14,7 +14,7 @@
 //!   2^(k - 52) up, exactly, while the rest is exact as the difference (Rump, Ogita and Oishi's
 //!   extraction, with the sum kept in the running value). Three adds per cut, no masks.
 //!
-//! Only AVX-512 (F and DQ) has the masked adds and conversions that make this pay: other sets,
+//! x86-64 only. Only AVX-512 (F and DQ) has the masked adds and conversions that make this pay: other sets,
 //! blocks holding an infinity or a NaN and blocks spread over more than five parts go to the
 //! bins.
 
@@ -60,9 +60,7 @@ pub(crate) fn add<T: ExactFloat>(
     }
     // An f64 block is summed under the last one's plan, widened, while its own range is found
     // in the same pass: a second pass over it only where that plan does not hold.
-    #[cfg(target_arch = "x86_64")]
     let mut guess: Option<Plan> = None;
-    #[cfg(target_arch = "x86_64")]
     for block in values.chunks(BLOCK_BYTES / size_of::<T>()) {
         // SAFETY (each call below): has_lanes checked AVX-512 F and DQ.
         let plan = match guess.take() {
@@ -85,8 +83,6 @@ pub(crate) fn add<T: ExactFloat>(
         place(sum, &unsafe { plan.sums(block) }.0, &plan);
         guess = plan.widened();
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (sum, values, &mut bins);
     true
 }
 
@@ -206,7 +202,6 @@ impl Plan {
     ///
     /// # Safety
     /// Only where the CPU has AVX-512 F and DQ.
-    #[cfg(target_arch = "x86_64")]
     unsafe fn sums<T: ExactFloat>(&self, block: &[T]) -> ([i64; MAX_PARTS], Option<Range>) {
         fn widen<const N: usize>(sums: [i64; N]) -> [i64; MAX_PARTS] {
             std::array::from_fn(|part| sums.get(part).copied().unwrap_or(0))
@@ -254,46 +249,30 @@ impl Plan {
 
 /// Whether `isa` is AVX-512 with DQ (its f64-to-i64 conversion) on this CPU.
 fn has_lanes(isa: Isa) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        isa == Isa::Avx512 && isa.is_available() && std::arch::is_x86_feature_detected!("avx512dq")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = isa;
-        false
-    }
+    isa == Isa::Avx512 && isa.is_available() && std::arch::is_x86_feature_detected!("avx512dq")
 }
 
 /// Whether this thread rounds floats as the lanes' bounds assume: to nearest, with subnormals
 /// neither flushed to zero nor read as zero. A library built with fast-math can change that for
 /// the whole thread; the bins, all integer, do not care.
 fn default_rounding() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        // MXCSR: DAZ is bit 6, the rounding mode bits 13 and 14, FTZ bit 15.
-        let mut control: u32 = 0;
-        // SAFETY: stmxcsr writes the four bytes of `control`, and nothing else.
-        unsafe {
-            std::arch::asm!(
-                "stmxcsr [{}]",
-                in(reg) &raw mut control,
-                options(nostack, preserves_flags)
-            );
-        }
-        control & 0xe040 == 0
+    // MXCSR: DAZ is bit 6, the rounding mode bits 13 and 14, FTZ bit 15.
+    let mut control: u32 = 0;
+    // SAFETY: stmxcsr writes the four bytes of `control`, and nothing else.
+    unsafe {
+        std::arch::asm!(
+            "stmxcsr [{}]",
+            in(reg) &raw mut control,
+            options(nostack, preserves_flags)
+        );
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        true
-    }
+    control & 0xe040 == 0
 }
 
 /// The range of a block.
 ///
 /// # Safety
 /// Only where the CPU has AVX-512 F.
-#[cfg(target_arch = "x86_64")]
 unsafe fn range<T: ExactFloat>(block: &[T]) -> Range {
     // SAFETY: the caller's.
     unsafe {
@@ -324,7 +303,6 @@ fn place_units<T: ExactFloat>(sum: &mut ExactFloatSum<T>, units: i64, shift: u32
     sum.add_shifted(units.unsigned_abs(), shift, units < 0);
 }
 
-#[cfg(target_arch = "x86_64")]
 mod x86;
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The lanes' kernels, for AVX-512 F and DQ: a block's range, and its sums per window.
+//! The lanes' kernels, for AVX-512 F and DQ: a block's range, and its sums by window (f32) or cut (f64).
 
 use std::arch::x86_64::*;
 
