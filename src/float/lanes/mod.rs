@@ -14,9 +14,9 @@
 //!   2^(k - 52) up, exactly, while the rest is exact as the difference (Rump, Ogita and Oishi's
 //!   extraction, with the sum kept in the running value). Three adds per cut, no masks.
 //!
-//! x86-64 only. Only AVX-512 (F and DQ) has the masked adds and conversions that make this pay: other sets,
-//! blocks holding an infinity or a NaN and blocks spread over more than five parts go to the
-//! bins.
+//! x86-64 only. Only AVX-512 (F and DQ) has the masked adds and conversions that make this pay:
+//! other sets, blocks holding an infinity or a NaN, blocks spread over more than five parts, and
+//! threads that do not round to nearest with subnormals kept go to the bins.
 
 use super::{ADDS_PER_NORMALIZE, ExactFloat, ExactFloatSum};
 use crate::cpu::Isa;

@@ -278,18 +278,25 @@ fn only_avx512_takes_the_lanes() {
 
 /// Runs `f` with MXCSR set to `control`, then restores it.
 fn with_mxcsr<R>(control: u32, f: impl FnOnce() -> R) -> R {
-    let mut saved: u32 = 0;
-    // SAFETY: stmxcsr and ldmxcsr read and write the four bytes given, and the control word;
-    // `saved` is restored before returning.
-    unsafe {
-        std::arch::asm!("stmxcsr [{}]", in(reg) &raw mut saved, options(nostack, preserves_flags));
-        std::arch::asm!("ldmxcsr [{}]", in(reg) &raw const control, options(nostack, preserves_flags));
-    }
+    let saved = mxcsr(None);
+    mxcsr(Some(control));
     let result = f();
-    unsafe {
-        std::arch::asm!("ldmxcsr [{}]", in(reg) &raw const saved, options(nostack, preserves_flags));
-    }
+    mxcsr(Some(saved));
     result
+}
+
+/// Sets MXCSR to `control` if given; returns what it was.
+fn mxcsr(control: Option<u32>) -> u32 {
+    let mut old: u32 = 0;
+    // SAFETY: stmxcsr and ldmxcsr write and read these four bytes, and the control word.
+    unsafe {
+        std::arch::asm!("stmxcsr [{}]", in(reg) &raw mut old, options(nostack, preserves_flags));
+        if let Some(control) = control {
+            let control = &raw const control;
+            std::arch::asm!("ldmxcsr [{}]", in(reg) control, options(nostack, preserves_flags));
+        }
+    }
+    old
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The lanes' kernels, for AVX-512 F and DQ: a block's range, and its sums by window (f32) or cut (f64).
+//! The lanes' kernels, for AVX-512 F and DQ: a block's range, and its sums by window (f32) or
+//! by cut (f64).
 
 use std::arch::x86_64::*;
 
