@@ -1,4 +1,4 @@
-//! The fast path for many values: one bin per sign and exponent.
+//! The path for many values where the lanes (lanes/) do not serve: one bin per sign and exponent.
 //!
 //! Every value with the same sign and biased exponent has the same scale, so its significand
 //! (an integer below 2^53 for `f64`, 2^24 for `f32`) can be added into that bin's `u64` as is:
