@@ -4,8 +4,8 @@
 //! below 2^53 u: each add's result is an `f64`, so nothing rounds. A block's values are cut into
 //! parts that each meet that for a few dozen adds; every few adds a lane is scaled by 1/u and
 //! converted to an integer (bounds in x86.rs). The bins (bins.rs) spend a scalar add to memory
-//! per value; these, a share of a vector add (figures in docs/BENCHMARKS.md, "Exact float sums
-//! on the CPU").
+//! per value; these, a share of a vector add (figures in docs/BENCHMARKS.md, "Floats, seventh
+//! round").
 //!
 //! - `f32` values are exact as `f64`, and go whole into one of a few windows of `F32_SPAN`
 //!   binades (a masked add each).
@@ -35,8 +35,9 @@ const F64_TOP_OVER: i64 = -1015;
 const F64_TOO_LARGE: u64 = 2039;
 /// The greatest first cut, for the greatest exponent the lanes take.
 const F64_TOP: i64 = 2038 + F64_TOP_OVER;
-/// Bytes in a block (4096 f32 or 2048 f64): its range is found in one pass and its sums in a
-/// second, from the L1 cache (16 KiB summed faster than 8 or 4, measured).
+/// Bytes in a block (4096 f32 or 2048 f64): an f32 block's range is found in one pass and its
+/// sums in a second, from the L1 cache; an f64 block's both in one, under the last block's plan
+/// (16 KiB summed faster than 8 or 4, measured).
 const BLOCK_BYTES: usize = 16 << 10;
 /// Parts past which the bins are faster (f32 in the L1 cache: 6 windows 3.0e9 values/s, the
 /// bins 2.0e9).
@@ -203,45 +204,46 @@ impl Plan {
     /// # Safety
     /// Only where the CPU has AVX-512 F and DQ.
     unsafe fn sums<T: ExactFloat>(&self, block: &[T]) -> ([i64; MAX_PARTS], Option<Range>) {
-        fn widen<const N: usize>(sums: [i64; N]) -> [i64; MAX_PARTS] {
+        /// # Safety
+        /// As `sums`.
+        unsafe fn windows<const N: usize>(bits: &[u32], base: u32) -> [i64; MAX_PARTS] {
+            // SAFETY: the caller's.
+            let sums = unsafe { x86::f32_sums::<N>(bits, base) };
             std::array::from_fn(|part| sums.get(part).copied().unwrap_or(0))
         }
+        /// # Safety
+        /// As `sums`.
+        unsafe fn cuts<const N: usize>(bits: &[u64], top: i64, least: i64) -> Sums {
+            let tops = std::array::from_fn(|part| top - F64_CUT * part as i64);
+            // SAFETY: the caller's.
+            let (sums, range) = unsafe { x86::f64_sums::<N>(bits, tops, least) };
+            let sums = std::array::from_fn(|part| sums.get(part).copied().unwrap_or(0));
+            (sums, Some(range))
+        }
+        type Sums = ([i64; MAX_PARTS], Option<Range>);
         // SAFETY (each): the caller's.
         match *self {
             Plan::Zeros => ([0; MAX_PARTS], None),
             Plan::Windows { base, count } => {
                 let bits = bytemuck::cast_slice(block);
                 let sums = match count {
-                    1 => widen(unsafe { x86::f32_sums::<1>(bits, base) }),
-                    2 => widen(unsafe { x86::f32_sums::<2>(bits, base) }),
-                    3 => widen(unsafe { x86::f32_sums::<3>(bits, base) }),
-                    4 => widen(unsafe { x86::f32_sums::<4>(bits, base) }),
-                    _ => unsafe { x86::f32_sums::<5>(bits, base) },
+                    1 => unsafe { windows::<1>(bits, base) },
+                    2 => unsafe { windows::<2>(bits, base) },
+                    3 => unsafe { windows::<3>(bits, base) },
+                    4 => unsafe { windows::<4>(bits, base) },
+                    _ => unsafe { windows::<5>(bits, base) },
                 };
                 (sums, None)
             }
+            // At least one cut, so two parts.
             Plan::Cuts { top, least, count } => {
                 let bits = bytemuck::cast_slice(block);
-                let tops = |part: usize| top - F64_CUT * part as i64;
-                let (sums, range) = match count {
-                    2 => {
-                        let (sums, range) =
-                            unsafe { x86::f64_sums::<2>(bits, std::array::from_fn(tops), least) };
-                        (widen(sums), range)
-                    }
-                    3 => {
-                        let (sums, range) =
-                            unsafe { x86::f64_sums::<3>(bits, std::array::from_fn(tops), least) };
-                        (widen(sums), range)
-                    }
-                    4 => {
-                        let (sums, range) =
-                            unsafe { x86::f64_sums::<4>(bits, std::array::from_fn(tops), least) };
-                        (widen(sums), range)
-                    }
-                    _ => unsafe { x86::f64_sums::<5>(bits, std::array::from_fn(tops), least) },
-                };
-                (sums, Some(range))
+                match count {
+                    2 => unsafe { cuts::<2>(bits, top, least) },
+                    3 => unsafe { cuts::<3>(bits, top, least) },
+                    4 => unsafe { cuts::<4>(bits, top, least) },
+                    _ => unsafe { cuts::<5>(bits, top, least) },
+                }
             }
         }
     }
