@@ -20,7 +20,7 @@ use std::cell::Cell;
 use super::decode::{self, CHUNK, Decoded, Exponents};
 #[cfg(target_arch = "x86_64")]
 use super::lanes;
-use super::{ADDS_PER_NORMALIZE, ExactFloat, ExactFloatSum};
+use super::{ExactFloat, ExactFloatSum};
 use crate::cpu::Isa;
 
 /// Copies of each bin, taken in turn by consecutive values.
@@ -297,18 +297,11 @@ fn add_packed(slots: &mut Slots, decoded: &Decoded, len: usize) {
 /// Adds `bin * 2^scale` significands of the bin for (sign and biased exponent) `index` to the
 /// digits.
 fn place<T: ExactFloat>(sum: &mut ExactFloatSum<T>, bin: u64, index: u64, scale: u32) {
-    if bin == 0 {
-        return;
-    }
-    if sum.pending >= ADDS_PER_NORMALIZE {
-        sum.normalize();
-    }
-    sum.pending += 1;
     let exponent = index & Bins::<T>::SPECIAL;
     let negative = index >> T::EXPONENT_BITS != 0;
     // As in add_bits: a significand of exponent e weighs 2^(max(e, 1) - 1) units.
     let shift = exponent.max(1) as u32 - 1 + scale;
-    sum.add_shifted(bin, shift, negative);
+    sum.add_gathered(bin, shift, negative);
 }
 
 #[cfg(test)]

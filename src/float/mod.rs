@@ -271,6 +271,20 @@ impl<T: ExactFloat> ExactFloatSum<T> {
         );
     }
 
+    /// Adds (or subtracts) `magnitude * 2^shift` units as one counted addition, normalizing
+    /// first when the digits have taken as many as they can: for sums gathered elsewhere (the
+    /// bins, the lanes).
+    fn add_gathered(&mut self, magnitude: u64, shift: u32, negative: bool) {
+        if magnitude == 0 {
+            return;
+        }
+        if self.pending >= ADDS_PER_NORMALIZE {
+            self.normalize();
+        }
+        self.pending += 1;
+        self.add_shifted(magnitude, shift, negative);
+    }
+
     /// Adds (or subtracts) `magnitude * 2^shift` units: less than 2^32 to each of three digits.
     #[inline(always)]
     fn add_shifted(&mut self, magnitude: u64, shift: u32, negative: bool) {

@@ -18,7 +18,7 @@
 //! other sets, blocks holding an infinity or a NaN, blocks spread over more than five parts, and
 //! threads that do not round to nearest with subnormals kept go to the bins.
 
-use super::{ADDS_PER_NORMALIZE, ExactFloat, ExactFloatSum};
+use super::{ExactFloat, ExactFloatSum};
 use crate::cpu::Isa;
 
 /// Binades of exponent in one window of `f32` values.
@@ -289,20 +289,8 @@ unsafe fn range<T: ExactFloat>(block: &[T]) -> Range {
 /// Places a block's sums, part by part as `plan` says, into `sum`'s digits.
 fn place<T: ExactFloat>(sum: &mut ExactFloatSum<T>, sums: &[i64; MAX_PARTS], plan: &Plan) {
     for (part, &units) in sums.iter().enumerate().take(plan.parts()) {
-        place_units(sum, units, plan.shift(part));
+        sum.add_gathered(units.unsigned_abs(), plan.shift(part), units < 0);
     }
-}
-
-/// Adds `units * 2^shift` units of the smallest subnormal to `sum`'s digits.
-fn place_units<T: ExactFloat>(sum: &mut ExactFloatSum<T>, units: i64, shift: u32) {
-    if units == 0 {
-        return;
-    }
-    if sum.pending >= ADDS_PER_NORMALIZE {
-        sum.normalize();
-    }
-    sum.pending += 1;
-    sum.add_shifted(units.unsigned_abs(), shift, units < 0);
 }
 
 mod x86;

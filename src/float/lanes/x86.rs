@@ -19,7 +19,8 @@ const F64_ADDS_PER_FLUSH: usize = 32;
 // lanes below 2^62, an i64.
 const _: () = assert!(BLOCK_BYTES / 64 / F32_ADDS_PER_FLUSH < 31);
 
-/// How far ahead the sums ask for values: a block, which the range pass then finds in the cache.
+/// How far ahead the sums ask for values: a block, which the next block's pass (the range pass
+/// for f32) then finds in the cache.
 const AHEAD: usize = BLOCK_BYTES;
 
 /// The range of f32 values' `bits`: magnitudes less one, wrapping, for the least, so that a
