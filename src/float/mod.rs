@@ -24,6 +24,8 @@ mod decode;
 #[cfg(target_arch = "x86_64")]
 mod lanes;
 pub(crate) use decode::prefetch;
+#[cfg(target_arch = "x86_64")]
+pub(crate) use lanes::ColumnLanes;
 mod parts;
 #[cfg(feature = "tools")]
 mod plain;

@@ -13,13 +13,18 @@
 //!   sum near 1.5 * 2^k takes each value, and its rounding keeps the value's bits from
 //!   2^(k - 52) up, exactly, while the rest is exact as the difference (Rump, Ogita and Oishi's
 //!   extraction, with the sum kept in the running value). Three adds per cut, no masks.
+//! - A matrix's `f64` columns go a column to a lane down blocks of rows, with the same cuts
+//!   (columns.rs).
 //!
 //! x86-64 only. Only AVX-512 (F and DQ) has the masked adds and conversions that make this pay:
 //! other sets, blocks holding an infinity or a NaN, blocks spread over more than five parts, and
 //! threads that do not round to nearest with subnormals kept go to the bins.
 
-use super::{ExactFloat, ExactFloatSum};
+use super::{COLUMN_TILE as TILE, ExactFloat, ExactFloatSum};
 use crate::cpu::Isa;
+
+mod columns;
+pub(crate) use columns::ColumnLanes;
 
 /// Binades of exponent in one window of `f32` values.
 const F32_SPAN: u32 = 26;

@@ -320,3 +320,5 @@ fn a_thread_that_flushes_subnormals_or_rounds_otherwise_leaves_every_block_to_th
         assert_eq!(sum64.to_bytes(), expected64.to_bytes(), "{control:#x}");
     }
 }
+
+mod columns;

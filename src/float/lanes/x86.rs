@@ -3,7 +3,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{BLOCK_BYTES, F32_SPAN, Range};
+use super::{BLOCK_BYTES, F32_SPAN, MAX_PARTS, Range, TILE};
 
 /// f32: masked adds into a lane between its conversions. Each value is below 2^(23 + F32_SPAN) g
 /// of its window, and 2^(30 - F32_SPAN) of them below 2^53 g.
@@ -13,7 +13,7 @@ const F32_ADDS_PER_FLUSH: usize = 1 << (30 - F32_SPAN);
 /// of them change the running sum by less than 2^(top - 2) + 2^(top - 48) < 2^(top - 1), so
 /// from 1.5 * 2^top it stays in [2^top, 2^(top + 1)), where its unit is 2^(top - 52). The last
 /// part's 32 values, each at most 2^(top - 7) for its own top, sum below 2^(top - 2).
-const F64_ADDS_PER_FLUSH: usize = 32;
+pub(super) const F64_ADDS_PER_FLUSH: usize = 32;
 // A lane's integer takes below 2^53 per flush: a block of 256 groups flushes at most
 // 256 / 16 + 1 = 17 times (f32) or 256 / 32 + 1 = 9 (f64), below 2^58; a window's 16 (or 8)
 // lanes below 2^62, an i64.
@@ -22,6 +22,10 @@ const _: () = assert!(BLOCK_BYTES / 64 / F32_ADDS_PER_FLUSH < 31);
 /// How far ahead the sums ask for values: a block, which the next block's pass (the range pass
 /// for f32) then finds in the cache.
 const AHEAD: usize = BLOCK_BYTES;
+/// How far ahead the column sums ask for rows: the runs a column walk of the bins asks for.
+const AHEAD_ROWS: usize = 4;
+/// Vectors of eight f64 columns in a tile.
+const VECTORS: usize = TILE / 8;
 
 /// The range of f32 values' `bits`: magnitudes less one, wrapping, for the least, so that a
 /// zero becomes the greatest and never the least.
@@ -80,10 +84,11 @@ impl RangeLanes64 {
 
     #[target_feature(enable = "avx512f")]
     #[inline]
-    fn take(&mut self, value: __m512i) {
+    fn take(&mut self, value: __m512i) -> __m512i {
         let abs = _mm512_and_si512(value, _mm512_set1_epi64(i64::MAX));
         self.least = _mm512_min_epu64(self.least, _mm512_sub_epi64(abs, _mm512_set1_epi64(1)));
         self.greatest = _mm512_max_epu64(self.greatest, abs);
+        abs
     }
 
     #[target_feature(enable = "avx512f")]
@@ -177,17 +182,7 @@ pub(super) fn f64_sums<const N: usize>(
     top: [i64; N],
     least: i64,
 ) -> ([i64; N], Range) {
-    let starts: [__m512d; N] = std::array::from_fn(|j| {
-        _mm512_set1_pd(1.5 * f64::from_bits(((1023 + top[j]) as u64) << 52))
-    });
-    // 1 / unit, in two factors (the last part's may be 2^1074, which no f64 holds).
-    let scales: [[__m512d; 2]; N] = std::array::from_fn(|j| {
-        let exponent = if j + 1 < N { 52 - top[j] } else { -least };
-        [
-            power_of_two(exponent / 2),
-            power_of_two(exponent - exponent / 2),
-        ]
-    });
+    let cuts = Cuts::new(top, least);
     let mut integers = [_mm512_setzero_si512(); N];
     // The block's range on the way (a padded tail's zeros change nothing).
     let mut range = RangeLanes64::new();
@@ -196,37 +191,161 @@ pub(super) fn f64_sums<const N: usize>(
     padded[..tail.len()].copy_from_slice(tail);
     let last: &[[u64; 8]] = if tail.is_empty() { &[] } else { &[padded] };
     for flush in groups.chunks(F64_ADDS_PER_FLUSH).chain([last]) {
-        // The cuts' running sums, and the last part's lanes.
-        let mut lanes = starts;
-        lanes[N - 1] = _mm512_setzero_pd();
+        let mut lanes = cuts.lanes();
         for group in flush {
             _mm_prefetch::<_MM_HINT_T0>(group.as_ptr().cast::<i8>().wrapping_add(AHEAD));
             // SAFETY: group holds 8 u64.
             let value = unsafe { _mm512_loadu_si512(group.as_ptr().cast()) };
             range.take(value);
-            let mut rest = _mm512_castsi512_pd(value);
-            for running in &mut lanes[..N - 1] {
-                let rounded = _mm512_add_pd(*running, rest);
-                rest = _mm512_sub_pd(rest, _mm512_sub_pd(rounded, *running));
-                *running = rounded;
-            }
-            lanes[N - 1] = _mm512_add_pd(lanes[N - 1], rest);
+            cuts.take(&mut lanes, value);
         }
+        let units = cuts.units(lanes);
         for j in 0..N {
-            // A part's sum: a multiple of its unit below 2^53 units, exact after scaling, and
-            // as an i64 (a cut's running sum less its start is exact: both lie in one binade).
-            let sum = if j + 1 < N {
-                _mm512_sub_pd(lanes[j], starts[j])
-            } else {
-                lanes[j]
-            };
-            let [first, second] = scales[j];
-            let units = _mm512_cvtpd_epi64(_mm512_mul_pd(_mm512_mul_pd(sum, first), second));
-            integers[j] = _mm512_add_epi64(integers[j], units);
+            integers[j] = _mm512_add_epi64(integers[j], units[j]);
         }
     }
     let sums = integers.map(|lanes| _mm512_reduce_add_epi64(lanes));
     (sums, range.found(&[]))
+}
+
+/// As [`f64_sums`], for the columns of `rows` (at most `F64_ADDS_PER_FLUSH` rows of one width,
+/// at most `TILE` values): lane k of vector v sums column 8 v + k down the rows, converted once
+/// at the end. Writes each column's parts to `sums` (part j's column k at `sums[j][k]`), or's
+/// into `others` each column's values' bits but the sign's flipped (nonzero where a column had
+/// a value other than -0.0; where the rows hold no zero, a bit of every column),
+/// and asks on the way for the bytes of the rows `AHEAD_ROWS` on, the last ones from `ahead`.
+#[target_feature(enable = "avx512f,avx512dq")]
+pub(super) fn f64_column_sums<const N: usize>(
+    rows: &[&[u64]],
+    ahead: &[&[u64]],
+    top: [i64; N],
+    least: i64,
+    sums: &mut [[i64; TILE]; MAX_PARTS],
+    others: &mut [u64; TILE],
+) -> Range {
+    debug_assert!(rows.len() <= F64_ADDS_PER_FLUSH);
+    let width = rows.first().map_or(0, |row| row.len());
+    assert!(width <= TILE && rows.iter().all(|row| row.len() == width));
+    // Lanes past the width load zeros, which change nothing.
+    let masks: [__mmask8; VECTORS] = std::array::from_fn(|v| match width.saturating_sub(8 * v) {
+        0 => 0,
+        left if left >= 8 => 0xff,
+        left => (1 << left) - 1,
+    });
+    let vectors = width.div_ceil(8);
+    let cuts = Cuts::new(top, least);
+    let mut lanes = [cuts.lanes(); VECTORS];
+    let mut range = RangeLanes64::new();
+    let mut smallest = _mm512_set1_epi64(-1);
+    // Row by row: a row's lines lie in different sets of the first-level cache, where a
+    // column's (rows a power of two apart, as a matrix's often are) may all share one.
+    for (r, row) in rows.iter().enumerate() {
+        let next = rows
+            .get(r + AHEAD_ROWS)
+            .or_else(|| ahead.get(r + AHEAD_ROWS - rows.len()));
+        if let Some(next) = next {
+            for at in (0..width).step_by(8) {
+                _mm_prefetch::<_MM_HINT_T0>(next.as_ptr().wrapping_add(at).cast());
+            }
+        }
+        for v in 0..vectors {
+            // SAFETY: the mask reads row[8 v..width] only.
+            let value =
+                unsafe { _mm512_maskz_loadu_epi64(masks[v], row.as_ptr().add(8 * v).cast()) };
+            let abs = range.take(value);
+            smallest = _mm512_mask_min_epu64(smallest, masks[v], smallest, abs);
+            cuts.take(&mut lanes[v], value);
+        }
+    }
+    for (v, &lanes) in lanes.iter().enumerate().take(vectors) {
+        for (j, units) in cuts.units(lanes).into_iter().enumerate() {
+            // SAFETY: 8 v + 8 <= TILE.
+            unsafe { _mm512_storeu_si512(sums[j].as_mut_ptr().add(8 * v).cast(), units) };
+        }
+    }
+    if _mm512_reduce_min_epu64(smallest) == 0 {
+        for row in rows {
+            note_others(others, row);
+        }
+    } else {
+        for other in &mut others[..width] {
+            *other |= 1;
+        }
+    }
+    range.found(&[])
+}
+
+/// Or's into `others` each value of `row` with its sign flipped: nonzero unless it was -0.0.
+pub(super) fn note_others(others: &mut [u64; TILE], row: &[u64]) {
+    for (other, &bits) in others.iter_mut().zip(row) {
+        *other |= bits ^ (1 << 63);
+    }
+}
+
+/// The constants of `N` parts of f64 values cut from 2^top[0] down (see [`f64_sums`]).
+struct Cuts<const N: usize> {
+    /// Each cut's running sum's start, 1.5 * 2^top[j].
+    starts: [__m512d; N],
+    /// 1 / unit, in two factors (the last part's may be 2^1074, which no f64 holds).
+    scales: [[__m512d; 2]; N],
+}
+
+impl<const N: usize> Cuts<N> {
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn new(top: [i64; N], least: i64) -> Self {
+        Self {
+            starts: std::array::from_fn(|j| {
+                _mm512_set1_pd(1.5 * f64::from_bits(((1023 + top[j]) as u64) << 52))
+            }),
+            scales: std::array::from_fn(|j| {
+                let exponent = if j + 1 < N { 52 - top[j] } else { -least };
+                [
+                    power_of_two(exponent / 2),
+                    power_of_two(exponent - exponent / 2),
+                ]
+            }),
+        }
+    }
+
+    /// Fresh lanes: the cuts' running sums, and the last part's lanes.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn lanes(&self) -> [__m512d; N] {
+        let mut lanes = self.starts;
+        lanes[N - 1] = _mm512_setzero_pd();
+        lanes
+    }
+
+    /// Adds eight values, a lane each.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn take(&self, lanes: &mut [__m512d; N], value: __m512i) {
+        let mut rest = _mm512_castsi512_pd(value);
+        for running in &mut lanes[..N - 1] {
+            let rounded = _mm512_add_pd(*running, rest);
+            rest = _mm512_sub_pd(rest, _mm512_sub_pd(rounded, *running));
+            *running = rounded;
+        }
+        lanes[N - 1] = _mm512_add_pd(lanes[N - 1], rest);
+    }
+
+    /// The lanes' parts as integers of their units.
+    #[target_feature(enable = "avx512f,avx512dq")]
+    #[inline]
+    fn units(&self, lanes: [__m512d; N]) -> [__m512i; N] {
+        std::array::from_fn(|j| {
+            // A part's sum: a multiple of its unit below 2^53 units, exact after scaling, and
+            // as an i64 (a cut's running sum less its start is exact: both lie in one binade).
+            let sum = if j + 1 < N {
+                _mm512_sub_pd(lanes[j], self.starts[j])
+            } else {
+                lanes[j]
+            };
+            let [first, second] = self.scales[j];
+            _mm512_cvtpd_epi64(_mm512_mul_pd(_mm512_mul_pd(sum, first), second))
+        })
+    }
 }
 
 /// Every lane 2^exponent (a normal f64: |exponent| <= 1022).
