@@ -140,7 +140,11 @@ fn array(
         let values: Vec<f64> = (0..outputs.len())
             .map(|i| outputs.rounded(i).unwrap_or(f64::NAN))
             .collect();
-        numpy.call_method1("array", (values, elements.numpy_name()))?
+        let array = numpy::PyArray1::from_vec(py, values).into_any();
+        match elements.numpy_name() {
+            "float64" => array,
+            name => array.call_method1("astype", (name,))?,
+        }
     } else {
         let values: Vec<Py<PyAny>> = (0..outputs.len())
             .map(|i| int(py, outputs.int_sum(i).unwrap_or_default()))

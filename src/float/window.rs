@@ -510,5 +510,7 @@ impl<T: ExactFloat> ExactFloatSum<T> {
     }
 }
 
+mod finish;
+
 #[cfg(test)]
 mod tests;

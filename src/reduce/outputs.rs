@@ -314,8 +314,8 @@ impl Outputs {
     pub fn rounded(&self, i: usize) -> Option<f64> {
         match &self.sums {
             Sums::Int(_) => None,
-            Sums::F32(sums) => Some(f64::from(sums.sum(i, self.count(i)).ok()?.round().value)),
-            Sums::F64(sums) => Some(sums.sum(i, self.count(i)).ok()?.round().value),
+            Sums::F32(sums) => Some(f64::from(sums.rounded(i, self.count(i))?.value)),
+            Sums::F64(sums) => Some(sums.rounded(i, self.count(i))?.value),
         }
     }
 
@@ -338,22 +338,16 @@ impl Outputs {
     /// # Errors
     /// [`Error::TooManyElements`] past 2^63 - 1 elements.
     pub fn whole(&self) -> Result<ArrayTotal, Error> {
-        let mut whole = ArrayTotal::new(self.dtype);
-        if let Sums::Int(sums) = &self.sums {
-            let count = (0..self.len())
-                .map(|i| u128::from(self.count(i)))
-                .sum::<u128>();
-            let count = u64::try_from(count).map_err(|_| Error::TooManyElements)?;
+        let count = (0..self.len())
+            .map(|i| u128::from(self.count(i)))
+            .sum::<u128>();
+        let count = u64::try_from(count).map_err(|_| Error::TooManyElements)?;
+        Ok(match &self.sums {
             // Fewer than 2^63 elements below 2^64 each: below 2^127.
-            return Ok(ArrayTotal::Int(ExactIntSum::from_parts(
-                sums.iter().sum(),
-                count,
-            )?));
-        }
-        for i in 0..self.len() {
-            whole.merge(&self.total(i)?)?;
-        }
-        Ok(whole)
+            Sums::Int(sums) => ArrayTotal::Int(ExactIntSum::from_parts(sums.iter().sum(), count)?),
+            Sums::F32(sums) => ArrayTotal::F32(sums.total(count)?),
+            Sums::F64(sums) => ArrayTotal::F64(sums.total(count)?),
+        })
     }
 }
 
@@ -376,9 +370,9 @@ impl PartialEq for Outputs {
 
 /// A float output's rounded value as text.
 fn rounded_text<T: ExactFloat>(sums: &FloatWindows<T>, i: usize, count: u64) -> String {
-    match sums.sum(i, count) {
-        Ok(sum) => shortest_decimal(sum.round().value),
-        Err(_) => "nan".into(),
+    match sums.rounded(i, count) {
+        Some(rounded) => shortest_decimal(rounded.value),
+        None => "nan".into(),
     }
 }
 

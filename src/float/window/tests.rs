@@ -43,16 +43,29 @@ fn reference<T: ExactFloat>(per_output: &[Vec<T>]) -> Vec<ExactFloatSum<T>> {
         .collect()
 }
 
+/// Checks each output's full sum and its rounding straight from the window against
+/// `expected`, and every output's total against theirs merged.
 fn check<T: ExactFloat>(windows: &FloatWindows<T>, expected: &[ExactFloatSum<T>], what: &str) {
+    let mut whole = ExactFloatSum::new();
     for (i, expected) in expected.iter().enumerate() {
         let got = windows.sum(i, expected.count()).unwrap();
         assert_eq!(got, *expected, "{what}: output {i}");
+        let rounded = expected.round();
         assert_eq!(
             got.round().value.bits(),
-            expected.round().value.bits(),
-            "{what}: output {i}"
+            rounded.value.bits(),
+            "{what}: {i}"
         );
+        let direct = windows.rounded(i, expected.count()).unwrap();
+        assert_eq!(direct.value.bits(), rounded.value.bits(), "{what}: {i}");
+        assert_eq!(direct.overflow, rounded.overflow, "{what}: output {i}");
+        whole.merge(expected).unwrap();
     }
+    assert_eq!(
+        windows.total(whole.count()).unwrap(),
+        whole,
+        "{what}: total"
+    );
 }
 
 /// Values dealt to `outputs` outputs in a repeatable order, added one at a time.
