@@ -16,6 +16,7 @@ impl<T: ExactFloat> ExactFloatSum<T> {
 
 /// Digits a magnitude may take: an f64 sum's, and a window's two extension digits above its top.
 const MAGNITUDE_DIGITS: usize = 72;
+const _: () = assert!(<f64 as ExactFloat>::DIGITS + 2 <= MAGNITUDE_DIGITS);
 
 /// Rounds once to `T` the normalized number `digits` (every digit in [0, 2^32) but the last,
 /// which is signed) whose digit k weighs 2^(32 (base + k)) units of the smallest subnormal,
