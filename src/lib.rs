@@ -169,7 +169,7 @@ pub use engine::{
 };
 pub use error::{Error, InputProblem};
 pub use float::{ExactFloat, ExactFloatSum, Rounded};
-pub use gpu::{DispatchShape, GpuContext, GpuOptions};
+pub use gpu::{ChunkUpload, DispatchShape, GpuContext, GpuOptions};
 pub use kernel::{KernelChoice, Reduction, ShaderVariant};
 pub use range::SumRange;
 pub use total::{ArrayTotal, FloatSlice};

@@ -1,5 +1,5 @@
-//! Integer arrays: GPU == CPU twin == a plain i128 loop, on every element type, adapter, kernel
-//! and layout, at lengths around the workgroup and chunk sizes, with extreme values.
+//! Integer arrays: GPU == CPU twin == a plain i128 loop, on every element type, adapter, kernel,
+//! layout and upload, at lengths around the workgroup and chunk sizes, with extreme values.
 
 mod common;
 
@@ -10,7 +10,7 @@ use gpusum::cpu::{CpuTwin, Threads};
 use gpusum::gpu::{self, DispatchShape, UnitWalk};
 use gpusum::input::{ArrayReader, InputHints};
 use gpusum::kernel::ArrayLayout;
-use gpusum::{Control, Dtype, GpuContext, GpuOptions, IntSlice, KernelChoice};
+use gpusum::{ChunkUpload, Control, Dtype, GpuContext, GpuOptions, IntSlice, KernelChoice};
 
 /// A context and what it was built with.
 struct ArrayTarget {
@@ -23,8 +23,9 @@ struct ArrayTarget {
 /// and both ring slots many times.
 const SMALL_CHUNK: u64 = 48;
 
-/// Every adapter x kernel x layout, with a small shape and chunk, and with the adapter's shape and
-/// a chunk of a few KiB; each adapter's two shapes walk units both ways.
+/// Every adapter x kernel x layout, with a small shape and chunk (uploaded both ways: the web's
+/// writes through the queue, tails padded, run here too), and with the adapter's shape and a
+/// chunk of a few KiB; each adapter's two shapes walk units both ways.
 fn array_targets() -> &'static [ArrayTarget] {
     static TARGETS: OnceLock<Vec<ArrayTarget>> = OnceLock::new();
     let targets = TARGETS.get_or_init(|| {
@@ -43,17 +44,22 @@ fn array_targets() -> &'static [ArrayTarget] {
             let small = SMALL_SHAPE.with_walk(other);
             for kernel in KernelChoice::all_supported(adapter.features()) {
                 for layout in ArrayLayout::ALL {
-                    for (shape, chunk) in [(Some(small), SMALL_CHUNK), (None, 4096)] {
+                    for (shape, chunk, upload) in [
+                        (Some(small), SMALL_CHUNK, ChunkUpload::Staging),
+                        (Some(small), SMALL_CHUNK, ChunkUpload::Queue),
+                        (None, 4096, ChunkUpload::Staging),
+                    ] {
                         let mut options = GpuOptions::new()
                             .with_kernel(kernel)
                             .with_array_layout(layout)
-                            .with_array_chunk_bytes(chunk);
+                            .with_array_chunk_bytes(chunk)
+                            .with_chunk_upload(upload);
                         if let Some(shape) = shape {
                             options = options.with_shape(shape);
                         }
                         let context = GpuContext::new(adapter, &options).unwrap();
                         let label = format!(
-                            "{} / {kernel} / {layout} / chunk {chunk}{} / {:?} walk",
+                            "{} / {kernel} / {layout} / chunk {chunk} ({upload:?}){} / {:?} walk",
                             context.adapter_label(),
                             if shape.is_some() {
                                 " / small shape"

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::array::{ArrayKernels, PARAMS_BYTES, UNIT_BYTES};
 use super::device::{Device, open_device_async};
-use super::options::GpuOptions;
+use super::options::{ChunkUpload, GpuOptions};
 use super::range::RangeKernel;
 use super::readback::Batches;
 use super::ring::{Chunks, DEFAULT_CHUNK_BYTES, Feed, Ring, max_chunk_bytes};
@@ -51,6 +51,7 @@ pub struct GpuContext {
     ring: Mutex<Option<Ring>>,
     array_layout: ArrayLayout,
     array_chunk_bytes: u64,
+    chunk_upload: ChunkUpload,
     timestamps: bool,
     turn: Turn,
 }
@@ -168,6 +169,7 @@ impl GpuContext {
             ring: Mutex::new(None),
             array_layout,
             array_chunk_bytes,
+            chunk_upload: options.chunk_upload.unwrap_or(ChunkUpload::for_target()),
             timestamps,
             turn: Turn::default(),
         })
@@ -310,6 +312,7 @@ impl GpuContext {
                 &self.shape,
                 self.array_layout,
                 self.array_chunk_bytes,
+                self.chunk_upload,
                 dtype,
                 self.timestamps,
             )?,

@@ -33,7 +33,7 @@ pub use dx12::Dx12ShaderCompiler;
 pub use kernel::{WgslCompiler, Workload, kernel_wgsl};
 #[cfg(feature = "tools")]
 pub use kernel::{peak_read_wgsl, peak_wgsl};
-pub use options::GpuOptions;
+pub use options::{ChunkUpload, GpuOptions};
 pub use ring::{DEFAULT_CHUNK_BYTES, RING_SLOTS};
 pub use shape::{
     DispatchShape, MAX_DISPATCH_ELEMENTS, MAX_PER_INVOCATION, MAX_WORKGROUP_SIZE, UnitWalk,

@@ -1,5 +1,5 @@
 //! [`GpuOptions`]: how to build a [`GpuContext`](super::GpuContext): a forced kernel, shape,
-//! layout, accumulation, chunk size, and whether to time kernels.
+//! layout, accumulation, chunk size and upload, and whether to time kernels.
 
 use super::shape::DispatchShape;
 use crate::kernel::{ArrayLayout, FloatAccumulation, KernelChoice, Reduction, ShaderVariant};
@@ -34,6 +34,34 @@ pub struct GpuOptions {
     pub array_chunk_bytes: Option<u64>,
     /// How the exact float kernels accumulate; `None` takes [`FloatAccumulation::for_adapter`].
     pub float_accumulation: Option<FloatAccumulation>,
+    /// How a stream's chunks reach the device; `None` takes [`ChunkUpload::for_target`].
+    pub chunk_upload: Option<ChunkUpload>,
+}
+
+/// How a stream's chunks reach the device. Both give the same sums; the target picks the
+/// cheaper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChunkUpload {
+    /// Copied into a mapped staging buffer, which the submission copies into the data: one copy
+    /// on the host, and the map overlaps the device's work.
+    Staging,
+    /// Written through the queue (`write_buffer`, `write_texture`), ordered before the
+    /// submission. On the web a mapped range is copied into and out of a fresh `Vec` (wgpu's
+    /// WebGPU backend) and each map waits on the browser's GPU process; a write is one copy.
+    Queue,
+}
+
+impl ChunkUpload {
+    /// Through the queue on the web, through staging elsewhere.
+    #[must_use]
+    pub const fn for_target() -> Self {
+        if cfg!(target_arch = "wasm32") {
+            ChunkUpload::Queue
+        } else {
+            ChunkUpload::Staging
+        }
+    }
 }
 
 impl GpuOptions {
@@ -121,11 +149,20 @@ impl GpuOptions {
             ..self
         }
     }
+
+    /// Forces how a stream's chunks reach the device.
+    #[must_use]
+    pub fn with_chunk_upload(self, upload: ChunkUpload) -> Self {
+        Self {
+            chunk_upload: Some(upload),
+            ..self
+        }
+    }
 }
 
 impl GpuOptions {
     /// Whether any option chooses how a GPU sums (a kernel part, a shape, a layout, an
-    /// accumulation): under `auto`, such a request goes to the GPU.
+    /// accumulation, an upload): under `auto`, such a request goes to the GPU.
     #[must_use]
     pub fn names_gpu(&self) -> bool {
         self.variant.is_some()
@@ -134,5 +171,6 @@ impl GpuOptions {
             || self.workgroup_size.is_some()
             || self.array_layout.is_some()
             || self.float_accumulation.is_some()
+            || self.chunk_upload.is_some()
     }
 }

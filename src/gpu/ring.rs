@@ -1,11 +1,12 @@
 //! Streaming an array to the GPU through a ring of slots, so that filling one slot's staging
 //! buffer on the host overlaps the device summing the slot before it.
 //!
-//! Each slot is a mappable staging buffer, the data it is copied into (a storage buffer or an
-//! array texture), and its own batches (parameters, partials, readback). A chunk is: wait for the
-//! slot's previous chunk and read its partials, copy the next bytes into its staging buffer,
-//! record the copy and the dispatches into one submission. Memory stays at the ring's size, for
-//! any length of input. Every wait is awaited, so the same ring runs in a browser.
+//! Each slot is a mappable staging buffer (unless chunks are written through the queue, as on
+//! the web), the data it is copied into (a storage buffer or an array texture), and its own batches
+//! (parameters, partials, readback). A chunk is: wait for the slot's previous chunk and read its
+//! partials, copy the next bytes into its staging buffer, record the copy and the dispatches into
+//! one submission. Memory stays at the ring's size, for any length of input. Every wait is
+//! awaited, so the same ring runs in a browser.
 
 use super::array::{
     ArrayKernels, MAX_WINDOW_BYTES, OwnedData, PARAMS_BYTES, Part, UNIT_BYTES,
@@ -13,6 +14,7 @@ use super::array::{
 };
 use super::device::Device;
 use super::kernel::Workload;
+use super::options::ChunkUpload;
 use super::readback::{Batches, Pending};
 use super::shape::DispatchShape;
 use super::wait::{bounded, poll_now, yield_now};
@@ -97,7 +99,9 @@ pub(crate) struct Ring {
 }
 
 struct Slot {
-    staging: wgpu::Buffer,
+    /// The mappable buffer a chunk is copied into; `None` where chunks are written through the
+    /// queue ([`ChunkUpload::Queue`]).
+    staging: Option<wgpu::Buffer>,
     data: OwnedData,
     batches: Batches,
     bind_group: wgpu::BindGroup,
@@ -138,21 +142,26 @@ impl Ring {
         shape: &DispatchShape,
         layout: ArrayLayout,
         chunk_bytes: u64,
+        upload: ChunkUpload,
         dtype: Dtype,
         timestamps: bool,
     ) -> Result<Self, Error> {
         let partial_bytes = partial_bytes(dtype);
         debug_assert!(chunk_bytes.is_multiple_of(UNIT_BYTES) && chunk_bytes > 0);
-        log::debug!("stream ring: {RING_SLOTS} slots of {chunk_bytes} bytes, {layout} layout");
+        log::debug!(
+            "stream ring: {RING_SLOTS} slots of {chunk_bytes} bytes, {layout} layout, {upload:?} upload"
+        );
         use wgpu::BufferUsages as U;
         let slots = device.scoped(|| {
             (0..RING_SLOTS)
                 .map(|_| {
-                    let staging = device.wgpu().create_buffer(&wgpu::BufferDescriptor {
-                        label: Some("array staging"),
-                        size: chunk_bytes,
-                        usage: U::MAP_WRITE | U::COPY_SRC,
-                        mapped_at_creation: true,
+                    let staging = (upload == ChunkUpload::Staging).then(|| {
+                        device.wgpu().create_buffer(&wgpu::BufferDescriptor {
+                            label: Some("array staging"),
+                            size: chunk_bytes,
+                            usage: U::MAP_WRITE | U::COPY_SRC,
+                            mapped_at_creation: true,
+                        })
                     });
                     let data = OwnedData::new(device, layout, chunk_bytes);
                     let batches =
@@ -214,21 +223,18 @@ impl Ring {
             tap(chunk)?;
             slot.wait_mapped(device, control).await?;
             let bytes = chunk.len() as u64;
-            {
-                let mut view = slot.staging.slice(..).get_mapped_range_mut()?;
-                view.slice(..chunk.len()).copy_from_slice(chunk);
-            }
-            slot.staging.unmap();
+            slot.put(device, chunk)?;
             let count = bytes / dtype.size() as u64;
             let [submission] = &kernels.plan(0, bytes, min_units_per_invocation(dtype))[..] else {
                 unreachable!("a chunk is at most one submission")
             };
-            let staging = &slot.staging;
-            let data = &slot.data;
+            let (staging, data) = (&slot.staging, &slot.data);
             let pending =
                 slot.batches
                     .submit(device, &pipeline, &slot.bind_group, submission, |encoder| {
-                        data.upload(encoder, staging, bytes)
+                        if let Some(staging) = staging {
+                            data.upload(encoder, staging, bytes);
+                        }
                     });
             slot.in_flight = Some((pending, count));
             next = (next + 1) % self.slots.len();
@@ -267,10 +273,29 @@ impl Slot {
         Ok(true)
     }
 
-    /// Starts mapping the staging buffer for writing; the device finished with it.
+    /// Puts `chunk` where the slot's next submission takes it: into the mapped staging buffer,
+    /// or straight into the data through the queue (ordered before that submission).
+    fn put(&self, device: &Device, chunk: &[u8]) -> Result<(), Error> {
+        let Some(staging) = &self.staging else {
+            self.data.write(device.queue(), chunk);
+            return Ok(());
+        };
+        {
+            let mut view = staging.slice(..).get_mapped_range_mut()?;
+            view.slice(..chunk.len()).copy_from_slice(chunk);
+        }
+        staging.unmap();
+        Ok(())
+    }
+
+    /// Starts mapping the staging buffer for writing, if there is one; the device finished with
+    /// it.
     fn start_mapping(&mut self) {
+        let Some(staging) = &self.staging else {
+            return;
+        };
         let (sender, receiver) = futures_intrusive::channel::shared::oneshot_channel();
-        self.staging
+        staging
             .slice(..)
             .map_async(wgpu::MapMode::Write, move |result| {
                 sender.send(result).ok();

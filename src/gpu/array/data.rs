@@ -92,6 +92,60 @@ impl OwnedData {
             }
         }
     }
+
+    /// Writes `chunk` through the queue, its last partial unit padded with zeros: the web's
+    /// upload, where a mapped range is copied into and out of a fresh `Vec` (wgpu's WebGPU
+    /// backend) and each map is a round trip to the browser's GPU process.
+    pub(crate) fn write(&self, queue: &wgpu::Queue, chunk: &[u8]) {
+        let whole = chunk.len() / UNIT_BYTES as usize * UNIT_BYTES as usize;
+        let rest = &chunk[whole..];
+        let mut tail = [0u8; UNIT_BYTES as usize];
+        tail[..rest.len()].copy_from_slice(rest);
+        match self {
+            OwnedData::Buffer(buffer) => {
+                if whole > 0 {
+                    queue.write_buffer(buffer, 0, &chunk[..whole]);
+                }
+                if !rest.is_empty() {
+                    queue.write_buffer(buffer, whole as u64, &tail);
+                }
+            }
+            OwnedData::Texture(texture, _) => {
+                let units = whole as u64 / UNIT_BYTES;
+                let write = |data: &[u8], origin, extent| {
+                    let at = wgpu::TexelCopyTextureInfo {
+                        texture,
+                        mip_level: 0,
+                        origin,
+                        aspect: wgpu::TextureAspect::All,
+                    };
+                    let layout = wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(TEXTURE_ROW_BYTES),
+                        rows_per_image: None,
+                    };
+                    queue.write_texture(at, data, layout, extent);
+                };
+                for (offset, origin, extent) in texture_rows(units) {
+                    write(&chunk[offset as usize..whole], origin, extent);
+                }
+                if !rest.is_empty() {
+                    let width = u64::from(TEXTURE_WIDTH);
+                    let origin = wgpu::Origin3d {
+                        x: (units % width) as u32,
+                        y: (units / width) as u32,
+                        z: 0,
+                    };
+                    let one = wgpu::Extent3d {
+                        width: 1,
+                        height: 1,
+                        depth_or_array_layers: 1,
+                    };
+                    write(&tail, origin, one);
+                }
+            }
+        }
+    }
 }
 
 /// Bindings 2 and (for buffers) 3 of the window `data`: whole units (or `empty_units` where the
