@@ -4,7 +4,9 @@
 //
 // Memory: the renderer's peak resident set (VmHWM in /proc, reset before the file is given; the
 // largest over Chromium's renderers, so at least the tab's) and the JS heap from the DevTools
-// protocol's Performance.getMetrics, polled every 50 ms. Linux only.
+// protocol's Performance.getMetrics, polled every 50 ms. Linux only. Also the CPU time each kind
+// of Chromium process (browser, renderer, GPU) spent while the file was summed: on a machine of
+// few cores it says what bounds the file's rate.
 // Usage: node web/file-memory.mjs PATH/TO/gpusum [MiB]
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -33,6 +35,24 @@ const kib = (pid, key) => {
     return 0;
   }
 };
+
+/** CPU milliseconds so far of Chromium's processes, by kind (`--type`, the browser's own none). */
+function cpuMillis() {
+  const byKind = {};
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, "latin1");
+      if (!command.includes("chromium")) continue;
+      const kind = command.match(/--type=([a-z-]+)/)?.[1] ?? "browser";
+      // utime and stime, the 14th and 15th fields, in clock ticks of 10 ms.
+      const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1].split(" ");
+      byKind[kind] = (byKind[kind] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // A process that ended between the listing and the read.
+    }
+  }
+  return byKind;
+}
 
 const scratch = mkdtempSync(join(tmpdir(), "gpusum-memory-"));
 const path = join(scratch, "i32.npy");
@@ -77,12 +97,19 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
+  const cpuBefore = cpuMillis();
   await page.setInputFiles("#file", path);
   await page.waitForFunction(() => {
     const status = document.getElementById("file-status").textContent;
     return status === "done" || status.startsWith("error");
   }, null, { timeout: 600_000 });
   polling = false;
+  const cpuAfter = cpuMillis();
+  const cpu = Object.entries(cpuAfter)
+    .map(([kind, ms]) => [kind, ms - (cpuBefore[kind] ?? 0)])
+    .filter(([, ms]) => ms > 0)
+    .map(([kind, ms]) => `${kind} ${(ms / 1000).toFixed(2)} s`)
+    .join(", ");
   await poll;
   const peak = Math.max(...pids.map((pid) => kib(pid, "VmHWM")));
   const shown = await page.evaluate(() => ({
@@ -91,13 +118,16 @@ try {
     detail: document.getElementById("file-detail").textContent,
   }));
   // Then the yardstick, in the same tab (its upload grows the tab's memory, so it comes last):
-  // the page's own module instance (a module is loaded once), its GPU open already.
+  // the page's own module instance (a module is loaded once), its GPU open already. At most 2^26
+  // values (256 MiB): a larger file's whole upload would not fit the device's buffers, and the
+  // rate no longer grows with the length there.
   const device = JSON.parse(await page.evaluate(
-    async (n) => (await import("./gpusum_web.js")).device_rate(n, 3), count));
+    async (n) => (await import("./gpusum_web.js")).device_rate(n, 3), Math.min(count, 2 ** 26)));
   const gpuSeconds = await page.evaluate(() => Number(document.getElementById("file-sum").dataset.gpuSeconds));
   const fileRate = count / gpuSeconds;
   console.log(`file: ${mib} MiB of int32, ${shown.status}, sum ${shown.sum === expected ? "= the CLI's" : `${shown.sum} != the CLI's ${expected}`}`);
   console.log(`  ${shown.detail}`);
+  console.log(`  CPU time while it summed (both passes): ${cpu}`);
   console.log(`  renderer resident: ${(before / 1024).toFixed(0)} MiB before, peak ${(peak / 1024).toFixed(0)} MiB while summing (+${((peak - before) / 1024).toFixed(0)} MiB); JS heap peak ${(heapPeak / 2 ** 20).toFixed(1)} MiB`);
   console.log(`  GPU from the file: ${fileRate.toExponential(2)} values/s; on the device already: ${device.values_per_second.toExponential(2)} values/s; ${(fileRate / device.values_per_second).toFixed(2)} of it`);
 } finally {

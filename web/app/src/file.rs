@@ -72,7 +72,10 @@ impl BlobReader {
         let bytes = JsFuture::from(Promise::from(promise))
             .await
             .map_err(|error| failed(format!("{error:?}")))?;
-        let bytes = Uint8Array::new(&bytes);
+        // A view, not `Uint8Array::new`, which would copy the chunk once more.
+        let bytes: Uint8Array = bytes
+            .dyn_into()
+            .map_err(|other| failed(format!("read gave {other:?}, not bytes")))?;
         if bytes.length() as usize != want {
             return Err(failed(format!(
                 "the file gave {} bytes where {want} were asked for: did it change?",
