@@ -43,7 +43,7 @@ function files() {
   list.push(["f4_fortran.npy", npy("<f4", [97, 65], Buffer.from(generatedBytes("f32", 97 * 65, 4)), true), null]);
   list.push(["f8_cancel.npy", npy("<f8", [5], floats(Float64Array, [1e308, 0.5, 1, -1e308, 0.25])), null]);
   list.push(["f4_cancel.npy", npy("<f4", [4], floats(Float32Array, [3e38, 1, -3e38, 2 ** -20])), null]);
-  // Tens of MB: the GPU's 4 MiB chunks and the twin's many times over.
+  // Tens of MB: the GPU's 8 MiB chunks and the twin's many times over.
   list.push(["u32_40mb.npy", npy("<u4", [10_000_019], Buffer.from(generatedBytes("u32", 10_000_019, 17))), null]);
   list.push(["i16.raw", swapped(Buffer.from(generatedBytes("i16", 50_001, 21)), 2), ["i16", "big"]]);
   list.push(["f64.raw", Buffer.from(generatedBytes("f64", 30_001, 22)), ["f64", "little"]]);
