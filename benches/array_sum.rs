@@ -12,6 +12,7 @@ mod common;
 
 use common::{contexts, group, quick};
 use gpusum::cpu::{CpuTwin, Threads};
+use gpusum::peak::collect_on_huge_pages;
 use gpusum::{Control, IntSlice};
 
 fn array_sum(c: &mut Criterion) {
@@ -24,16 +25,18 @@ fn array_sum(c: &mut Criterion) {
     let control = Control::new();
     let mut group = group(c, "array_sum_i64");
     for &length in lengths {
-        // Values near the extremes, so that an i64 accumulator would wrap.
-        let values: Vec<i64> = (0..length as i64)
-            .map(|i| {
+        // Values near the extremes, so that an i64 accumulator would wrap; on huge pages, as
+        // numpy's arrays are.
+        let values = collect_on_huge_pages(
+            length,
+            (0..length as i64).map(|i| {
                 if i % 2 == 0 {
                     i64::MAX - i
                 } else {
                     i64::MIN + i
                 }
-            })
-            .collect();
+            }),
+        );
         let expected: i128 = values.iter().map(|&v| i128::from(v)).sum();
         let data = IntSlice::I64(&values);
         group.throughput(Throughput::Bytes(length as u64 * 8));

@@ -14,7 +14,9 @@ use crate::array::{Dtype, IntSlice};
 use crate::control::{Control, default_timeout};
 use crate::cpu::Isa;
 use crate::gpu::{DeviceArray, GpuContext};
-use crate::peak::{BandwidthKind, BandwidthMeasurement, GpuBandwidth, Threads, memory_read};
+use crate::peak::{
+    BandwidthKind, BandwidthMeasurement, GpuBandwidth, Threads, collect_on_huge_pages, memory_read,
+};
 
 /// The types the bench sums: the widest, a common one, and the narrowest (most elements per
 /// byte, so the most unpacking per byte).
@@ -31,14 +33,16 @@ impl ArrayData {
     /// `bytes` of data (rounded up to whole words).
     pub(crate) fn new(bytes: u64) -> Self {
         let mut state = 0x2545_f491_4f6c_dd1du64;
-        let words = (0..bytes.div_ceil(8))
-            .map(|_| {
+        let words = bytes.div_ceil(8) as usize;
+        let words = collect_on_huge_pages(
+            words,
+            std::iter::repeat_with(|| {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
                 state
-            })
-            .collect();
+            }),
+        );
         Self {
             words,
             expected: RefCell::new(HashMap::new()),

@@ -17,6 +17,7 @@ use crate::array::Dtype;
 use crate::control::{Control, default_timeout};
 use crate::float::{ExactFloatSum, plain_sum};
 use crate::gpu::DeviceArray;
+use crate::peak::collect_on_huge_pages;
 use crate::total::{ArrayTotal, FloatSlice};
 
 /// The data: seeded values over twenty orders of magnitude, both signs, as f64 and rounded to
@@ -32,7 +33,7 @@ impl FloatData {
     /// `count` values of each type.
     pub(crate) fn new(count: usize) -> Self {
         let doubles = float_values(count);
-        let singles = doubles.iter().map(|&v| v as f32).collect();
+        let singles = collect_on_huge_pages(count, doubles.iter().map(|&v| v as f32));
         Self {
             doubles,
             singles,
@@ -131,20 +132,20 @@ impl FloatData {
 #[must_use]
 pub fn float_values(count: usize) -> Vec<f64> {
     let mut state = 0x2545_f491_4f6c_dd1du64;
-    (0..count)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let magnitude = (state >> 11) as f64 / (1u64 << 53) as f64;
-            let scale = 10f64.powi((state % 21) as i32 - 10);
-            if state & 1 == 0 {
-                magnitude * scale
-            } else {
-                -magnitude * scale
-            }
-        })
-        .collect()
+    let values = (0..count).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let magnitude = (state >> 11) as f64 / (1u64 << 53) as f64;
+        let scale = 10f64.powi((state % 21) as i32 - 10);
+        if state & 1 == 0 {
+            magnitude * scale
+        } else {
+            -magnitude * scale
+        }
+    });
+    // On huge pages, as numpy's arrays are (see `collect_on_huge_pages`).
+    collect_on_huge_pages(count, values)
 }
 
 /// One series: a backend, a type and a method.

@@ -19,6 +19,7 @@ use crate::array::{ByteOrder, Dtype};
 use crate::control::{Control, default_timeout};
 use crate::engine::{Request, StridedBytes};
 use crate::gpu::DeviceArray;
+use crate::peak::collect_on_huge_pages;
 use crate::reduce::Outputs;
 use crate::{BackendChoice, Engine, EngineOptions, IntSlice};
 
@@ -69,11 +70,13 @@ impl GroupedData {
     fn new(count: usize) -> Result<Self, BenchError> {
         let floats = float_values(count);
         // Integers over 2^40 either way, from the same seeded stream; keys over 1,000 values.
-        let ints = floats.iter().map(|v| (v * 2f64.powi(30)) as i64).collect();
-        let keys = floats
-            .iter()
-            .map(|v| (v.to_bits() >> 17) as i64 % KEYS as i64)
-            .collect();
+        let ints = collect_on_huge_pages(count, floats.iter().map(|v| (v * 2f64.powi(30)) as i64));
+        let keys = collect_on_huge_pages(
+            count,
+            floats
+                .iter()
+                .map(|v| (v.to_bits() >> 17) as i64 % KEYS as i64),
+        );
         Ok(Self {
             ints,
             floats,

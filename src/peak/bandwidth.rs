@@ -7,7 +7,7 @@ use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{Threads, timed};
+use super::{Threads, collect_on_huge_pages, timed};
 use crate::Error;
 use crate::control::Control;
 use crate::cpu::Isa;
@@ -106,8 +106,9 @@ fn measure(
     })
 }
 
-/// The CPU's memory read bandwidth on `threads`: a plain streaming sum of 256 MiB of u64, the
-/// least work that reads every byte, built for `isa`.
+/// The CPU's memory read bandwidth on `threads`: a plain streaming sum of 256 MiB of u64 (on
+/// huge pages where the system gives them: see [`collect_on_huge_pages`]), the least work that
+/// reads every byte, built for `isa`.
 ///
 /// # Errors
 /// [`Error::Cancelled`] or [`Error::Timeout`] from `control`, checked between runs.
@@ -117,7 +118,7 @@ pub fn memory_read(
     min_seconds: f64,
     control: &Control,
 ) -> Result<BandwidthMeasurement, Error> {
-    let words: Vec<u64> = (0..CPU_BYTES / 8).map(|i| i as u64 * 0x9e37_79b9).collect();
+    let words = collect_on_huge_pages(CPU_BYTES / 8, (0..).map(|i: u64| i * 0x9e37_79b9));
     let run = || {
         let (sum, seconds) = timed(|| match threads {
             Threads::One => stream_sum(isa, &words),

@@ -5,6 +5,7 @@
 mod bandwidth;
 mod cpu;
 mod gpu;
+mod pages;
 mod round_trip;
 
 use web_time::Instant;
@@ -14,6 +15,7 @@ use serde::Serialize;
 pub use bandwidth::{BandwidthKind, BandwidthMeasurement, GpuBandwidth, memory_read};
 pub use cpu::{Threads, cpu_peak};
 pub use gpu::GpuPeak;
+pub use pages::collect_on_huge_pages;
 pub use round_trip::RoundTrip;
 
 use crate::Error;
