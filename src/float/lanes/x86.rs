@@ -288,6 +288,8 @@ struct Cuts<const N: usize> {
     starts: [__m512d; N],
     /// 1 / unit, in two factors (the last part's may be 2^1074, which no f64 holds).
     scales: [[__m512d; 2]; N],
+    /// 1.0 in every lane, where the compiler cannot see it (see [`Cuts::take`]).
+    one: __m512d,
 }
 
 impl<const N: usize> Cuts<N> {
@@ -305,6 +307,8 @@ impl<const N: usize> Cuts<N> {
                     power_of_two(exponent - exponent / 2),
                 ]
             }),
+            // Opaque, or LLVM folds the multiply-adds by it back into adds.
+            one: _mm512_set1_pd(f64::from_bits(std::hint::black_box(1f64.to_bits()))),
         }
     }
 
@@ -317,17 +321,20 @@ impl<const N: usize> Cuts<N> {
         lanes
     }
 
-    /// Adds eight values, a lane each.
+    /// Adds eight values, a lane each. The rest's subtraction and the last part's add go to the
+    /// multiply-add units as a multiply-add by one: a product by one is exact, so the one rounding
+    /// is the add's, and the bits are the same. Zen 4 has two units of each kind, and the adds
+    /// alone bound the loop: in cache 3.7-3.8e9 values/s against 3.1e9 (75 binades, two cuts).
     #[target_feature(enable = "avx512f")]
     #[inline]
     fn take(&self, lanes: &mut [__m512d; N], value: __m512i) {
         let mut rest = _mm512_castsi512_pd(value);
         for running in &mut lanes[..N - 1] {
             let rounded = _mm512_add_pd(*running, rest);
-            rest = _mm512_sub_pd(rest, _mm512_sub_pd(rounded, *running));
+            rest = _mm512_fnmadd_pd(_mm512_sub_pd(rounded, *running), self.one, rest);
             *running = rounded;
         }
-        lanes[N - 1] = _mm512_add_pd(lanes[N - 1], rest);
+        lanes[N - 1] = _mm512_fmadd_pd(rest, self.one, lanes[N - 1]);
     }
 
     /// The lanes' parts as integers of their units.
