@@ -21,7 +21,7 @@ use crate::reduce::walk::{Block, Dim};
 
 mod lanes;
 mod traversal;
-use lanes::{LANE_ADDS, Lanes64, add_run};
+use lanes::{LANE_ADDS, Lanes64, add_rows};
 use traversal::{Traversal, float_runs, for_each_float};
 
 /// Elements a task sums at least, and at most between two looks at the control.
@@ -211,16 +211,18 @@ impl Kernel {
         match (inner.kept(), local) {
             (true, Sums::Int(sums)) => {
                 let mut lanes = Lanes64::new(outputs);
-                let mut runs = 0u64;
-                walk.runs(data, |bytes, out| {
-                    let len = (bytes.len() / dtype.size()) as u64;
-                    add_run(isa, dtype, order, bytes, lanes.run(out, len));
-                    runs += 1;
-                    // Each run adds at most one element to a lane.
-                    if runs == LANE_ADDS {
+                // Elements added to a lane since the last flush, at most (every tile's rows
+                // counted, whichever lanes they add to).
+                let mut added = 0u64;
+                walk.tiles(data, |rows, out| {
+                    // Each row adds one element to each lane of the tile.
+                    if added + rows.len() as u64 > LANE_ADDS {
                         lanes.flush(sums);
-                        runs = 0;
+                        added = 0;
                     }
+                    let len = (rows[0].len() / dtype.size()) as u64;
+                    add_rows(isa, dtype, order, rows, lanes.run(out, len));
+                    added += rows.len() as u64;
                     Ok(())
                 })?;
                 lanes.flush(sums);

@@ -171,7 +171,8 @@ fn whole(twin: &CpuTwin, dtype: Dtype, order: ByteOrder, data: &[u8], walk: &Wal
 
 #[test]
 fn long_columns_and_rows_split_over_the_pool_and_every_isa() {
-    // 300 x 700 i64 extremes: columns and rows long enough to split into tasks.
+    // 300 x 700 i64 extremes: columns and rows long enough to split into tasks, and columns
+    // whose rows go to the lanes eight at a time.
     let (rows, columns) = (300u64, 700u64);
     let values: Vec<i64> = (0..rows * columns)
         .map(|k| {
@@ -183,6 +184,13 @@ fn long_columns_and_rows_split_over_the_pool_and_every_isa() {
         })
         .collect();
     let data: Vec<u8> = bytemuck::cast_slice(&values).to_vec();
+    // The same bytes where no i64 is aligned: rows that cannot be read as i64 slices.
+    let mut shifted = vec![0u8; data.len() + 8];
+    let skew = (1..8)
+        .find(|k| !(shifted.as_ptr() as usize + k).is_multiple_of(8))
+        .unwrap();
+    shifted[skew..skew + data.len()].copy_from_slice(&data);
+    let unaligned = &shifted[skew..skew + data.len()];
     let stream = StreamAxis::of_shape(&[rows, columns], false);
     for reduced in [vec![0], vec![1]] {
         let walk = Walk::new(&stream, &reduced);
@@ -195,8 +203,10 @@ fn long_columns_and_rows_split_over_the_pool_and_every_isa() {
         for isa in Isa::available() {
             for threads in [Threads::One, Threads::All] {
                 let twin = CpuTwin::new(threads).with_isa(isa);
-                let sums = whole(&twin, Dtype::I64, ByteOrder::NATIVE, &data, &walk);
-                assert_eq!(sums, want, "{isa} {threads:?} {reduced:?}");
+                for (bytes, how) in [(&data[..], "aligned"), (unaligned, "unaligned")] {
+                    let sums = whole(&twin, Dtype::I64, ByteOrder::NATIVE, bytes, &walk);
+                    assert_eq!(sums, want, "{isa} {threads:?} {reduced:?} {how}");
+                }
             }
         }
     }

@@ -109,7 +109,6 @@ impl<'a> Traversal<'a> {
     /// Calls `add(rows, out)` for every tile of the runs in a row that add to the same outputs
     /// (at most a group): each run's bytes of the tile, in order, and the tile's first local
     /// output.
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub(super) fn tiles<'d>(
         &self,
         data: &'d [u8],
