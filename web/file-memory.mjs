@@ -2,11 +2,15 @@
 // (SwiftShader), with the tab's memory watched while it sums, beside the rate the same adapter
 // reaches on data already on the device. A measurement, not a test: it prints figures.
 //
-// Memory: the renderer's peak resident set (VmHWM in /proc, reset before the file is given; the
-// largest over Chromium's renderers, so at least the tab's) and the JS heap from the DevTools
-// protocol's Performance.getMetrics, polled every 50 ms. Linux only. Also the CPU time each kind
-// of Chromium process (browser, renderer, GPU) spent while the file was summed: on a machine of
-// few cores it says what bounds the file's rate.
+// Memory, of the tab's renderer (of Chromium's renderers, the one that spent the most CPU time
+// while the file summed): its peak resident set (VmHWM in /proc, reset before the file is given),
+// and its own memory, the anonymous and shared pages without the file pages of Chromium's code
+// that every process maps (some 100 MiB of any renderer's resident set): what Chromium's task
+// manager calls a tab's memory footprint. That peak is bounded from above without sampling (the
+// resident peak less the file pages before, which a sum does not drop) and sampled with the JS
+// heap, from the DevTools protocol's Performance.getMetrics, every 50 ms. Linux only. Also the
+// CPU time each kind of Chromium process (browser, renderer, GPU) spent while the file was
+// summed: on a machine of few cores it says what bounds the file's rate.
 // Usage: node web/file-memory.mjs PATH/TO/gpusum [MiB]
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,6 +31,16 @@ function renderers() {
   });
 }
 
+/** CPU milliseconds so far of process `pid`. */
+function cpuOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 const kib = (pid, key) => {
   try {
     const line = readFileSync(`/proc/${pid}/status`, "latin1").split("\n").find((l) => l.startsWith(key));
@@ -44,9 +58,7 @@ function cpuMillis() {
       const command = readFileSync(`/proc/${pid}/cmdline`, "latin1");
       if (!command.includes("chromium")) continue;
       const kind = command.match(/--type=([a-z-]+)/)?.[1] ?? "browser";
-      // utime and stime, the 14th and 15th fields, in clock ticks of 10 ms.
-      const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1].split(" ");
-      byKind[kind] = (byKind[kind] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+      byKind[kind] = (byKind[kind] ?? 0) + cpuOf(pid);
     } catch {
       // A process that ended between the listing and the read.
     }
@@ -88,12 +100,17 @@ try {
   for (const pid of pids) {
     try { writeFileSync(`/proc/${pid}/clear_refs`, "5"); } catch { /* not ours to reset */ }
   }
-  const before = Math.max(...pids.map((pid) => kib(pid, "VmRSS")));
+  const own = (pid) => kib(pid, "RssAnon") + kib(pid, "RssShmem");
+  const before = new Map(pids.map((pid) => [pid, {
+    resident: kib(pid, "VmRSS"), file: kib(pid, "RssFile"), own: own(pid), cpu: cpuOf(pid),
+  }]));
+  const ownPeaks = new Map(pids.map((pid) => [pid, own(pid)]));
   let heapPeak = 0;
   let polling = true;
   const poll = (async () => {
     while (polling) {
       heapPeak = Math.max(heapPeak, await heap());
+      for (const pid of pids) ownPeaks.set(pid, Math.max(ownPeaks.get(pid), own(pid)));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
@@ -111,7 +128,10 @@ try {
     .map(([kind, ms]) => `${kind} ${(ms / 1000).toFixed(2)} s`)
     .join(", ");
   await poll;
-  const peak = Math.max(...pids.map((pid) => kib(pid, "VmHWM")));
+  const tab = pids.reduce((a, b) => (cpuOf(b) - before.get(b).cpu > cpuOf(a) - before.get(a).cpu ? b : a));
+  const was = before.get(tab);
+  const peak = kib(tab, "VmHWM");
+  const inMiB = (k) => (k / 1024).toFixed(0);
   const shown = await page.evaluate(() => ({
     status: document.getElementById("file-status").textContent,
     sum: document.getElementById("file-sum").textContent,
@@ -128,7 +148,8 @@ try {
   console.log(`file: ${mib} MiB of int32, ${shown.status}, sum ${shown.sum === expected ? "= the CLI's" : `${shown.sum} != the CLI's ${expected}`}`);
   console.log(`  ${shown.detail}`);
   console.log(`  CPU time while it summed (both passes): ${cpu}`);
-  console.log(`  renderer resident: ${(before / 1024).toFixed(0)} MiB before, peak ${(peak / 1024).toFixed(0)} MiB while summing (+${((peak - before) / 1024).toFixed(0)} MiB); JS heap peak ${(heapPeak / 2 ** 20).toFixed(1)} MiB`);
+  console.log(`  the tab's renderer resident: ${inMiB(was.resident)} MiB before, peak ${inMiB(peak)} MiB while summing (+${inMiB(peak - was.resident)} MiB), ${inMiB(was.file)} MiB of it Chromium's file pages; JS heap peak ${(heapPeak / 2 ** 20).toFixed(1)} MiB`);
+  console.log(`  its own memory (anonymous and shared): ${inMiB(was.own)} MiB before, peak at most ${inMiB(peak - was.file)} MiB (${inMiB(ownPeaks.get(tab))} sampled)`);
   console.log(`  GPU from the file: ${fileRate.toExponential(2)} values/s; on the device already: ${device.values_per_second.toExponential(2)} values/s; ${(fileRate / device.values_per_second).toFixed(2)} of it`);
 } finally {
   await browser.close();
