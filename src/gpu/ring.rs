@@ -2,11 +2,11 @@
 //! buffer on the host overlaps the device summing the slot before it.
 //!
 //! Each slot is a mappable staging buffer (unless chunks are written through the queue, as on
-//! the web), the data it is copied into (a storage buffer or an array texture), and its own batches
-//! (parameters, partials, readback). A chunk is: wait for the slot's previous chunk and read its
-//! partials, copy the next bytes into its staging buffer, record the copy and the dispatches into
-//! one submission. Memory stays at the ring's size, for any length of input. Every wait is
-//! awaited, so the same ring runs in a browser.
+//! the web), the data it is copied into (a storage buffer or an array texture), and its own
+//! batches (parameters, partials, readback). A chunk is: wait for the slot's previous chunk and
+//! read its partials, copy the next bytes into its staging buffer, record the copy and the
+//! dispatches into one submission. Memory stays at the ring's size, for any length of input.
+//! Every wait is awaited, so the same ring runs in a browser.
 
 use super::array::{
     ArrayKernels, MAX_WINDOW_BYTES, OwnedData, PARAMS_BYTES, Part, UNIT_BYTES,
