@@ -184,13 +184,11 @@ fn long_columns_and_rows_split_over_the_pool_and_every_isa() {
         })
         .collect();
     let data: Vec<u8> = bytemuck::cast_slice(&values).to_vec();
-    // The same bytes where no i64 is aligned: rows that cannot be read as i64 slices.
-    let mut shifted = vec![0u8; data.len() + 8];
-    let skew = (1..8)
-        .find(|k| !(shifted.as_ptr() as usize + k).is_multiple_of(8))
-        .unwrap();
-    shifted[skew..skew + data.len()].copy_from_slice(&data);
-    let unaligned = &shifted[skew..skew + data.len()];
+    // Unaligned too: the same bytes one past an aligned start, rows that cannot be read as i64
+    // slices.
+    let mut shifted = vec![0u8; data.len() + 1];
+    shifted[1..].copy_from_slice(&data);
+    let unaligned = &shifted[1..];
     let stream = StreamAxis::of_shape(&[rows, columns], false);
     for reduced in [vec![0], vec![1]] {
         let walk = Walk::new(&stream, &reduced);
