@@ -146,16 +146,18 @@ fn array(
             name => array.call_method1("astype", (name,))?,
         }
     } else {
-        let values: Vec<Py<PyAny>> = (0..outputs.len())
-            .map(|i| int(py, outputs.int_sum(i).unwrap_or_default()))
-            .collect::<PyResult<_>>()?;
-        let list = PyList::new(py, values)?;
-        match dtype {
-            None => numpy.call_method1("array", (list, "object"))?,
-            Some(dtype) => {
-                let target = numpy.call_method1("dtype", (dtype,))?;
-                check_fits(py, &target, outputs)?;
-                numpy.call_method1("array", (list, target))?
+        let target = dtype
+            .map(|dtype| numpy.call_method1("dtype", (dtype,)))
+            .transpose()?;
+        match target {
+            Some(target) => int_array(py, outputs, &target)?,
+            // Python ints straight into the object array's slots: a list for numpy to look
+            // through cost as much as the ints.
+            None => {
+                let values: Vec<Py<PyAny>> = (0..outputs.len())
+                    .map(|i| int(py, outputs.int_sum(i).unwrap_or_default()))
+                    .collect::<PyResult<_>>()?;
+                numpy::PyArray1::from_vec(py, values).into_any()
             }
         }
     };
@@ -165,6 +167,36 @@ fn array(
         return Ok(shaped.get_item(())?.unbind());
     }
     Ok(shaped.unbind())
+}
+
+/// Integer outputs in `target`: an integer type from 64-bit integers, after checking that each
+/// fits (no Python int on the way); any other type as numpy converts Python ints.
+fn int_array<'py>(
+    py: Python<'py>,
+    outputs: &Outputs,
+    target: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    check_fits(py, target, outputs)?;
+    let sums = (0..outputs.len()).map(|i| outputs.int_sum(i).unwrap_or_default());
+    let kind: String = target.getattr("kind")?.extract()?;
+    let unsigned = match kind.as_str() {
+        "i" => false,
+        "u" => true,
+        _ => {
+            let values: Vec<Py<PyAny>> = sums.map(|sum| int(py, sum)).collect::<PyResult<_>>()?;
+            return py
+                .import("numpy")?
+                .call_method1("array", (PyList::new(py, values)?, target));
+        }
+    };
+    // check_fits has put every sum in the target's range, which a 64-bit integer of the same
+    // signedness holds: the casts below are exact, and so is astype's.
+    let wide = if unsigned {
+        numpy::PyArray1::from_vec(py, sums.map(|sum| sum as u64).collect()).into_any()
+    } else {
+        numpy::PyArray1::from_vec(py, sums.map(|sum| sum as i64).collect()).into_any()
+    };
+    wide.call_method1("astype", (target,))
 }
 
 /// Refuses an integer `target` type that cannot hold every output.

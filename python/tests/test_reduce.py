@@ -120,6 +120,30 @@ def test_keepdims_and_dtype_follow_numpy() -> None:
         gpusum.sum(halves, axis=0, dtype=np.float64)
 
 
+def test_integer_dtype_holds_its_extremes_exactly() -> None:
+    # Sums at each integer type's ends, and one past: the extremes exact, one past refused.
+    for name in ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", ">i8", "<u4"]:
+        target = np.dtype(name)
+        info = np.iinfo(target)
+        for want in [info.min, info.max, 0]:
+            halves = np.array([[want // 2, want - want // 2]], dtype=object)
+            source = halves.astype(np.uint64 if want > 2**63 - 1 else np.int64)
+            got = gpusum.sum(source, axis=1, dtype=target)
+            assert got.dtype == target and got.tolist() == [want], (name, want)
+        for past in [info.min - 1, info.max + 1]:
+            lo, hi = -(2**63), 2**64 - 1
+            parts = [min(max(past // 2, lo), hi), 0]
+            parts[1] = past - parts[0]
+            if not all(lo <= p <= hi for p in parts):
+                continue
+            source = np.array([parts], dtype=np.uint64 if max(parts) > 2**63 - 1 else np.int64)
+            with pytest.raises(OverflowError, match="does not fit"):
+                gpusum.sum(source, axis=1, dtype=target)
+    exact = np.array([[2**62, 2**62, 3]], dtype=np.int64)
+    assert gpusum.sum(exact, axis=1, dtype=object).tolist() == [2**63 + 3]
+    assert gpusum.sum(exact, axis=1, dtype=np.float64).tolist() == [float(2**63 + 3)]
+
+
 def test_bad_axes_are_numpy_axis_errors() -> None:
     m = np.zeros((2, 3))
     for axis in [2, -3, (0, 0)]:
