@@ -40,9 +40,9 @@ const F64_TOP_OVER: i64 = -1015;
 const F64_TOO_LARGE: u64 = 2039;
 /// The greatest first cut, for the greatest exponent the lanes take.
 const F64_TOP: i64 = 2038 + F64_TOP_OVER;
-/// Bytes in a block (4096 f32 or 2048 f64): an f32 block's range is found in one pass and its
-/// sums in a second, from the L1 cache; an f64 block's both in one, under the last block's plan
-/// (16 KiB summed faster than 8 or 4, measured).
+/// Bytes in a block (4096 f32 or 2048 f64): an f32 block's range is found while the block
+/// before it is summed; an f64 block's in the pass that sums it under the last block's plan
+/// (16 KiB summed faster than 8 or 4, measured; f32 8 KiB as fast).
 const BLOCK_BYTES: usize = 16 << 10;
 /// Parts past which the bins are faster (f32 in the L1 cache: 6 windows 3.0e9 values/s, the
 /// bins 2.0e9).
@@ -59,20 +59,59 @@ pub(crate) fn add<T: ExactFloat>(
     isa: Isa,
     sum: &mut ExactFloatSum<T>,
     values: &[T],
-    mut bins: impl FnMut(&mut ExactFloatSum<T>, &[T]),
+    bins: impl FnMut(&mut ExactFloatSum<T>, &[T]),
 ) -> bool {
     if !has_lanes(isa) || !default_rounding() {
         return false;
     }
-    // An f64 block is summed under the last one's plan, widened, while its own range is found
-    // in the same pass: a second pass over it only where that plan does not hold.
+    let blocks = values.chunks(BLOCK_BYTES / size_of::<T>());
+    if T::TAG == 4 {
+        add_windows(sum, blocks, bins);
+    } else {
+        add_cuts(sum, blocks, bins);
+    }
+    true
+}
+
+/// f32: each block in the windows its range asks for, a range the last block's sums found on
+/// the way (a pass of its own only for the first block and after one the windows left).
+fn add_windows<T: ExactFloat>(
+    sum: &mut ExactFloatSum<T>,
+    blocks: std::slice::Chunks<'_, T>,
+    mut bins: impl FnMut(&mut ExactFloatSum<T>, &[T]),
+) {
+    let mut blocks = blocks.peekable();
+    let mut found: Option<Range> = None;
+    while let Some(block) = blocks.next() {
+        // SAFETY (both calls): add checked AVX-512 F and DQ.
+        let range = found.take().unwrap_or_else(|| unsafe { range(block) });
+        match Plan::new::<T>(range) {
+            None => bins(sum, block),
+            Some(Plan::Zeros) => {}
+            Some(plan) => {
+                let next = blocks.peek().copied().unwrap_or(&[]);
+                let (sums, next_range) = unsafe { plan.window_sums(block, next) };
+                place(sum, &sums, &plan);
+                found = Some(next_range);
+            }
+        }
+    }
+}
+
+/// f64: a block is summed under the last one's plan, widened, while its own range is found in
+/// the same pass: a second pass over it only where that plan does not hold.
+fn add_cuts<T: ExactFloat>(
+    sum: &mut ExactFloatSum<T>,
+    blocks: std::slice::Chunks<'_, T>,
+    mut bins: impl FnMut(&mut ExactFloatSum<T>, &[T]),
+) {
     let mut guess: Option<Plan> = None;
-    for block in values.chunks(BLOCK_BYTES / size_of::<T>()) {
-        // SAFETY (each call below): has_lanes checked AVX-512 F and DQ.
+    for block in blocks {
+        // SAFETY (each call below): add checked AVX-512 F and DQ.
         let plan = match guess.take() {
             Some(guessed) => {
-                let (sums, range) = unsafe { guessed.sums(block) };
-                let plan = Plan::new::<T>(range.expect("f64 sums find their range"));
+                let (sums, range) = unsafe { guessed.cut_sums(block) };
+                let plan = Plan::new::<T>(range);
                 if plan.is_some_and(|plan| guessed.covers(&plan)) {
                     place(sum, &sums, &guessed);
                     guess = Some(guessed);
@@ -82,14 +121,15 @@ pub(crate) fn add<T: ExactFloat>(
             }
             None => Plan::new::<T>(unsafe { range(block) }),
         };
-        let Some(plan) = plan else {
-            bins(sum, block);
-            continue;
-        };
-        place(sum, &unsafe { plan.sums(block) }.0, &plan);
-        guess = plan.widened();
+        match plan {
+            None => bins(sum, block),
+            Some(Plan::Zeros) => {}
+            Some(plan) => {
+                place(sum, &unsafe { plan.cut_sums(block) }.0, &plan);
+                guess = plan.widened();
+            }
+        }
     }
-    true
 }
 
 /// How a block goes into the lanes, from the biased exponents of its least nonzero and its
@@ -203,56 +243,73 @@ impl Plan {
         })
     }
 
-    /// A block's sums, part by part (the rest zero), and where the kernel finds it on the way
-    /// (f64), the block's range.
+    /// An f32 block's sums in this plan's windows, part by part (the rest zero), and the range
+    /// of `next`, the block after it.
     ///
     /// # Safety
     /// Only where the CPU has AVX-512 F and DQ.
-    unsafe fn sums<T: ExactFloat>(&self, block: &[T]) -> ([i64; MAX_PARTS], Option<Range>) {
+    unsafe fn window_sums<T: ExactFloat>(
+        &self,
+        block: &[T],
+        next: &[T],
+    ) -> ([i64; MAX_PARTS], Range) {
         /// # Safety
-        /// As `sums`.
-        unsafe fn windows<const N: usize>(bits: &[u32], base: u32) -> [i64; MAX_PARTS] {
+        /// As `window_sums`.
+        unsafe fn windows<const N: usize>(bits: &[u32], base: u32, next: &[u32]) -> Sums {
             // SAFETY: the caller's.
-            let sums = unsafe { x86::f32_sums::<N>(bits, base) };
-            std::array::from_fn(|part| sums.get(part).copied().unwrap_or(0))
+            let (sums, range) = unsafe { x86::f32_sums::<N>(bits, base, next) };
+            (
+                std::array::from_fn(|part| sums.get(part).copied().unwrap_or(0)),
+                range,
+            )
         }
+        let Plan::Windows { base, count } = *self else {
+            unreachable!("f32 blocks are summed in windows");
+        };
+        let (bits, next) = (bytemuck::cast_slice(block), bytemuck::cast_slice(next));
+        // SAFETY (each): the caller's.
+        match count {
+            1 => unsafe { windows::<1>(bits, base, next) },
+            2 => unsafe { windows::<2>(bits, base, next) },
+            3 => unsafe { windows::<3>(bits, base, next) },
+            4 => unsafe { windows::<4>(bits, base, next) },
+            _ => unsafe { windows::<5>(bits, base, next) },
+        }
+    }
+
+    /// An f64 block's sums in this plan's cuts, part by part (the rest zero), and its range.
+    ///
+    /// # Safety
+    /// Only where the CPU has AVX-512 F and DQ.
+    unsafe fn cut_sums<T: ExactFloat>(&self, block: &[T]) -> ([i64; MAX_PARTS], Range) {
         /// # Safety
-        /// As `sums`.
+        /// As `cut_sums`.
         unsafe fn cuts<const N: usize>(bits: &[u64], top: i64, least: i64) -> Sums {
             let tops = std::array::from_fn(|part| top - F64_CUT * part as i64);
             // SAFETY: the caller's.
             let (sums, range) = unsafe { x86::f64_sums::<N>(bits, tops, least) };
-            let sums = std::array::from_fn(|part| sums.get(part).copied().unwrap_or(0));
-            (sums, Some(range))
+            (
+                std::array::from_fn(|part| sums.get(part).copied().unwrap_or(0)),
+                range,
+            )
         }
-        type Sums = ([i64; MAX_PARTS], Option<Range>);
+        let bits = bytemuck::cast_slice(block);
         // SAFETY (each): the caller's.
         match *self {
-            Plan::Zeros => ([0; MAX_PARTS], None),
-            Plan::Windows { base, count } => {
-                let bits = bytemuck::cast_slice(block);
-                let sums = match count {
-                    1 => unsafe { windows::<1>(bits, base) },
-                    2 => unsafe { windows::<2>(bits, base) },
-                    3 => unsafe { windows::<3>(bits, base) },
-                    4 => unsafe { windows::<4>(bits, base) },
-                    _ => unsafe { windows::<5>(bits, base) },
-                };
-                (sums, None)
-            }
+            Plan::Zeros | Plan::Windows { .. } => unreachable!("f64 blocks of values are cut"),
             // At least one cut, so two parts.
-            Plan::Cuts { top, least, count } => {
-                let bits = bytemuck::cast_slice(block);
-                match count {
-                    2 => unsafe { cuts::<2>(bits, top, least) },
-                    3 => unsafe { cuts::<3>(bits, top, least) },
-                    4 => unsafe { cuts::<4>(bits, top, least) },
-                    _ => unsafe { cuts::<5>(bits, top, least) },
-                }
-            }
+            Plan::Cuts { top, least, count } => match count {
+                2 => unsafe { cuts::<2>(bits, top, least) },
+                3 => unsafe { cuts::<3>(bits, top, least) },
+                4 => unsafe { cuts::<4>(bits, top, least) },
+                _ => unsafe { cuts::<5>(bits, top, least) },
+            },
         }
     }
 }
+
+/// A block's sums, part by part, and a range.
+type Sums = ([i64; MAX_PARTS], Range);
 
 /// Whether `isa` is AVX-512 with DQ (its f64-to-i64 conversion) on this CPU.
 fn has_lanes(isa: Isa) -> bool {

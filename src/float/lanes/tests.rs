@@ -265,6 +265,27 @@ fn an_f64_block_sums_under_the_last_ones_plan_only_where_it_holds() {
 }
 
 #[test]
+fn an_f32_block_is_summed_in_the_range_its_last_block_found_wherever_its_extremes_lie() {
+    if no_lanes_here() {
+        return;
+    }
+    let block = block::<f32>();
+    // Blocks of one window, 60 to 79; one value a block far below or above moves its plan to
+    // two windows or more: missed, it would round in the one window.
+    let tail = block - 4;
+    for at in [0, 1, 15, 16, 17, block / 2, block - 17, block - 16, tail] {
+        let mut blocks: Vec<Vec<f32>> = (0..5).map(|k| spread(block, 60, 20, k)).collect();
+        blocks[1][at] = value(30, u64::MAX);
+        blocks[2][at] = value(100, 0);
+        blocks[3][at] = value(1, 3);
+        // The last block is short: `tail` lies past its last whole group of 16.
+        blocks[4].truncate(block - 3);
+        blocks[4][at.min(tail)] = value(110, u64::MAX);
+        assert_eq!(left_by_lanes(&blocks.concat()), 0, "{at}");
+    }
+}
+
+#[test]
 fn only_avx512_takes_the_lanes() {
     let mut sum = ExactFloatSum::<f32>::new();
     assert!(!add(Isa::Avx2, &mut sum, &[1.0f32; 64], |_, _| {}));
