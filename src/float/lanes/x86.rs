@@ -210,7 +210,13 @@ pub(super) fn f32_sums<const N: usize>(bits: &[u32], base: u32, next: &[u32]) ->
     let sums = std::array::from_fn(|w| {
         _mm512_reduce_add_epi64(_mm512_add_epi64(integers[w][0], integers[w][1]))
     });
-    (sums, next_range.found(next_tail))
+    // No next block (a short sum's one block): what `found` would give, without its reductions.
+    let next_range = if next.is_empty() {
+        (None, 0)
+    } else {
+        next_range.found(next_tail)
+    };
+    (sums, next_range)
 }
 
 /// The sum of f64 values' `bits` in `N` parts, each exact in its own lanes, and the block's
