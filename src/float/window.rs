@@ -360,91 +360,6 @@ impl<T: ExactFloat> FloatWindows<T> {
         }
     }
 
-    /// Adds output `j` of `other` to output `i`.
-    pub(crate) fn merge_from(&mut self, i: usize, other: &FloatWindows<T>, j: usize) {
-        let theirs = other.windows[j];
-        if theirs.base == SPILLED {
-            let full = other.expand(&theirs);
-            return self.add_sum(i, &full);
-        }
-        self.merge_window(i, theirs);
-    }
-
-    /// Adds a window's sum to output `i`.
-    fn merge_window(&mut self, i: usize, mut theirs: Window) {
-        let ours = &mut self.windows[i];
-        ours.flags |= theirs.flags;
-        if !theirs.holds_digits() {
-            return;
-        }
-        theirs.normalize();
-        let Some(their_span) = theirs.span() else {
-            return;
-        };
-        match ours.base {
-            SPILLED => {
-                let full = self.expand(&theirs);
-                let index = self.windows[i].digits[0] as usize;
-                self.spilled[index].add_digits(&full);
-            }
-            EMPTY => {
-                let flags = ours.flags;
-                *ours = Window { flags, ..theirs };
-            }
-            _ => {
-                ours.normalize();
-                let (lo, hi) = match ours.span() {
-                    None => their_span,
-                    Some((lo, hi)) => (lo.min(their_span.0), hi.max(their_span.1)),
-                };
-                let base = base_for::<T>(lo, hi);
-                let Some(base) = base else {
-                    self.spill(i);
-                    return self.merge_window(i, theirs);
-                };
-                let mut moved = ours.moved_to(base);
-                let theirs = theirs.moved_to(base);
-                // Both normalized: digits below 2^32 in magnitude, their sums below 2^33.
-                for (digit, add) in moved.digits.iter_mut().zip(theirs.digits) {
-                    *digit += add;
-                }
-                moved.normalize();
-                *ours = moved;
-            }
-        }
-    }
-
-    /// Adds a full sum (its count aside) to output `i`: a segment summed by the bins, or a GPU
-    /// kernel's counters.
-    pub(crate) fn add_sum(&mut self, i: usize, sum: &ExactFloatSum<T>) {
-        let mut sum = sum.clone();
-        sum.normalize();
-        let flags = sum.flags() as u8;
-        let Some((lo, hi)) = span(&sum.digits) else {
-            self.windows[i].flags |= flags;
-            return;
-        };
-        if let Some(base) = base_for::<T>(lo, hi) {
-            let mut window = Window {
-                flags,
-                base: base as u16,
-                ..Window::default()
-            };
-            let top = (base + WIDTH).min(sum.digits.len());
-            window.digits[..top - base].copy_from_slice(&sum.digits[base..top]);
-            // The window's top digit is signed: fold the sign's extension above it into it.
-            if window.digits[WIDTH - 1] == 0xffff_ffff && sum.digits[sum.digits.len() - 1] < 0 {
-                window.digits[WIDTH - 1] = -1;
-            }
-            return self.merge_window(i, window);
-        }
-        if self.windows[i].base != SPILLED {
-            self.spill(i);
-        }
-        let index = self.windows[i].digits[0] as usize;
-        self.spilled[index].add_digits(&sum);
-    }
-
     /// Output `i`'s sum, as a full sum of `count` values.
     ///
     /// # Errors
@@ -487,19 +402,6 @@ impl<T: ExactFloat> ExactFloatSum<T> {
         self.pending += 1;
     }
 
-    /// Adds another sum's digits and flags, not its count.
-    fn add_digits(&mut self, other: &ExactFloatSum<T>) {
-        let mut other = other.clone();
-        other.normalize();
-        self.normalize();
-        // Both normalized: each digit below 2^32 in magnitude; their sums below 2^33.
-        for (digit, theirs) in self.digits.iter_mut().zip(&other.digits) {
-            *digit += theirs;
-        }
-        self.normalize();
-        self.raise(other.flags());
-    }
-
     /// Sets the count of values the sum holds.
     fn set_count(&mut self, count: u64) -> Result<(), Error> {
         if count > crate::array::MAX_ELEMENTS {
@@ -511,6 +413,7 @@ impl<T: ExactFloat> ExactFloatSum<T> {
 }
 
 mod finish;
+mod merge;
 
 #[cfg(test)]
 mod tests;
