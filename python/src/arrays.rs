@@ -5,6 +5,8 @@
 //! view is copied a chunk at a time by the engine). While the GIL is released another Python
 //! thread could write to the array: the sum is then of whatever the memory held as it was read.
 
+use std::collections::HashMap;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyFloat;
@@ -179,6 +181,58 @@ pub(crate) fn int(py: Python<'_>, value: i128) -> PyResult<Py<PyAny>> {
         Ok(small) => small.into_pyobject(py)?.into_any().unbind(),
         Err(_) => value.into_pyobject(py)?.into_any().unbind(),
     })
+}
+
+/// High halves whose shifted int [`Ints`] keeps, at most: beyond them each value pays for its own.
+const KEPT_HIGHS: usize = 1024;
+
+/// Python ints for many values at once. Past 64 bits, the limited API builds an int from its
+/// halves as four objects (both halves, the shift, the or); here each is its high half shifted,
+/// made once per distinct high half (a sum's outputs mostly share a few), plus its low half: two
+/// objects a value.
+pub(crate) struct Ints<'py> {
+    py: Python<'py>,
+    /// `high << 64` for each high half seen so far.
+    shifted: HashMap<i64, Bound<'py, PyAny>>,
+}
+
+impl<'py> Ints<'py> {
+    pub(crate) fn new(py: Python<'py>) -> Self {
+        Self {
+            py,
+            shifted: HashMap::new(),
+        }
+    }
+
+    /// `value` as a Python `int`.
+    #[inline]
+    pub(crate) fn int(&mut self, value: i128) -> PyResult<Py<PyAny>> {
+        match i64::try_from(value) {
+            Ok(small) => Ok(small.into_pyobject(self.py)?.into_any().unbind()),
+            Err(_) => self.wide(value),
+        }
+    }
+
+    /// A value outside i64: a u64 where it fits, else built from its halves.
+    fn wide(&mut self, value: i128) -> PyResult<Py<PyAny>> {
+        let py = self.py;
+        if let Ok(wide) = u64::try_from(value) {
+            return Ok(wide.into_pyobject(py)?.into_any().unbind());
+        }
+        // value = high * 2^64 + low, with 0 <= low < 2^64; an i128's high half fits an i64.
+        let (high, low) = ((value >> 64) as i64, value as u64);
+        let shifted = match self.shifted.get(&high) {
+            Some(shifted) => shifted.clone(),
+            None => {
+                let shifted = high.into_pyobject(py)?.lshift(64)?;
+                if self.shifted.len() < KEPT_HIGHS {
+                    self.shifted.insert(high, shifted.clone());
+                }
+                shifted
+            }
+        };
+        Ok(shifted.add(low)?.unbind())
+    }
 }
 
 /// An element type from what a Python user writes: numpy's names (`"int32"`, `"float64"`,

@@ -10,7 +10,7 @@ use pyo3::types::{PyList, PyTuple};
 use gpusum::engine::{Request, Source};
 use gpusum::reduce::Outputs;
 
-use crate::arrays::{Elements, int, number};
+use crate::arrays::{Elements, Ints, int, number};
 use crate::engine::Engine;
 use crate::errors::to_py;
 
@@ -154,9 +154,11 @@ fn array(
             // Python ints straight into the object array's slots: a list for numpy to look
             // through cost as much as the ints.
             None => {
-                let values: Vec<Py<PyAny>> = (0..outputs.len())
-                    .map(|i| int(py, outputs.int_sum(i).unwrap_or_default()))
-                    .collect::<PyResult<_>>()?;
+                let mut ints = Ints::new(py);
+                let mut values = Vec::with_capacity(outputs.len());
+                for i in 0..outputs.len() {
+                    values.push(ints.int(outputs.int_sum(i).unwrap_or_default())?);
+                }
                 numpy::PyArray1::from_vec(py, values).into_any()
             }
         }
@@ -183,7 +185,8 @@ fn int_array<'py>(
         "i" => false,
         "u" => true,
         _ => {
-            let values: Vec<Py<PyAny>> = sums.map(|sum| int(py, sum)).collect::<PyResult<_>>()?;
+            let mut ints = Ints::new(py);
+            let values: Vec<Py<PyAny>> = sums.map(|sum| ints.int(sum)).collect::<PyResult<_>>()?;
             return py
                 .import("numpy")?
                 .call_method1("array", (PyList::new(py, values)?, target));

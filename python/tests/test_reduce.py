@@ -144,6 +144,18 @@ def test_integer_dtype_holds_its_extremes_exactly() -> None:
     assert gpusum.sum(exact, axis=1, dtype=np.float64).tolist() == [float(2**63 + 3)]
 
 
+def test_outputs_past_64_bits_are_exact_however_many_their_high_halves() -> None:
+    # Column j holds j copies of the type's extreme: sums past 64 bits with 1,099 distinct high
+    # halves above zero (more than the ints' maker keeps) and some 550 below.
+    n = 1100
+    rows = np.arange(n)[:, None]
+    columns = np.arange(n)[None, :]
+    for extreme, filler, dtype in [(2**64 - 1, 7, np.uint64), (-(2**63), -5, np.int64)]:
+        matrix = np.where(rows < columns, np.array(extreme, dtype), np.array(filler, dtype))
+        got = gpusum.sum(matrix, axis=0)
+        assert got.dtype == object
+        assert got.tolist() == [j * extreme + (n - j) * filler for j in range(n)]
+
 def test_bad_axes_are_numpy_axis_errors() -> None:
     m = np.zeros((2, 3))
     for axis in [2, -3, (0, 0)]:
