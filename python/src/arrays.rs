@@ -175,12 +175,9 @@ pub(crate) fn number(py: Python<'_>, total: &ArrayTotal) -> PyResult<Py<PyAny>> 
     }
 }
 
-/// `value` as a Python `int`; through i64 where it fits, the quick way.
+/// `value` as a Python `int` (one value; many go through one [`Ints`]).
 pub(crate) fn int(py: Python<'_>, value: i128) -> PyResult<Py<PyAny>> {
-    Ok(match i64::try_from(value) {
-        Ok(small) => small.into_pyobject(py)?.into_any().unbind(),
-        Err(_) => value.into_pyobject(py)?.into_any().unbind(),
-    })
+    Ints::new(py).int(value)
 }
 
 /// High halves whose shifted int [`Ints`] keeps, at most: beyond them each value pays for its own.
