@@ -152,6 +152,7 @@ pub mod kernel;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 pub mod npy;
+pub(crate) mod pages;
 #[cfg(feature = "tools")]
 pub mod parse;
 #[cfg(feature = "tools")]

@@ -67,6 +67,19 @@ pub(crate) fn threads() -> usize {
     }
 }
 
+/// `each` of `items`, in order: on the pool when `parallel`, else on the calling thread.
+pub(crate) fn map_on<T: Sync, R: Send>(
+    parallel: bool,
+    items: &[T],
+    each: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    if parallel && HAS_THREADS {
+        items.par_iter().map(&each).collect()
+    } else {
+        items.iter().map(each).collect()
+    }
+}
+
 /// The CPU twin of every GPU kernel: how many threads, and which instruction set its hot loops
 /// are built for (the widest this CPU has, unless told otherwise). Every sum it makes is exact,
 /// with the same bits on one thread and on the pool, and the same as every GPU's.

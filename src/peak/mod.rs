@@ -5,17 +5,16 @@
 mod bandwidth;
 mod cpu;
 mod gpu;
-mod pages;
 mod round_trip;
 
 use web_time::Instant;
 
 use serde::Serialize;
 
+pub use crate::pages::collect_on_huge_pages;
 pub use bandwidth::{BandwidthKind, BandwidthMeasurement, GpuBandwidth, memory_read};
 pub use cpu::{Threads, cpu_peak};
 pub use gpu::GpuPeak;
-pub use pages::collect_on_huge_pages;
 pub use round_trip::RoundTrip;
 
 use crate::Error;

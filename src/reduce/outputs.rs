@@ -69,6 +69,26 @@ impl Sums {
         }
     }
 
+    /// Output `j` of `other` (of the same type) as output `i`, which has had nothing added.
+    pub(crate) fn copy_from(&mut self, i: usize, other: &Sums, j: usize) {
+        match (self, other) {
+            (Sums::Int(ours), Sums::Int(theirs)) => ours[i] = theirs[j],
+            (Sums::F32(ours), Sums::F32(theirs)) => ours.copy_from(i, theirs, j),
+            (Sums::F64(ours), Sums::F64(theirs)) => ours.copy_from(i, theirs, j),
+            _ => unreachable!("sums of one request share their type"),
+        }
+    }
+
+    /// Appends `other`'s outputs (of the same type) after ours.
+    pub(crate) fn append(&mut self, other: Sums) {
+        match (self, other) {
+            (Sums::Int(ours), Sums::Int(mut theirs)) => ours.append(&mut theirs),
+            (Sums::F32(ours), Sums::F32(theirs)) => ours.append(theirs),
+            (Sums::F64(ours), Sums::F64(theirs)) => ours.append(theirs),
+            _ => unreachable!("sums of one request share their type"),
+        }
+    }
+
     /// Adds a total (a segment's, or a kernel's) to output `i`; its count is the caller's.
     pub(crate) fn add_total(&mut self, i: usize, total: &ArrayTotal) {
         match (self, total) {

@@ -131,3 +131,124 @@ fn float_sums_by_key_through_bins_per_key_match_each_keys_exact_sum() {
         }
     }
 }
+
+/// `len` keys: one in eight the hot key 7, the rest drawn at random from `distinct` keys
+/// spread over all of i64, both of its extremes among them.
+fn spread_keys(len: usize, distinct: u64, seed: u64) -> Vec<i64> {
+    let mut state = seed;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let pool: Vec<i64> = (0..distinct)
+        .map(|k| match k {
+            0 => i64::MIN,
+            1 => i64::MAX,
+            _ => next() as i64,
+        })
+        .collect();
+    (0..len)
+        .map(|k| match k % 8 {
+            0 => 7,
+            _ => pool[(next() % distinct) as usize],
+        })
+        .collect()
+}
+
+/// Each key's exact total (as bytes) and count, summed one value at a time.
+fn oracle(
+    keys: &[i64],
+    bits: &[u64],
+    dtype: Dtype,
+) -> std::collections::BTreeMap<i64, (Vec<u8>, u64)> {
+    let mut groups = std::collections::BTreeMap::<i64, Vec<u64>>::new();
+    for (&key, &bits) in keys.iter().zip(bits) {
+        groups.entry(key).or_default().push(bits);
+    }
+    groups
+        .into_iter()
+        .map(|(key, bits)| {
+            let total = if dtype == Dtype::F64 {
+                let mut sum = ExactFloatSum::new();
+                sum.add_slice(&bits.iter().map(|&b| f64::from_bits(b)).collect::<Vec<_>>())
+                    .unwrap();
+                ArrayTotal::F64(sum)
+            } else {
+                let sum: i128 = bits.iter().map(|&b| i128::from(b as i64)).sum();
+                ArrayTotal::Int(
+                    crate::array::ExactIntSum::from_parts(sum, bits.len() as u64).unwrap(),
+                )
+            };
+            (key, (total.to_bytes(), bits.len() as u64))
+        })
+        .collect()
+}
+
+#[test]
+fn sums_by_spread_keys_match_an_oracle_however_many_keys_and_however_they_arrive() {
+    // More than one piece, so that the pool has tables to merge or ranges to share out; key
+    // counts below and above both thresholds for ranges.
+    let len = (1 << 19) + 77;
+    for distinct in [3u64, 5_000, 1 << 18] {
+        let keys = spread_keys(len, distinct, 0x2545_F491_4F6C_DD1D ^ distinct);
+        for dtype in [Dtype::I64, Dtype::F64] {
+            let bits: Vec<u64> = match dtype {
+                Dtype::F64 => values(8, len),
+                _ => spread_keys(len, 1 << 20, 99)
+                    .iter()
+                    .map(|&v| v as u64)
+                    .collect(),
+            };
+            let expected = oracle(&keys, &bits, dtype);
+            for order in [ByteOrder::Little, ByteOrder::Big] {
+                let bytes = |words: &mut dyn Iterator<Item = u64>| -> Vec<u8> {
+                    words
+                        .flat_map(|w| match order {
+                            ByteOrder::Little => w.to_le_bytes(),
+                            ByteOrder::Big => w.to_be_bytes(),
+                        })
+                        .collect()
+                };
+                let key_bytes = bytes(&mut keys.iter().map(|&k| k as u64));
+                let value_bytes = bytes(&mut bits.iter().copied());
+                for threads in [Threads::One, Threads::All] {
+                    // The whole at once, and in two calls into one table (a stream's chunks),
+                    // the second merged by ranges or, far smaller, key by key.
+                    for cut in [len, len / 3, len - 4000] {
+                        let label =
+                            format!("{distinct} keys, {dtype} {order:?} {threads:?} cut {cut}");
+                        let mut table = KeyTable::new(Dtype::I64, dtype);
+                        let twin = CpuTwin::new(threads);
+                        for (from, to) in [(0, cut), (cut, len)] {
+                            let keys =
+                                ArrayBytes::new(&key_bytes[from * 8..to * 8], Dtype::I64, order);
+                            let values =
+                                ArrayBytes::new(&value_bytes[from * 8..to * 8], dtype, order);
+                            twin.add_by_key(
+                                keys.unwrap(),
+                                values.unwrap(),
+                                &mut table,
+                                &Control::new(),
+                            )
+                            .unwrap();
+                        }
+                        let outputs = table.into_outputs();
+                        let got: Vec<i128> = outputs.keys().unwrap().iter().collect();
+                        let want: Vec<i128> = expected.keys().map(|&k| i128::from(k)).collect();
+                        assert_eq!(got, want, "{label}");
+                        for (i, (total, count)) in expected.values().enumerate() {
+                            assert_eq!(outputs.count(i), *count, "{label} output {i}");
+                            assert_eq!(
+                                &outputs.total(i).unwrap().to_bytes(),
+                                total,
+                                "{label} output {i}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

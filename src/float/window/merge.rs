@@ -16,6 +16,30 @@ impl<T: ExactFloat> FloatWindows<T> {
         self.merge_window(i, theirs);
     }
 
+    /// Output `j` of `other` as output `i`, which has had nothing added (a copy, where a merge
+    /// would normalize and place).
+    pub(crate) fn copy_from(&mut self, i: usize, other: &FloatWindows<T>, j: usize) {
+        let mut theirs = other.windows[j];
+        if theirs.base == SPILLED {
+            theirs.digits[0] = self.spilled.len() as i64;
+            self.spilled
+                .push(other.spilled[other.windows[j].digits[0] as usize].clone());
+        }
+        self.windows[i] = theirs;
+    }
+
+    /// Appends `other`'s outputs after ours (a spilled one keeps its full sum, now at our end).
+    pub(crate) fn append(&mut self, mut other: FloatWindows<T>) {
+        let moved = self.spilled.len() as i64;
+        for window in &mut other.windows {
+            if window.base == SPILLED {
+                window.digits[0] += moved;
+            }
+        }
+        self.windows.append(&mut other.windows);
+        self.spilled.append(&mut other.spilled);
+    }
+
     /// Adds a window's sum to output `i`.
     fn merge_window(&mut self, i: usize, mut theirs: Window) {
         let ours = &mut self.windows[i];

@@ -1,0 +1,77 @@
+//! The hash table a sparse [`KeyTable`](super::KeyTable) finds its slots in.
+
+/// Each key's slot among the distinct keys of `keys`, numbered in the order first seen, and those
+/// keys.
+pub(crate) fn ranks(keys: &[u64]) -> (Vec<u32>, Vec<u64>) {
+    let mut index = Index::with_capacity(keys.len().min(1 << 20));
+    let slots = keys.iter().map(|&key| index.slot(key).0 as u32).collect();
+    (slots, index.keys)
+}
+
+/// An open-addressing hash table from keys to slots (linear probing, at most half full).
+#[derive(Clone, Debug)]
+pub(super) struct Index {
+    /// Each bucket's slot, or `EMPTY_BUCKET`; none until a key is looked up, for an index
+    /// made of keys known distinct ([`Index::of_distinct`]).
+    buckets: Vec<usize>,
+    /// Each slot's key.
+    pub(super) keys: Vec<u64>,
+    shift: u32,
+}
+
+const EMPTY_BUCKET: usize = usize::MAX;
+
+impl Index {
+    pub(super) fn with_capacity(keys: usize) -> Self {
+        let buckets = (2 * keys).next_power_of_two().max(16);
+        Self {
+            buckets: vec![EMPTY_BUCKET; buckets],
+            keys: Vec::with_capacity(keys),
+            shift: 64 - buckets.trailing_zeros(),
+        }
+    }
+
+    /// An index of `keys`, distinct, slot k holding `keys[k]`; its buckets are made when a key
+    /// is first looked up (a merge's result may be looked up never).
+    pub(super) fn of_distinct(keys: Vec<u64>) -> Self {
+        Self {
+            buckets: Vec::new(),
+            keys,
+            shift: 0,
+        }
+    }
+
+    /// The slot of `key`, and whether it was made now.
+    #[inline(always)]
+    pub(super) fn slot(&mut self, key: u64) -> (usize, bool) {
+        if self.buckets.is_empty() {
+            self.rehash();
+        }
+        let mask = self.buckets.len() - 1;
+        // Fibonacci hashing: the top bits of the product spread any run of keys.
+        let mut bucket = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        loop {
+            match self.buckets[bucket] {
+                EMPTY_BUCKET => break,
+                slot if self.keys[slot] == key => return (slot, false),
+                _ => bucket = (bucket + 1) & mask,
+            }
+        }
+        let slot = self.keys.len();
+        self.buckets[bucket] = slot;
+        self.keys.push(key);
+        if 2 * self.keys.len() > self.buckets.len() {
+            self.rehash();
+        }
+        (slot, true)
+    }
+
+    /// Doubles the buckets (or makes the first, for keys that have none).
+    fn rehash(&mut self) {
+        let mut wider = Index::with_capacity(self.buckets.len().max(self.keys.len()));
+        for &key in &self.keys {
+            wider.slot(key);
+        }
+        *self = wider;
+    }
+}
