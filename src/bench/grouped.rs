@@ -1,6 +1,7 @@
 //! The grouped workload of `gpusum bench`: sums along axes (axis 0 and axis 1 of a square-ish
-//! C-order matrix of `count` elements) and by key (`count` values over 1,000 keys), of i64 and f64,
-//! on every backend: the CPU from host memory, a GPU along axes from device memory and by key
+//! C-order matrix of `count` elements) and by key (`count` values over 1,000 keys, and over keys
+//! spread across all of i64, one distinct key for every four values), of i64 and f64, on every
+//! backend: the CPU from host memory, a GPU along axes from device memory and by key
 //! from host memory (its keys are given slots on the host). Every run's outputs must equal the
 //! CPU twin's, output by output.
 
@@ -35,17 +36,26 @@ pub(crate) enum Grouping {
     Axis1,
     /// Values by [`KEYS`] keys.
     ByKey,
+    /// Values by keys spread over all of i64, a distinct key for every four values of the
+    /// largest length measured.
+    BySpreadKey,
 }
 
 impl Grouping {
-    pub(crate) const ALL: [Grouping; 3] = [Grouping::Axis0, Grouping::Axis1, Grouping::ByKey];
+    pub(crate) const ALL: [Grouping; 4] = [
+        Grouping::Axis0,
+        Grouping::Axis1,
+        Grouping::ByKey,
+        Grouping::BySpreadKey,
+    ];
 
-    /// "axis 0", "axis 1" or "by key".
+    /// "axis 0", "axis 1", "by key" or "by spread key".
     pub(crate) const fn name(self) -> &'static str {
         match self {
             Grouping::Axis0 => "axis 0",
             Grouping::Axis1 => "axis 1",
             Grouping::ByKey => "by key",
+            Grouping::BySpreadKey => "by spread key",
         }
     }
 }
@@ -62,6 +72,7 @@ struct GroupedData {
     ints: Vec<i64>,
     floats: Vec<f64>,
     keys: Vec<i64>,
+    spread_keys: Vec<i64>,
     expected: RefCell<HashMap<(Grouping, Dtype, u64), Outputs>>,
     cpu: Engine,
 }
@@ -77,10 +88,20 @@ impl GroupedData {
                 .iter()
                 .map(|v| (v.to_bits() >> 17) as i64 % KEYS as i64),
         );
+        // The same stream's bits, a quarter as many distinct ones as values, spread by an odd
+        // multiplier (a bijection of u64).
+        let distinct = (count as u64 / 4).max(1);
+        let spread_keys = collect_on_huge_pages(
+            count,
+            floats.iter().map(|v| {
+                ((v.to_bits() >> 11) % distinct).wrapping_mul(0x9E37_79B9_7F4A_7C15) as i64
+            }),
+        );
         Ok(Self {
             ints,
             floats,
             keys,
+            spread_keys,
             expected: RefCell::new(HashMap::new()),
             cpu: Engine::open(&EngineOptions::new(BackendChoice::Cpu))?,
         })
@@ -105,6 +126,9 @@ impl GroupedData {
             Grouping::Axis0 => Request::along(view, &[0]),
             Grouping::Axis1 => Request::along(view, &[1]),
             Grouping::ByKey => Request::by_key(view, IntSlice::I64(&self.keys[..count as usize])),
+            Grouping::BySpreadKey => {
+                Request::by_key(view, IntSlice::I64(&self.spread_keys[..count as usize]))
+            }
         }
     }
 
@@ -160,7 +184,7 @@ impl GroupedSeries<'_> {
     /// Whether the data lives on the device when the timing begins.
     fn resident(&self) -> Option<Residence> {
         self.backend.engine.gpu().map(|_| match self.grouping {
-            Grouping::ByKey => Residence::Host,
+            Grouping::ByKey | Grouping::BySpreadKey => Residence::Host,
             _ => Residence::Device,
         })
     }

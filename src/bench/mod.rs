@@ -274,7 +274,7 @@ pub enum BenchError {
     WrongGroupedSum {
         /// The backend that added wrong.
         backend: BackendId,
-        /// "axis 0", "axis 1" or "by key".
+        /// "axis 0", "axis 1", "by key" or "by spread key".
         reduce: &'static str,
         /// The element type.
         dtype: Dtype,

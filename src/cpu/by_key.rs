@@ -8,6 +8,8 @@
 //! their pieces and too many for tables that stay in the caches (a sample of them says how
 //! many) go through ranges of keys instead (`shuffle.rs`), on one thread and on the pool.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use super::array::{Element, for_each};
@@ -44,10 +46,6 @@ const SHUFFLE_KEYS: u64 = 1 << 17;
 /// s through ranges; by 2^16 0.43 s against 0.28 s.
 const POOL_SHUFFLE_KEYS: u64 = 1 << 15;
 
-/// Pieces whose keys spread wider than their elements, set aside by the first pass: each one's
-/// index and scan.
-type Spread = Vec<(usize, shuffle::Scan)>;
-
 impl CpuTwin {
     /// Adds each of `values` to the total of the key at the same index of `keys` (as many
     /// elements, integers).
@@ -64,143 +62,126 @@ impl CpuTwin {
         debug_assert_eq!(keys.len(), values.len());
         let pieces = pieces(keys, values)?;
         let elements = values.len() as usize;
-        if !self.parallel(u128::from(values.len())) {
-            return self.add_one_thread(&pieces, elements, table, control);
+        let parallel = self.parallel(u128::from(values.len()));
+        let ranges = shuffle::ranges_for(elements, if parallel { super::threads() } else { 1 });
+        let threshold = if parallel {
+            POOL_SHUFFLE_KEYS
+        } else {
+            SHUFFLE_KEYS
+        };
+        // The keys' sample, taken when a piece's keys first spread wider than it is (keys that
+        // never do need none), and whether it says they are many.
+        let sample = OnceLock::new();
+        let many = || {
+            sample
+                .get_or_init(|| {
+                    let sample = shuffle::Sample::of(keys, ranges);
+                    let many = sample.distinct_keys() > threshold;
+                    (sample, many)
+                })
+                .1
+        };
+        // Many keys spread wider than their pieces go through ranges; every other piece into a
+        // table of its own on the pool, dense over its keys where they fit, or straight into
+        // `table` on one thread.
+        let spread = if parallel {
+            self.add_pieces_on_pool(&pieces, &many, table, control)?
+        } else {
+            let mut spread = Vec::new();
+            for (i, &(keys, values)) in pieces.iter().enumerate() {
+                control.check()?;
+                with_ordered(keys, |ordered| match ordered.range() {
+                    Some((low, high)) if high - low >= keys.len() && many() => spread.push(i),
+                    Some((low, high)) => {
+                        table.saw(keys.len());
+                        table.make_room(low, high);
+                        add_piece(self.isa, table, ordered, values);
+                    }
+                    None => {}
+                });
+            }
+            spread
+        };
+        if !spread.is_empty() {
+            let spread: Vec<_> = spread.into_iter().map(|i| pieces[i]).collect();
+            let sample = &sample.get().expect("taken for the spread pieces").0;
+            let ours =
+                shuffle::sum_in_ranges(self.isa, &spread, sample, ranges, parallel, control)?;
+            control.check()?;
+            // Ranges leave a table of sorted keys, which a dense table would only spread out.
+            table.absorb(vec![ours], parallel);
         }
-        let ranges = shuffle::ranges_for(elements, super::threads());
-        // Each piece into a table of its own, dense over its keys, unless they spread.
+        Ok(())
+    }
+
+    /// Adds each piece into a table of its own on the pool, and those into `table`, but for the
+    /// pieces whose keys spread wider than they are, when `many()` says so: their indices are
+    /// returned.
+    fn add_pieces_on_pool(
+        &self,
+        pieces: &[(ArrayBytes<'_>, ArrayBytes<'_>)],
+        many: &(impl Fn() -> bool + Sync),
+        table: &mut KeyTable,
+        control: &Control,
+    ) -> Result<Vec<usize>, Error> {
         let firsts = pieces
             .par_iter()
             .enumerate()
             .map(|(i, &(keys, values))| -> Result<_, Error> {
                 control.check()?;
                 Ok(with_ordered(keys, |ordered| {
-                    let scan = shuffle::scan(ordered, elements, ranges)?;
-                    Some(match scan.spread() {
-                        true => Err((i, scan)),
-                        false => Ok(local_table(self.isa, keys.dtype(), ordered, values, &scan)),
+                    let (low, high) = ordered.range()?;
+                    Some(match high - low >= keys.len() && many() {
+                        true => Err(i),
+                        false => Ok((
+                            local_table(self.isa, keys.dtype(), ordered, values, low, high),
+                            low,
+                            high,
+                        )),
                     })
                 }))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let (mut locals, mut spread) = (Vec::new(), Spread::new());
+        let (mut locals, mut spread) = (Vec::new(), Vec::new());
         for first in firsts.into_iter().flatten() {
             match first {
                 Ok(local) => locals.push(local),
-                Err(scan) => spread.push(scan),
+                Err(i) => spread.push(i),
             }
         }
-        let mut shuffled = None;
-        if !spread.is_empty() {
-            let sample = shuffle::Sample::of(spread.iter().map(|s| &s.1));
-            if sample.distinct_keys() > POOL_SHUFFLE_KEYS {
-                let spread: Vec<_> = spread.iter().map(|&(i, _)| pieces[i]).collect();
-                let ours =
-                    shuffle::sum_in_ranges(self.isa, &spread, &sample, ranges, true, control);
-                shuffled = Some(ours?);
-            } else {
-                let more = spread
-                    .par_iter()
-                    .map(|(i, scan)| {
-                        control.check()?;
-                        let (keys, values) = pieces[*i];
-                        Ok(with_ordered(keys, |ordered| {
-                            local_table(self.isa, keys.dtype(), ordered, values, scan)
-                        }))
-                    })
-                    .collect::<Result<Vec<_>, Error>>()?;
-                locals.extend(more);
-            }
-        }
-        control.check()?;
         let low = locals.iter().map(|l| l.1).min();
         let high = locals.iter().map(|l| l.2).max();
-        if let (Some(low), Some(high)) = (low, high) {
-            let locals: Vec<KeyTable> = locals.into_iter().map(|l| l.0).collect();
-            if table.stays_dense(low, high, elements as u64) {
-                for local in &locals {
-                    table.merge(local);
-                }
-            } else {
-                table.absorb(locals, true);
+        let (Some(low), Some(high)) = (low, high) else {
+            return Ok(spread);
+        };
+        let seen = locals.iter().map(|l| l.0.seen()).sum();
+        let locals: Vec<KeyTable> = locals.into_iter().map(|l| l.0).collect();
+        control.check()?;
+        if table.stays_dense(low, high, seen) {
+            for local in &locals {
+                table.merge(local);
             }
+        } else {
+            table.absorb(locals, true);
         }
-        // Ranges leave a table of sorted keys, which a dense table would only spread out.
-        if let Some(ours) = shuffled {
-            table.absorb(vec![ours], true);
-        }
-        Ok(())
-    }
-
-    /// [`CpuTwin::add_by_key`] on the calling thread: each piece straight into `table`, unless
-    /// its keys spread wider than it; those pieces after, through ranges when their keys are
-    /// many.
-    fn add_one_thread(
-        &self,
-        pieces: &[(ArrayBytes<'_>, ArrayBytes<'_>)],
-        elements: usize,
-        table: &mut KeyTable,
-        control: &Control,
-    ) -> Result<(), Error> {
-        let ranges = shuffle::ranges_for(elements, 1);
-        let mut spread = Spread::new();
-        for (i, &(keys, values)) in pieces.iter().enumerate() {
-            control.check()?;
-            with_ordered(keys, |ordered| {
-                match shuffle::scan(ordered, elements, ranges) {
-                    Some(scan) if scan.spread() => spread.push((i, scan)),
-                    Some(scan) => add_to(self.isa, table, ordered, values, &scan),
-                    None => {}
-                }
-            });
-        }
-        if spread.is_empty() {
-            return Ok(());
-        }
-        let sample = shuffle::Sample::of(spread.iter().map(|s| &s.1));
-        if sample.distinct_keys() > SHUFFLE_KEYS {
-            let spread: Vec<_> = spread.iter().map(|&(i, _)| pieces[i]).collect();
-            let ours = shuffle::sum_in_ranges(self.isa, &spread, &sample, ranges, false, control)?;
-            table.absorb(vec![ours], false);
-            return Ok(());
-        }
-        for (i, scan) in &spread {
-            control.check()?;
-            let (keys, values) = pieces[*i];
-            with_ordered(keys, |ordered| {
-                add_to(self.isa, table, ordered, values, scan)
-            });
-        }
-        Ok(())
+        Ok(spread)
     }
 }
 
-/// A piece's keys and values added into a table of their own, with its lowest and highest key.
+/// A piece's keys (from `low` to `high`) and values added into a table of their own.
 fn local_table(
     isa: Isa,
     key_dtype: Dtype,
     ordered: Ordered<'_>,
     values: ArrayBytes<'_>,
-    scan: &shuffle::Scan,
-) -> (KeyTable, u64, u64) {
+    low: u64,
+    high: u64,
+) -> KeyTable {
     let elements = ordered.bits.len() as u64;
-    let mut local = KeyTable::for_piece(key_dtype, values.dtype(), scan.low, scan.high, elements);
+    let mut local = KeyTable::for_piece(key_dtype, values.dtype(), low, high, elements);
     local.saw(elements);
     add_piece(isa, &mut local, ordered, values);
-    (local, scan.low, scan.high)
-}
-
-/// A piece's keys and values added into `table`, room made for them first.
-fn add_to(
-    isa: Isa,
-    table: &mut KeyTable,
-    ordered: Ordered<'_>,
-    values: ArrayBytes<'_>,
-    scan: &shuffle::Scan,
-) {
-    table.saw(ordered.bits.len() as u64);
-    table.make_room(scan.low, scan.high);
-    add_piece(isa, table, ordered, values);
+    local
 }
 
 /// Keys and values cut into pieces of [`TASK_ELEMENTS`] elements each.

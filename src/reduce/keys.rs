@@ -165,6 +165,11 @@ impl KeyTable {
         (&mut self.sums, &mut self.counts)
     }
 
+    /// Values added so far.
+    pub(crate) fn seen(&self) -> u64 {
+        self.seen
+    }
+
     /// Counts `elements` more values as seen (for the dense limit).
     pub(crate) fn saw(&mut self, elements: u64) {
         self.seen += elements;

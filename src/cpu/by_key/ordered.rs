@@ -72,6 +72,21 @@ pub(super) fn with_ordered<R>(keys: ArrayBytes<'_>, work: impl FnOnce(Ordered<'_
     })
 }
 
+/// Every `stride`-th key's order-preserving bits, each decoded alone (a sample should not
+/// decode every key).
+pub(super) fn sampled_keys(keys: ArrayBytes<'_>, stride: usize) -> Vec<u64> {
+    let (dtype, size) = (keys.dtype(), keys.dtype().size());
+    let flip = if dtype.is_signed() { 1u64 << 63 } else { 0 };
+    let mut sample = Vec::new();
+    for k in (0..keys.len() as usize).step_by(stride) {
+        let one = &keys.bytes()[k * size..(k + 1) * size];
+        for_each_int(dtype, keys.order(), one, |_, key| {
+            sample.push((key as i64 as u64) ^ flip);
+        });
+    }
+    sample
+}
+
 /// Each key's order-preserving bits: a signed key's sign bit flipped.
 pub(crate) fn ordered_keys(keys: ArrayBytes<'_>) -> Vec<u64> {
     let mut ordered = Vec::new();

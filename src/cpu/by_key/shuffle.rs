@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use super::super::array::{Element, for_each};
 use super::super::{Isa, map_on};
+use super::ordered::sampled_keys;
 use super::{Ordered, add_piece, with_ordered};
 use crate::Error;
 use crate::array::ByteOrder;
@@ -33,22 +34,6 @@ const SAMPLES_PER_RANGE: usize = 32;
 /// seen twice, from 2^20 about 2^7, enough to tell which.
 const SAMPLE_KEYS: usize = 1 << 14;
 
-/// One piece's keys: their lowest and highest bits, and a sample of them.
-pub(super) struct Scan {
-    pub(super) low: u64,
-    pub(super) high: u64,
-    keys: u64,
-    sample: Vec<u64>,
-}
-
-impl Scan {
-    /// Whether the keys span more slots than the piece has elements: a dense table of its own
-    /// would be mostly empty.
-    pub(super) fn spread(&self) -> bool {
-        self.high - self.low >= self.keys
-    }
-}
-
 /// Ranges for `elements` elements on a pool of `threads`: a few per thread at least, so that
 /// ranges of unequal work still share out.
 pub(super) fn ranges_for(elements: usize, threads: usize) -> usize {
@@ -58,30 +43,15 @@ pub(super) fn ranges_for(elements: usize, threads: usize) -> usize {
         .clamp(1, usize::from(u16::MAX))
 }
 
-/// A piece's range of keys and a sample of them, for `ranges` ranges of `elements` elements in
-/// all; `None` for no keys.
-pub(super) fn scan(ordered: Ordered<'_>, elements: usize, ranges: usize) -> Option<Scan> {
-    let (low, high) = ordered.range()?;
-    let samples = (ranges * SAMPLES_PER_RANGE).max(SAMPLE_KEYS);
-    let sample = (0..ordered.bits.len())
-        .step_by((elements / samples).max(1))
-        .map(|k| ordered.key(k))
-        .collect();
-    let keys = ordered.bits.len() as u64;
-    Some(Scan {
-        low,
-        high,
-        keys,
-        sample,
-    })
-}
-
-/// The keys the pieces sampled, ascending.
+/// Keys sampled evenly from all of a request's, as order-preserving bits, ascending.
 pub(super) struct Sample(Vec<u64>);
 
 impl Sample {
-    pub(super) fn of<'a>(scans: impl Iterator<Item = &'a Scan>) -> Self {
-        let mut keys: Vec<u64> = scans.flat_map(|scan| scan.sample.iter().copied()).collect();
+    /// A sample of `keys` for `ranges` ranges: a few keys for each splitter, and at least
+    /// [`SAMPLE_KEYS`].
+    pub(super) fn of(keys: ArrayBytes<'_>, ranges: usize) -> Self {
+        let samples = (ranges * SAMPLES_PER_RANGE).max(SAMPLE_KEYS);
+        let mut keys = sampled_keys(keys, (keys.len() as usize / samples).max(1));
         keys.sort_unstable();
         Self(keys)
     }
