@@ -15,6 +15,7 @@ use super::outputs::{Keys, Outputs, Sums};
 use crate::array::Dtype;
 use index::Index;
 pub(crate) use index::ranks;
+pub(crate) use merge::{range_of, splitters};
 
 /// Slots a dense table may always span, whatever it has seen.
 const DENSE_FLOOR: u64 = 1 << 16;

@@ -21,7 +21,7 @@ use crate::array::ByteOrder;
 use crate::control::Control;
 use crate::engine::ArrayBytes;
 use crate::pages::zeroed_on_huge_pages;
-use crate::reduce::keys::{KeyTable, Sorted};
+use crate::reduce::keys::{KeyTable, Sorted, range_of, splitters};
 
 /// Elements a range holds, about: its table then fits the second-level cache where its keys
 /// are distinct, and its sum is a task of the pool's size.
@@ -70,20 +70,10 @@ impl Sample {
         distinct + once * once.saturating_sub(1) / (2 * (twice + 1))
     }
 
-    /// Keys that cut the sample into `ranges` parts of as many, ascending and distinct: range
-    /// r holds the keys from splitter r - 1 (or the least) up to splitter r, not included.
+    /// Keys that cut the sample into `ranges` parts of as many (see [`splitters`]).
     fn splitters(&self, ranges: usize) -> Vec<u64> {
-        let keys = &self.0;
-        let mut splitters: Vec<u64> = (1..ranges).map(|r| keys[r * keys.len() / ranges]).collect();
-        splitters.dedup();
-        splitters
+        splitters(&self.0, ranges)
     }
-}
-
-/// The range of `key` among `splitters`.
-#[inline(always)]
-fn range_of(splitters: &[u64], key: u64) -> u16 {
-    splitters.partition_point(|&splitter| splitter <= key) as u16
 }
 
 /// Every range's keys (order-preserving bits) and values (in this machine's byte order), the
@@ -159,7 +149,7 @@ impl Placed {
     fn new(keys: ArrayBytes<'_>, splitters: &[u64]) -> Self {
         with_ordered(keys, |ordered| {
             let of: Vec<u16> = (0..ordered.bits.len())
-                .map(|k| range_of(splitters, ordered.key(k)))
+                .map(|k| range_of(splitters, ordered.key(k)) as u16)
                 .collect();
             let mut counts = vec![0usize; splitters.len() + 1];
             for &range in &of {

@@ -50,7 +50,8 @@ impl KeyTable {
         let seen = tables.iter().map(|table| table.seen).sum();
         let present = map_on(parallel, &tables, KeyTable::present);
         let entries: usize = present.iter().map(Vec::len).sum();
-        let splitters = splitters(&present, entries.div_ceil(RANGE_ENTRIES));
+        let ranges = entries.div_ceil(RANGE_ENTRIES);
+        let splitters = splitters(&sample(&present, ranges), ranges);
         let buckets = map_on(parallel, &present, |keys| Buckets::new(keys, &splitters));
         let ranges: Vec<usize> = (0..=splitters.len()).collect();
         let merged = map_on(parallel, &ranges, |&range| {
@@ -60,13 +61,9 @@ impl KeyTable {
     }
 }
 
-/// Keys that cut `present` (each table's keys and slots) into about `ranges` ranges of as many
-/// entries, ascending and distinct: range r holds the keys from splitter r - 1 (or the least)
-/// up to splitter r, not included.
-fn splitters(present: &[Vec<(u64, usize)>], ranges: usize) -> Vec<u64> {
-    if ranges <= 1 {
-        return Vec::new();
-    }
+/// A sample of the keys of `present` (each table's keys and slots), ascending, for `ranges`
+/// ranges.
+fn sample(present: &[Vec<(u64, usize)>], ranges: usize) -> Vec<u64> {
     let entries: usize = present.iter().map(Vec::len).sum();
     let step = (entries / (ranges * SAMPLES_PER_RANGE)).max(1);
     let mut sample: Vec<u64> = present
@@ -74,6 +71,16 @@ fn splitters(present: &[Vec<(u64, usize)>], ranges: usize) -> Vec<u64> {
         .flat_map(|keys| keys.iter().step_by(step).map(|&(key, _)| key))
         .collect();
     sample.sort_unstable();
+    sample
+}
+
+/// Keys that cut `sample` (ascending) into `ranges` parts of as many keys, ascending and
+/// distinct: range r holds the keys from splitter r - 1 (or the least) up to splitter r, not
+/// included (see [`range_of`]).
+pub(crate) fn splitters(sample: &[u64], ranges: usize) -> Vec<u64> {
+    if sample.is_empty() {
+        return Vec::new();
+    }
     let mut splitters: Vec<u64> = (1..ranges)
         .map(|r| sample[r * sample.len() / ranges])
         .collect();
@@ -83,7 +90,7 @@ fn splitters(present: &[Vec<(u64, usize)>], ranges: usize) -> Vec<u64> {
 
 /// The range of `key` among `splitters`.
 #[inline(always)]
-fn range_of(splitters: &[u64], key: u64) -> usize {
+pub(crate) fn range_of(splitters: &[u64], key: u64) -> usize {
     splitters.partition_point(|&splitter| splitter <= key)
 }
 
