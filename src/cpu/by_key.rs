@@ -62,7 +62,11 @@ impl CpuTwin {
         debug_assert_eq!(keys.len(), values.len());
         let pieces = pieces(keys, values)?;
         let elements = values.len() as usize;
-        let parallel = self.parallel(u128::from(values.len()));
+        // A table that holds as many keys as this call has values already (a stream's later
+        // chunks, by many keys) takes them one at a time: ranges would only add a pass before
+        // that, and tables per task a merge of their keys one at a time on one thread after.
+        let grown = table.slots() >= elements;
+        let parallel = self.parallel(u128::from(values.len())) && !grown;
         let ranges = shuffle::ranges_for(elements, if parallel { super::threads() } else { 1 });
         let threshold = if parallel {
             POOL_SHUFFLE_KEYS
@@ -76,7 +80,7 @@ impl CpuTwin {
             sample
                 .get_or_init(|| {
                     let sample = shuffle::Sample::of(keys, ranges);
-                    let many = sample.distinct_keys() > threshold;
+                    let many = !grown && sample.distinct_keys() > threshold;
                     (sample, many)
                 })
                 .1

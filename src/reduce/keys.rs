@@ -166,6 +166,11 @@ impl KeyTable {
         (&mut self.sums, &mut self.counts)
     }
 
+    /// Slots the table holds: its keys, and for a dense table the keys between them.
+    pub(crate) fn slots(&self) -> usize {
+        self.counts.len()
+    }
+
     /// Values added so far.
     pub(crate) fn seen(&self) -> u64 {
         self.seen

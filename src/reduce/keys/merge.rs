@@ -22,8 +22,8 @@ const SAMPLES_PER_RANGE: usize = 16;
 
 impl KeyTable {
     /// Adds every table of `others` to this one: all at once by ranges of keys, on the pool
-    /// when `parallel` ([`KeyTable::merge_sparse`]), unless this table has many times their
-    /// slots already. Then their keys are looked up in it one at a time: a stream's chunks
+    /// when `parallel` ([`KeyTable::merge_sparse`]), unless this table has as many slots as
+    /// they have already. Then their keys are looked up in it one at a time: a stream's chunks
     /// merged by ranges into a table grown large would move all of it again for each chunk.
     pub(crate) fn absorb(&mut self, mut others: Vec<KeyTable>, parallel: bool) {
         let theirs: usize = others.iter().map(|table| table.counts.len()).sum();
@@ -32,7 +32,7 @@ impl KeyTable {
             let seen = self.seen;
             *self = others.remove(0);
             self.seen += seen;
-        } else if self.counts.len() > 4 * theirs {
+        } else if self.counts.len() >= theirs {
             for other in &others {
                 self.merge(other);
             }

@@ -63,3 +63,41 @@ fn dense_tables_widen_both_ways_then_turn_sparse_and_merge_in_any_order() {
         check(merged, &expected, &format!("{dtype} merged"));
     }
 }
+
+#[test]
+fn tables_absorbed_by_ranges_or_key_by_key_keep_every_key() {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut key = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        // Keys spread over all of i64, few enough to repeat across tables.
+        i128::from((state % 3000) as i64 * 3_074_457_345_618_258)
+    };
+    for parallel in [false, true] {
+        let mut expected = BTreeMap::new();
+        let mut fill = |table: &mut KeyTable, values: usize| {
+            for k in 0..values {
+                let (key, value) = (key(), k as i128 - 7);
+                let entry = expected.entry(key).or_insert((0, 0));
+                entry.0 += value;
+                entry.1 += 1;
+                add(table, key, value);
+            }
+        };
+        // Into an empty table (taken whole), then by ranges (ours no larger than theirs),
+        // then key by key (ours larger).
+        let mut whole = KeyTable::new(Dtype::I64, Dtype::I32);
+        for (tables, values) in [(1, 500), (3, 2000), (2, 40)] {
+            let others: Vec<KeyTable> = (0..tables)
+                .map(|_| {
+                    let mut table = KeyTable::new(Dtype::I64, Dtype::I32);
+                    fill(&mut table, values);
+                    table
+                })
+                .collect();
+            whole.absorb(others, parallel);
+        }
+        check(whole, &expected, &format!("absorbed, parallel {parallel}"));
+    }
+}
