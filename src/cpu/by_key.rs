@@ -74,16 +74,17 @@ impl CpuTwin {
             SHUFFLE_KEYS
         };
         // The keys' sample, taken when a piece's keys first spread wider than it is (keys that
-        // never do need none), and whether it says they are many.
+        // never do, or a grown table's, need none), and whether it says they are many.
         let sample = OnceLock::new();
         let many = || {
-            sample
-                .get_or_init(|| {
-                    let sample = shuffle::Sample::of(keys, ranges);
-                    let many = !grown && sample.distinct_keys() > threshold;
-                    (sample, many)
-                })
-                .1
+            !grown
+                && sample
+                    .get_or_init(|| {
+                        let sample = shuffle::Sample::of(keys, ranges);
+                        let many = sample.distinct_keys() > threshold;
+                        (sample, many)
+                    })
+                    .1
         };
         // Many keys spread wider than their pieces go through ranges; every other piece into a
         // table of its own on the pool, dense over its keys where they fit, or straight into

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::super::array::{Element, for_each};
 use super::super::{Isa, map_on};
 use super::ordered::sampled_keys;
-use super::{Ordered, add_piece, with_ordered};
+use super::{Ordered, local_table, with_ordered};
 use crate::Error;
 use crate::array::ByteOrder;
 use crate::control::Control;
@@ -126,11 +126,7 @@ pub(super) fn sum_in_ranges(
             return Ok(KeyTable::new(key_dtype, value_dtype).into_sorted());
         };
         let values = ArrayBytes::new(values, value_dtype, ByteOrder::NATIVE)?;
-        let elements = keys.len() as u64;
-        let mut table = KeyTable::for_piece(key_dtype, value_dtype, low, high, elements);
-        table.saw(elements);
-        add_piece(isa, &mut table, ordered, values);
-        Ok(table.into_sorted())
+        Ok(local_table(isa, key_dtype, ordered, values, low, high).into_sorted())
     };
     let sorted = map_on(parallel, &ranges.each(value_dtype.size()), sum_range)
         .into_iter()
