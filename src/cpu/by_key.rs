@@ -35,6 +35,20 @@ const FLOAT_TASK_ELEMENTS: usize = 1 << 21;
 /// does.
 const BINNED_VALUES_PER_SLOT: usize = 64;
 
+/// Lookups ahead that a sparse table is asked for the keys in their buckets; the buckets are
+/// asked for twice as many ahead. 2^24 values by 2^22 keys streamed in chunks of 2^20 (most
+/// chunks' lookups in a table grown past the caches), one thread: 4.6-5.1 s without, 3.8-4.0
+/// at 8 ahead, 3.7-4.2 at 16.
+const LOOKUPS_AHEAD: usize = 16;
+
+/// Slots of a sparse table past which its lookups are asked for ahead (its index, sums and
+/// counts, some 48 bytes a key, then pass a second-level cache of 1 MiB): in the caches the
+/// asking cost a quarter more (2^24 values by 1,000 keys spread over i64).
+const PREFETCHED_SLOTS: usize = 1 << 14;
+
+/// Lookups between looks at whether a growing sparse table has passed [`PREFETCHED_SLOTS`].
+const LOOKUP_BLOCK: usize = 1 << 12;
+
 /// Distinct keys, about, past which spread keys are moved into ranges first
 /// ([`shuffle::sum_in_ranges`]) rather than added into one table on one thread: that table
 /// leaves the caches. 2^24 i64 values by 2^16 random i64 keys: 0.37 s into one table, 0.52 s
@@ -224,13 +238,44 @@ fn add_piece(isa: Isa, table: &mut KeyTable, ordered: Ordered<'_>, values: Array
             });
         }
         None => {
-            let slots: Vec<usize> = (0..ordered.bits.len())
-                .map(|k| table.sparse_slot(ordered.key(k)))
-                .collect();
+            let elements = ordered.bits.len();
+            let slots = sparse_slots(table, ordered);
+            let far = table.slots() >= PREFETCHED_SLOTS;
             let (sums, counts) = table.parts();
-            add_at(isa, sums, counts, dtype, order, bytes, |k| slots[k]);
+            if !far {
+                return add_at(isa, sums, counts, dtype, order, bytes, |k| slots[k]);
+            }
+            // The slots ahead asked for too: they are as scattered as the keys.
+            let ((sums_at, stride), counts_at) = (sums.addresses(), counts.as_ptr());
+            let slot = |k: usize| {
+                let ahead = slots[(k + LOOKUPS_AHEAD).min(elements - 1)];
+                float::prefetch(sums_at.wrapping_add(ahead * stride));
+                float::prefetch(counts_at.wrapping_add(ahead).cast());
+                slots[k]
+            };
+            add_at(isa, sums, counts, dtype, order, bytes, slot);
         }
     }
+}
+
+/// The slot of each key of `ordered` in the sparse `table`, made where it has none.
+fn sparse_slots(table: &mut KeyTable, ordered: Ordered<'_>) -> Vec<usize> {
+    let elements = ordered.bits.len();
+    let ahead = |k: usize| ordered.key(k.min(elements - 1));
+    let mut slots = Vec::with_capacity(elements);
+    for start in (0..elements).step_by(LOOKUP_BLOCK) {
+        let block = start..(start + LOOKUP_BLOCK).min(elements);
+        // Asking costs two more hashes a key: only for a table past the caches.
+        if table.slots() >= PREFETCHED_SLOTS {
+            slots.extend(block.map(|k| {
+                table.prefetch_sparse(ahead(k + 2 * LOOKUPS_AHEAD), ahead(k + LOOKUPS_AHEAD));
+                table.sparse_slot(ordered.key(k))
+            }));
+        } else {
+            slots.extend(block.map(|k| table.sparse_slot(ordered.key(k))));
+        }
+    }
+    slots
 }
 
 /// Adds value k of `bytes` to slot `slot(k)`, and counts it.

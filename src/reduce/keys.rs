@@ -160,6 +160,17 @@ impl KeyTable {
         slot
     }
 
+    /// Asks a sparse table for what the lookups of `far` and then `near` will read: `far`'s
+    /// bucket, and the key in `near`'s (whose bucket was asked for as the `far` of an earlier
+    /// call). Lookups in a table past the caches then wait on memory side by side.
+    #[inline(always)]
+    pub(crate) fn prefetch_sparse(&self, far: u64, near: u64) {
+        if let Slots::Sparse(index) = &self.slots {
+            index.prefetch_bucket(far);
+            index.prefetch_key(near);
+        }
+    }
+
     /// The accumulators and counts, for the hot loops that add to them by slot.
     #[inline(always)]
     pub(crate) fn parts(&mut self) -> (&mut Sums, &mut [u64]) {

@@ -79,6 +79,15 @@ impl Sums {
         }
     }
 
+    /// The first output's address and the bytes from one output to the next, for prefetching.
+    pub(crate) fn addresses(&self) -> (*const u8, usize) {
+        match self {
+            Sums::Int(sums) => (sums.as_ptr().cast(), size_of::<i128>()),
+            Sums::F32(sums) => (sums.as_ptr(), FloatWindows::<f32>::BYTES_PER_OUTPUT),
+            Sums::F64(sums) => (sums.as_ptr(), FloatWindows::<f64>::BYTES_PER_OUTPUT),
+        }
+    }
+
     /// Appends `other`'s outputs (of the same type) after ours.
     pub(crate) fn append(&mut self, other: Sums) {
         match (self, other) {

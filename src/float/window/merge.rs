@@ -28,6 +28,12 @@ impl<T: ExactFloat> FloatWindows<T> {
         self.windows[i] = theirs;
     }
 
+    /// The first output's address (outputs lie [`Self::BYTES_PER_OUTPUT`] apart), for
+    /// prefetching.
+    pub(crate) fn as_ptr(&self) -> *const u8 {
+        self.windows.as_ptr().cast()
+    }
+
     /// Appends `other`'s outputs after ours (a spilled one keeps its full sum, now at our end).
     pub(crate) fn append(&mut self, mut other: FloatWindows<T>) {
         let moved = self.spilled.len() as i64;

@@ -8,6 +8,8 @@ pub(crate) fn ranks(keys: &[u64]) -> (Vec<u32>, Vec<u64>) {
     (slots, index.keys)
 }
 
+use crate::float::prefetch;
+
 /// An open-addressing hash table from keys to slots (linear probing, at most half full).
 #[derive(Clone, Debug)]
 pub(super) struct Index {
@@ -41,6 +43,32 @@ impl Index {
         }
     }
 
+    /// The bucket a lookup of `key` starts at (where there are no buckets yet, past them).
+    #[inline(always)]
+    fn first_bucket(&self, key: u64) -> usize {
+        // Fibonacci hashing: the top bits of the product spread any run of keys.
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Asks for the bucket a lookup of `key` starts at, a lookup or two ahead of it.
+    #[inline(always)]
+    pub(super) fn prefetch_bucket(&self, key: u64) {
+        if let Some(bucket) = self.buckets.get(self.first_bucket(key)) {
+            prefetch((bucket as *const usize).cast());
+        }
+    }
+
+    /// Asks for the key in the bucket a lookup of `key` starts at (its bucket asked for already):
+    /// the lookup compares it.
+    #[inline(always)]
+    pub(super) fn prefetch_key(&self, key: u64) {
+        if let Some(&slot) = self.buckets.get(self.first_bucket(key))
+            && slot != EMPTY_BUCKET
+        {
+            prefetch(self.keys.as_ptr().wrapping_add(slot).cast());
+        }
+    }
+
     /// The slot of `key`, and whether it was made now.
     #[inline(always)]
     pub(super) fn slot(&mut self, key: u64) -> (usize, bool) {
@@ -48,8 +76,7 @@ impl Index {
             self.rehash();
         }
         let mask = self.buckets.len() - 1;
-        // Fibonacci hashing: the top bits of the product spread any run of keys.
-        let mut bucket = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        let mut bucket = self.first_bucket(key);
         loop {
             match self.buckets[bucket] {
                 EMPTY_BUCKET => break,
