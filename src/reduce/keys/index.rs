@@ -1,5 +1,7 @@
 //! The hash table a sparse [`KeyTable`](super::KeyTable) finds its slots in.
 
+use crate::float::prefetch;
+
 /// Each key's slot among the distinct keys of `keys`, numbered in the order first seen, and those
 /// keys.
 pub(crate) fn ranks(keys: &[u64]) -> (Vec<u32>, Vec<u64>) {
@@ -7,8 +9,6 @@ pub(crate) fn ranks(keys: &[u64]) -> (Vec<u32>, Vec<u64>) {
     let slots = keys.iter().map(|&key| index.slot(key).0 as u32).collect();
     (slots, index.keys)
 }
-
-use crate::float::prefetch;
 
 /// An open-addressing hash table from keys to slots (linear probing, at most half full).
 #[derive(Clone, Debug)]
