@@ -9,18 +9,11 @@ fn gpusum() -> Command {
     Command::cargo_bin("gpusum").expect("the gpusum binary is built")
 }
 
-#[test]
-fn the_array_workload_reports_bytes_and_the_bandwidth_that_bounds_each_row() {
+/// `gpusum bench --workload WORKLOAD --json` over two short lengths, parsed.
+fn json_report(workload: &str) -> serde_json::Value {
     let output = gpusum()
-        .args([
-            "bench",
-            "--workload",
-            "array",
-            "--json",
-            "--sizes",
-            "2^12,2^16",
-        ])
-        .args(["--runs", "2", "--warmup", "0"])
+        .args(["bench", "--workload", workload, "--json"])
+        .args(["--sizes", "2^12,2^16", "--runs", "2", "--warmup", "0"])
         .output()
         .unwrap();
     assert!(
@@ -28,7 +21,12 @@ fn the_array_workload_reports_bytes_and_the_bandwidth_that_bounds_each_row() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn the_array_workload_reports_bytes_and_the_bandwidth_that_bounds_each_row() {
+    let report = json_report("array");
     assert_eq!(report["workload"], "array");
     let rows = report["results"].as_array().unwrap();
     let gpus = !common::adapter_backends().is_empty();
@@ -95,24 +93,7 @@ fn the_array_workload_reports_bytes_and_the_bandwidth_that_bounds_each_row() {
 
 #[test]
 fn the_float_workload_sets_each_exact_sum_beside_a_plain_one() {
-    let output = gpusum()
-        .args([
-            "bench",
-            "--workload",
-            "float",
-            "--json",
-            "--sizes",
-            "2^12,2^16",
-        ])
-        .args(["--runs", "2", "--warmup", "0"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = json_report("float");
     assert_eq!(report["workload"], "float");
     let rows = report["results"].as_array().unwrap();
     let count =
