@@ -8,7 +8,7 @@
 //! `index * columns + c`, so the columns of one magnitude share cache lines. The bins are placed
 //! in the outputs' windows, both signs of an exponent at once: a tile's when its run's outputs
 //! change and every [`ColumnBins::RUNS`] runs, a key table's when its piece ends.
-//! On AVX-512, f64 columns go through column lanes instead (lanes/columns.rs), which hand
+//! On AVX-512 and AVX2, f64 columns go through column lanes instead (lanes/columns.rs), which hand
 //! the blocks they do not take to these bins.
 //!
 //! Measured on the 2-core CI-class VM (an AMD EPYC, AVX-512), best of 30, f64 values of 40

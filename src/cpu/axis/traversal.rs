@@ -168,7 +168,7 @@ impl<'a> Traversal<'a> {
 }
 
 /// Adds a kept innermost dimension's runs of floats: where runs of the same outputs follow one
-/// another (a matrix's columns), a tile at a time through column lanes (f64 on AVX-512) or
+/// another (a matrix's columns), a tile at a time through column lanes (f64 on AVX-512 and AVX2) or
 /// column bins, else each value to its output's window. (4096 x 4096 f64 columns on two cores:
 /// lanes 8 to 13 ms, bins 17 to 22; gathering a tile of columns into segments for the
 /// whole-array bins, a blocked transpose, 70.)

@@ -1,6 +1,7 @@
-//! A matrix's columns in `f64` lanes: a tile's columns eight to a vector, a column a lane,
-//! summed down blocks of rows with the whole-array lanes' cuts (mod.rs), so that each value
-//! costs a share of a vector add instead of a bin's add to memory (columns.rs in float/).
+//! A matrix's columns in `f64` lanes: a tile's columns eight (AVX-512) or four (AVX2) to a
+//! vector, a column a lane, summed down blocks of rows with the whole-array lanes' cuts
+//! (mod.rs), so that each value costs a share of a vector add instead of a bin's add to memory
+//! (columns.rs in float/).
 //!
 //! A block is `F64_ADDS_PER_FLUSH` rows of the tile, converted to integers once. As for a
 //! whole array, it is summed under the last block's plan, widened, while its range is found on
@@ -11,18 +12,20 @@
 
 use std::marker::PhantomData;
 
-use super::x86::{self, F64_ADDS_PER_FLUSH};
-use super::{F64_CUT, MAX_PARTS, Plan, Range, TILE, default_rounding, has_lanes};
+use super::avx2;
+use super::avx512::{self, F64_ADDS_PER_FLUSH};
+use super::{CUT, Kernels, MAX_PARTS, Plan, Range, TILE, default_rounding};
 use crate::array::ByteOrder;
 use crate::cpu::Isa;
 use crate::float::{ColumnBins, ExactFloat, FloatWindows};
 
 /// Blocks whose integers add up before they are placed: each lane's block sum is below 2^53
-/// (x86.rs), so 1023 of them stay below 2^63.
+/// (avx512.rs), so 1023 of them stay below 2^63.
 const MAX_BLOCKS: u32 = 1023;
 
 /// Sums of a tile's columns in lanes, for outputs `out..out + width`.
 pub(crate) struct ColumnLanes<T: ExactFloat> {
+    kernels: Kernels,
     /// The plan the next block is first summed under.
     guess: Option<Plan>,
     /// The plan `units` are in, and the blocks added to them since they were placed.
@@ -31,7 +34,7 @@ pub(crate) struct ColumnLanes<T: ExactFloat> {
     /// Part j of column k at `[j][k]`: the blocks' sums, and the last block's.
     units: Box<[[i64; TILE]; MAX_PARTS]>,
     block: Box<[[i64; TILE]; MAX_PARTS]>,
-    /// Nonzero for each column that had a value other than -0.0 (x86.rs).
+    /// Nonzero for each column that had a value other than -0.0 (avx512.rs).
     others: [u64; TILE],
     out: usize,
     width: usize,
@@ -47,8 +50,10 @@ impl<T: ExactFloat> ColumnLanes<T> {
     /// Lanes for `f64` values in `order`, where `isa` has them and this thread rounds as they
     /// need (mod.rs); else none.
     pub(crate) fn new(isa: Isa, order: ByteOrder) -> Option<Self> {
-        let usable = T::TAG == 8 && order == ByteOrder::NATIVE && has_lanes(isa);
+        let kernels = Kernels::of(isa)?;
+        let usable = T::TAG == 8 && order == ByteOrder::NATIVE;
         (usable && default_rounding()).then(|| Self {
+            kernels,
             guess: None,
             summed: None,
             blocks: 0,
@@ -95,9 +100,9 @@ impl<T: ExactFloat> ColumnLanes<T> {
             let ahead = blocks.get(b + 1).copied().unwrap_or(&[]);
             let range = match self.guess {
                 Some(guess) => {
-                    // SAFETY (both calls): new checked has_lanes.
+                    // SAFETY (both calls): new found these kernels.
                     let range = unsafe { self.sums(&guess, block, ahead) };
-                    if Plan::new::<T>(range).is_some_and(|plan| guess.covers(&plan)) {
+                    if Plan::new::<T>(range, self.kernels).is_some_and(|plan| guess.covers(&plan)) {
                         #[cfg(test)]
                         {
                             self.laned += block.len() * width;
@@ -107,9 +112,9 @@ impl<T: ExactFloat> ColumnLanes<T> {
                     }
                     range
                 }
-                None => unsafe { rows_range(block, &mut self.others) },
+                None => unsafe { rows_range(self.kernels, block, &mut self.others) },
             };
-            let plan = Plan::new::<T>(range);
+            let plan = Plan::new::<T>(range, self.kernels);
             match plan {
                 None => {
                     for row in &rows[b * F64_ADDS_PER_FLUSH..][..block.len()] {
@@ -121,7 +126,7 @@ impl<T: ExactFloat> ColumnLanes<T> {
                     // SAFETY: as above.
                     unsafe { self.sums(&plan, block, ahead) };
                     self.take(windows, plan);
-                    self.guess = plan.widened();
+                    self.guess = plan.widened::<T>();
                 }
             }
             #[cfg(test)]
@@ -140,31 +145,38 @@ impl<T: ExactFloat> ColumnLanes<T> {
     /// than -0.0, and returns its range.
     ///
     /// # Safety
-    /// Only where the CPU has AVX-512 F and DQ.
+    /// Only where the CPU has `self.kernels`.
     unsafe fn sums(&mut self, plan: &Plan, block: &[&[u64]], ahead: &[&[u64]]) -> Range {
         /// # Safety
         /// As `sums`.
         unsafe fn cuts<const N: usize>(
+            kernels: Kernels,
             (top, least): (i64, i64),
             (block, ahead): (&[&[u64]], &[&[u64]]),
-            sums: &mut [[i64; TILE]; MAX_PARTS],
-            others: &mut [u64; TILE],
+            (sums, others): (&mut [[i64; TILE]; MAX_PARTS], &mut [u64; TILE]),
         ) -> Range {
-            let tops = std::array::from_fn(|part| top - F64_CUT * part as i64);
-            // SAFETY: the caller's.
-            unsafe { x86::f64_column_sums::<N>(block, ahead, tops, least, sums, others) }
+            let tops = std::array::from_fn(|part| top - CUT * part as i64);
+            // SAFETY (each): the caller's.
+            match kernels {
+                Kernels::Avx512 => unsafe {
+                    avx512::f64_column_sums::<N>(block, ahead, tops, least, sums, others)
+                },
+                Kernels::Avx2 => unsafe {
+                    avx2::f64_column_sums::<N>(block, ahead, tops, least, sums, others)
+                },
+            }
         }
         let Plan::Cuts { top, least, count } = *plan else {
             unreachable!("f64 blocks are cut")
         };
-        let (place, rows) = ((top, least), (block, ahead));
-        let (sums, others) = (&mut *self.block, &mut self.others);
+        let (kernels, place, rows) = (self.kernels, (top, least), (block, ahead));
+        let out = (&mut *self.block, &mut self.others);
         // SAFETY (each): the caller's.
         match count {
-            2 => unsafe { cuts::<2>(place, rows, sums, others) },
-            3 => unsafe { cuts::<3>(place, rows, sums, others) },
-            4 => unsafe { cuts::<4>(place, rows, sums, others) },
-            _ => unsafe { cuts::<5>(place, rows, sums, others) },
+            2 => unsafe { cuts::<2>(kernels, place, rows, out) },
+            3 => unsafe { cuts::<3>(kernels, place, rows, out) },
+            4 => unsafe { cuts::<4>(kernels, place, rows, out) },
+            _ => unsafe { cuts::<5>(kernels, place, rows, out) },
         }
     }
 
@@ -194,7 +206,7 @@ impl<T: ExactFloat> ColumnLanes<T> {
                     windows.add_scaled(
                         self.out + k,
                         unit.unsigned_abs(),
-                        plan.shift(part),
+                        plan.shift::<T>(part),
                         unit < 0,
                     );
                 }
@@ -220,18 +232,21 @@ impl<T: ExactFloat> ColumnLanes<T> {
 /// The range of `rows`, noting in `others` which columns had a value other than -0.0.
 ///
 /// # Safety
-/// Only where the CPU has AVX-512 F.
-unsafe fn rows_range(rows: &[&[u64]], others: &mut [u64; TILE]) -> Range {
+/// Only where the CPU has `kernels`.
+unsafe fn rows_range(kernels: Kernels, rows: &[&[u64]], others: &mut [u64; TILE]) -> Range {
     let mut found: Range = (None, 0);
     for row in rows {
-        // SAFETY: the caller's.
-        let (least, greatest) = unsafe { x86::range_f64(row) };
+        // SAFETY (each): the caller's.
+        let (least, greatest) = match kernels {
+            Kernels::Avx512 => unsafe { avx512::range_f64(row) },
+            Kernels::Avx2 => unsafe { avx2::range_f64(row) },
+        };
         found.0 = match (found.0, least) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         found.1 = found.1.max(greatest);
-        x86::note_others(others, row);
+        avx512::note_others(others, row);
     }
     found
 }

@@ -1,11 +1,12 @@
+use super::plan::F64_TOO_LARGE;
 use super::*;
 
-/// Sums `values` through the lanes on AVX-512, the blocks they leave one value at a time,
-/// checks the digits against one value at a time, and returns how many values they left.
-fn left_by_lanes<T: ExactFloat>(values: &[T]) -> usize {
+/// Sums `values` through `kernels`' lanes, the blocks they leave one value at a time, checks
+/// the digits against one value at a time, and returns how many values they left.
+fn left_by_lanes<T: ExactFloat>(kernels: Kernels, values: &[T]) -> usize {
     let mut sum = ExactFloatSum::<T>::new();
     let mut left = 0;
-    let laned = add(Isa::Avx512, &mut sum, values, |sum, block| {
+    let laned = add(isa(kernels), &mut sum, values, |sum, block| {
         left += block.len();
         sum.add_each(block);
     });
@@ -18,7 +19,11 @@ fn left_by_lanes<T: ExactFloat>(values: &[T]) -> usize {
         expected.add(value).unwrap();
     }
     let first = &values[..8.min(values.len())];
-    assert_eq!(sum.to_bytes(), expected.to_bytes(), "{first:?}");
+    assert_eq!(
+        sum.to_bytes(),
+        expected.to_bytes(),
+        "{kernels:?}: {first:?}"
+    );
     left
 }
 
@@ -44,20 +49,23 @@ fn lanes_top<T: ExactFloat>() -> u32 {
     }
 }
 
-/// The most binades a block in `parts` parts spans (none: f64 takes at least two).
-fn most_binades<T: ExactFloat>(parts: usize) -> Option<u32> {
+/// The most binades a block in `parts` parts spans on `kernels` (none: f64 takes at least two).
+fn most_binades<T: ExactFloat>(kernels: Kernels, parts: usize) -> Option<u32> {
     let parts = parts as u32;
-    if T::TAG == 4 {
+    if T::TAG == 4 && kernels.has_windows() {
         Some(parts * F32_SPAN)
+    } else if T::TAG == 4 {
+        // Cuts of f32 values: a top 31 binades past the least value's last bit.
+        Some(CUT as u32 * (parts - 1) + 25)
     } else {
-        (parts >= 2).then(|| F64_CUT as u32 * (parts - 1) - 4)
+        (parts >= 2).then(|| CUT as u32 * (parts - 1) - 4)
     }
 }
 
-/// The parts the lanes cut `values` into (as one block).
-fn parts_of<T: ExactFloat>(values: &[T]) -> Option<usize> {
-    // SAFETY: only called where has_lanes.
-    Plan::new::<T>(unsafe { range(values) }).map(|plan| plan.parts())
+/// The parts `kernels`' lanes cut `values` into (as one block).
+fn parts_of<T: ExactFloat>(kernels: Kernels, values: &[T]) -> Option<usize> {
+    // SAFETY: only called with kernels this CPU has.
+    Plan::new::<T>(unsafe { range(kernels, values) }, kernels).map(|plan| plan.parts())
 }
 
 fn block<T>() -> usize {
@@ -77,21 +85,38 @@ fn spread<T: ExactFloat>(count: usize, lowest: u32, binades: u32, seed: u64) -> 
         .collect()
 }
 
-/// True, said loudly, where this CPU cannot run the lanes (their tests then have nothing to
-/// check: every block goes to the bins, which their own tests cover).
-#[allow(clippy::print_stderr)]
-fn no_lanes_here() -> bool {
-    let missing = !has_lanes(Isa::Avx512);
-    if missing {
-        eprintln!("\n!!!!! no AVX-512 DQ on this CPU: the lanes' tests are skipped !!!!!\n");
+/// The instruction set whose sums go through `kernels`.
+fn isa(kernels: Kernels) -> Isa {
+    match kernels {
+        Kernels::Avx512 => Isa::Avx512,
+        Kernels::Avx2 => Isa::Avx2,
     }
-    missing
 }
 
-fn lanes_give_the_digits_of_one_value_at_a_time<T: ExactFloat>() {
+/// The kernels this CPU runs, each set it lacks said loudly (its tests then have nothing to
+/// check: those blocks go to the bins, which their own tests cover).
+#[allow(clippy::print_stderr)]
+fn kernels_here() -> Vec<Kernels> {
+    let mut here = Vec::new();
+    for (kernels, needs) in [
+        (Kernels::Avx512, "AVX-512 F, BW and DQ"),
+        (Kernels::Avx2, "AVX2 and FMA"),
+    ] {
+        if Kernels::of(isa(kernels)) == Some(kernels) {
+            here.push(kernels);
+        } else {
+            eprintln!(
+                "\n!!!!! no {needs} on this CPU: the {kernels:?} lanes' tests are skipped !!!!!\n"
+            );
+        }
+    }
+    here
+}
+
+fn lanes_give_the_digits_of_one_value_at_a_time<T: ExactFloat>(kernels: Kernels) {
     let block = block::<T>();
     for parts in 1..=MAX_PARTS {
-        let Some(binades) = most_binades::<T>(parts) else {
+        let Some(binades) = most_binades::<T>(kernels, parts) else {
             continue;
         };
         for len in [
@@ -115,9 +140,13 @@ fn lanes_give_the_digits_of_one_value_at_a_time<T: ExactFloat>() {
             if len > 2 {
                 values[0] = value(lowest, 0);
                 values[1] = value(lowest + binades - 1, 0);
-                assert_eq!(parts_of(&values[..block.min(len)]), Some(parts));
+                assert_eq!(parts_of(kernels, &values[..block.min(len)]), Some(parts));
             }
-            assert_eq!(left_by_lanes(&values), 0, "{parts} parts, {len} values");
+            assert_eq!(
+                left_by_lanes(kernels, &values),
+                0,
+                "{parts} parts, {len} values"
+            );
         }
     }
     // Subnormals, zeros of both signs and the largest finite values in one block.
@@ -129,61 +158,61 @@ fn lanes_give_the_digits_of_one_value_at_a_time<T: ExactFloat>() {
         *value = T::from_bits(edge);
     }
     assert_eq!(
-        left_by_lanes(&edges),
+        left_by_lanes(kernels, &edges),
         block,
         "every binade is too many parts"
     );
     edges.retain(|v| (v.bits() >> T::FRACTION_BITS) & ((1 << T::EXPONENT_BITS) - 1) == 0);
     assert!(edges.len() > 100);
-    assert_eq!(left_by_lanes(&edges), 0);
+    assert_eq!(left_by_lanes(kernels, &edges), 0);
     let zeros = [T::from_bits(0), T::from_bits(sign)];
-    assert_eq!(left_by_lanes(&zeros), 0);
-    assert_eq!(left_by_lanes(&zeros[1..]), 0);
+    assert_eq!(left_by_lanes(kernels, &zeros), 0);
+    assert_eq!(left_by_lanes(kernels, &zeros[1..]), 0);
     // Every value the largest of the top binade but one the least: the bounds of the flushes.
     for parts in 1..=MAX_PARTS {
-        let Some(binades) = most_binades::<T>(parts) else {
+        let Some(binades) = most_binades::<T>(kernels, parts) else {
             continue;
         };
         let mut values = vec![value::<T>(binades, u64::MAX >> 1); block];
         values[0] = T::from_bits(1);
-        assert_eq!(parts_of(&values), Some(parts));
-        assert_eq!(left_by_lanes(&values), 0, "{parts}");
+        assert_eq!(parts_of(kernels, &values), Some(parts));
+        assert_eq!(left_by_lanes(kernels, &values), 0, "{parts}");
         for value in values.iter_mut().skip(1).step_by(2) {
             *value = T::from_bits(value.bits() | sign);
         }
-        assert_eq!(left_by_lanes(&values), 0, "{parts}");
+        assert_eq!(left_by_lanes(kernels, &values), 0, "{parts}");
     }
 }
 
 #[test]
 fn lanes_give_the_digits_of_one_value_at_a_time_f32() {
-    if !no_lanes_here() {
-        lanes_give_the_digits_of_one_value_at_a_time::<f32>();
+    for kernels in kernels_here() {
+        lanes_give_the_digits_of_one_value_at_a_time::<f32>(kernels);
     }
 }
 
 #[test]
 fn lanes_give_the_digits_of_one_value_at_a_time_f64() {
-    if !no_lanes_here() {
-        lanes_give_the_digits_of_one_value_at_a_time::<f64>();
+    for kernels in kernels_here() {
+        lanes_give_the_digits_of_one_value_at_a_time::<f64>(kernels);
     }
 }
 
-fn blocks_the_lanes_cannot_take_go_to_the_bins<T: ExactFloat>() {
+fn blocks_the_lanes_cannot_take_go_to_the_bins<T: ExactFloat>(kernels: Kernels) {
     let block = block::<T>();
     let mut special = spread::<T>(block, 100, 10, 1);
     special[50] = T::from_bits(((1 << T::EXPONENT_BITS) - 1) << T::FRACTION_BITS);
     let mut nan = spread::<T>(block, 100, 10, 2);
     nan[block - 1] =
         T::from_bits(nan[0].bits() | ((1 << (T::FRACTION_BITS + T::EXPONENT_BITS)) - 1));
-    let most = most_binades::<T>(MAX_PARTS).expect("five parts take binades");
+    let most = most_binades::<T>(kernels, MAX_PARTS).expect("five parts take binades");
     let mut wide = spread::<T>(block, 1, most, 3);
     wide[7] = value(1, 0);
     wide[8] = value(most, 0);
-    assert_eq!(parts_of(&wide), Some(MAX_PARTS));
-    assert_eq!(left_by_lanes(&wide), 0, "{MAX_PARTS} parts");
+    assert_eq!(parts_of(kernels, &wide), Some(MAX_PARTS));
+    assert_eq!(left_by_lanes(kernels, &wide), 0, "{MAX_PARTS} parts");
     wide[9] = value(most + 1, 0);
-    assert_eq!(parts_of(&wide), None);
+    assert_eq!(parts_of(kernels, &wide), None);
     // Blocks in turn that the lanes take and leave.
     let blocks = [
         spread::<T>(block, 60, 70, 4),
@@ -206,32 +235,35 @@ fn blocks_the_lanes_cannot_take_go_to_the_bins<T: ExactFloat>() {
     ];
     let overflows = if T::TAG == 4 { 0 } else { block };
     let left = [0, block, 0, 0, block, 0, block, 0, 0, overflows, 0];
-    each_tail_leaves(&blocks, &left);
+    each_tail_leaves(kernels, &blocks, &left);
 }
 
 /// Sums `blocks` from each one on, in turn, so that each block follows every kind; checks that
 /// the lanes leave the bins `left[k]` values of block k.
-fn each_tail_leaves<T: ExactFloat>(blocks: &[Vec<T>], left: &[usize]) {
+fn each_tail_leaves<T: ExactFloat>(kernels: Kernels, blocks: &[Vec<T>], left: &[usize]) {
     for start in 0..blocks.len() {
         let values = blocks[start..].concat();
         let expected: usize = left[start..].iter().sum();
-        assert_eq!(left_by_lanes(&values), expected, "from {start}");
+        assert_eq!(left_by_lanes(kernels, &values), expected, "from {start}");
     }
 }
 
 #[test]
 fn blocks_the_lanes_cannot_take_go_to_the_bins_and_the_rest_still_add() {
-    if !no_lanes_here() {
-        blocks_the_lanes_cannot_take_go_to_the_bins::<f32>();
-        blocks_the_lanes_cannot_take_go_to_the_bins::<f64>();
+    for kernels in kernels_here() {
+        blocks_the_lanes_cannot_take_go_to_the_bins::<f32>(kernels);
+        blocks_the_lanes_cannot_take_go_to_the_bins::<f64>(kernels);
     }
 }
 
 #[test]
 fn an_f64_block_sums_under_the_last_ones_plan_only_where_it_holds() {
-    if no_lanes_here() {
-        return;
-    }
+    kernels_here()
+        .into_iter()
+        .for_each(an_f64_block_sums_under_the_last_ones_plan);
+}
+
+fn an_f64_block_sums_under_the_last_ones_plan(kernels: Kernels) {
     let block = block::<f64>();
     let like = |seed| {
         let mut values = spread::<f64>(block, 1000, 20, seed);
@@ -261,19 +293,18 @@ fn an_f64_block_sums_under_the_last_ones_plan_only_where_it_holds() {
     ];
     // Too many parts for the lanes: 1016 and 199 binades.
     let left = [0, 0, 0, 0, 0, 0, 0, 0, block, 0, block];
-    each_tail_leaves(&blocks, &left);
+    each_tail_leaves(kernels, &blocks, &left);
 }
 
 #[test]
 fn an_f32_block_is_summed_in_the_range_its_last_block_found_wherever_its_extremes_lie() {
-    if no_lanes_here() {
-        return;
-    }
     let block = block::<f32>();
-    // Blocks of one window, 60 to 79; one value a block far below or above moves its plan to
-    // two windows or more: missed, it would round in the one window.
+    // Blocks of one window (or part), 60 to 79; one value a block far below or above moves its
+    // plan to two windows or more (or parts): missed, it would round in the one.
     let tail = block - 4;
-    for at in [0, 1, 15, 16, 17, block / 2, block - 17, block - 16, tail] {
+    for (kernels, at) in kernels_here().into_iter().flat_map(|kernels| {
+        [0, 1, 15, 16, 17, block / 2, block - 17, block - 16, tail].map(|at| (kernels, at))
+    }) {
         let mut blocks: Vec<Vec<f32>> = (0..5).map(|k| spread(block, 60, 20, k)).collect();
         blocks[1][at] = value(30, u64::MAX);
         blocks[2][at] = value(100, 0);
@@ -281,16 +312,25 @@ fn an_f32_block_is_summed_in_the_range_its_last_block_found_wherever_its_extreme
         // The last block is short: `tail` lies past its last whole group of 16.
         blocks[4].truncate(block - 3);
         blocks[4][at.min(tail)] = value(110, u64::MAX);
-        assert_eq!(left_by_lanes(&blocks.concat()), 0, "{at}");
+        assert_eq!(
+            left_by_lanes(kernels, &blocks.concat()),
+            0,
+            "{kernels:?} {at}"
+        );
     }
 }
 
 #[test]
-fn only_avx512_takes_the_lanes() {
-    let mut sum = ExactFloatSum::<f32>::new();
-    assert!(!add(Isa::Avx2, &mut sum, &[1.0f32; 64], |_, _| {}));
-    let mut sum = ExactFloatSum::<f64>::new();
-    assert!(!add(Isa::Sse2, &mut sum, &[1.0f64; 64], |_, _| {}));
+fn only_avx512_and_avx2_take_the_lanes() {
+    for isa in [Isa::Sse2, Isa::Neon, Isa::Scalar] {
+        let mut sum = ExactFloatSum::<f32>::new();
+        assert!(!add(isa, &mut sum, &[1.0f32; 64], |_, _| {}));
+        let mut sum = ExactFloatSum::<f64>::new();
+        assert!(!add(isa, &mut sum, &[1.0f64; 64], |_, _| {}));
+    }
+    for kernels in kernels_here() {
+        assert_eq!(Kernels::of(isa(kernels)), Some(kernels));
+    }
 }
 
 /// Runs `f` with MXCSR set to `control`, then restores it.
@@ -325,11 +365,12 @@ fn a_thread_that_flushes_subnormals_or_rounds_otherwise_leaves_every_block_to_th
     let mut expected64 = ExactFloatSum::new();
     expected64.add_slice(&doubles).unwrap();
     // Default (0x1f80: every exception masked), then FTZ and DAZ, then rounding toward zero.
+    let isa = Isa::best();
     for control in [0x1f80, 0x1f80 | 0x8040, 0x1f80 | 0x6000] {
-        let laned = control == 0x1f80 && has_lanes(Isa::Avx512);
+        let laned = control == 0x1f80 && Kernels::of(isa).is_some();
         let (took32, sum32, took64, sum64) = with_mxcsr(control, || {
-            let took32 = add(Isa::Avx512, &mut ExactFloatSum::new(), &singles, |_, _| {});
-            let took64 = add(Isa::Avx512, &mut ExactFloatSum::new(), &doubles, |_, _| {});
+            let took32 = add(isa, &mut ExactFloatSum::new(), &singles, |_, _| {});
+            let took64 = add(isa, &mut ExactFloatSum::new(), &doubles, |_, _| {});
             let mut sum32 = ExactFloatSum::new();
             sum32.add_slice(&singles).unwrap();
             let mut sum64 = ExactFloatSum::new();

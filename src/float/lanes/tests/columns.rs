@@ -7,10 +7,10 @@ use crate::float::{ColumnBins, FloatWindows};
 /// Sums the columns of `matrix` (rows of `width` values) as the axis walk does: calls of up to
 /// `call` rows, each for every tile of the row in turn; checks every column's digits against
 /// one value at a time, and returns how many values the lanes took.
-fn laned_columns(matrix: &[f64], width: usize, call: usize) -> usize {
+fn laned_columns(kernels: Kernels, matrix: &[f64], width: usize, call: usize) -> usize {
     let mut windows = FloatWindows::<f64>::new(width);
-    let mut bins = ColumnBins::<f64>::new(Isa::Avx512, TILE);
-    let mut lanes = ColumnLanes::<f64>::new(Isa::Avx512, ByteOrder::NATIVE).expect("lanes");
+    let mut bins = ColumnBins::<f64>::new(isa(kernels), TILE);
+    let mut lanes = ColumnLanes::<f64>::new(isa(kernels), ByteOrder::NATIVE).expect("lanes");
     let rows: Vec<&[f64]> = matrix.chunks(width).collect();
     for batch in rows.chunks(call) {
         for start in (0..width).step_by(TILE) {
@@ -34,7 +34,7 @@ fn laned_columns(matrix: &[f64], width: usize, call: usize) -> usize {
         assert_eq!(
             got.to_bytes(),
             expected.to_bytes(),
-            "column {column} of {width}, {} rows",
+            "{kernels:?}: column {column} of {width}, {} rows",
             rows.len()
         );
     }
@@ -43,9 +43,12 @@ fn laned_columns(matrix: &[f64], width: usize, call: usize) -> usize {
 
 #[test]
 fn column_lanes_give_the_digits_of_one_value_at_a_time() {
-    if no_lanes_here() {
-        return;
-    }
+    kernels_here()
+        .into_iter()
+        .for_each(column_lanes_give_the_digits_of_one_value_at_a_time_on);
+}
+
+fn column_lanes_give_the_digits_of_one_value_at_a_time_on(kernels: Kernels) {
     // Around a vector, a tile and a block of rows, in every part count.
     for (rows, width) in [
         (1, 1),
@@ -57,11 +60,11 @@ fn column_lanes_give_the_digits_of_one_value_at_a_time() {
         (97, 130),
     ] {
         for parts in 2..=MAX_PARTS {
-            let binades = most_binades::<f64>(parts).unwrap();
+            let binades = most_binades::<f64>(kernels, parts).unwrap();
             let lowest = [1, 300, lanes_top::<f64>() + 1 - binades][parts % 3];
             let values = spread::<f64>(rows * width, lowest, binades, (rows + parts) as u64);
             for call in [5, 1023] {
-                let laned = laned_columns(&values, width, call);
+                let laned = laned_columns(kernels, &values, width, call);
                 assert_eq!(laned, rows * width, "{parts} parts, {rows} x {width}");
             }
         }
@@ -70,24 +73,30 @@ fn column_lanes_give_the_digits_of_one_value_at_a_time() {
 
 #[test]
 fn column_lanes_follow_a_range_that_moves_from_block_to_block() {
-    if no_lanes_here() {
-        return;
-    }
+    kernels_here()
+        .into_iter()
+        .for_each(column_lanes_follow_a_range_that_moves_from_block_to_block_on);
+}
+
+fn column_lanes_follow_a_range_that_moves_from_block_to_block_on(kernels: Kernels) {
     // Each block of 32 rows in its own 40 binades: larger, finer, subnormal, near the top.
     let (rows, width) = (32 * 9 + 3, 20);
     let lowest = [600, 640, 560, 1, 600, 1990, 40, 41, 1000, 1000];
     let values: Vec<f64> = (0..rows)
         .flat_map(|row| spread::<f64>(width, lowest[row / 32], 40, row as u64))
         .collect();
-    assert_eq!(laned_columns(&values, width, 1023), rows * width);
-    assert_eq!(laned_columns(&values, width, 16), rows * width);
+    assert_eq!(laned_columns(kernels, &values, width, 1023), rows * width);
+    assert_eq!(laned_columns(kernels, &values, width, 16), rows * width);
 }
 
 #[test]
 fn column_blocks_the_lanes_cannot_take_go_to_the_bins() {
-    if no_lanes_here() {
-        return;
-    }
+    kernels_here()
+        .into_iter()
+        .for_each(column_blocks_the_lanes_cannot_take_go_to_the_bins_on);
+}
+
+fn column_blocks_the_lanes_cannot_take_go_to_the_bins_on(kernels: Kernels) {
     let (rows, width) = (32 * 8, 12);
     let mut values = spread::<f64>(rows * width, 900, 50, 3);
     // Block 1 an infinity, 2 a NaN, 4 a value too large for a cut's running sum, 5 too many
@@ -107,31 +116,38 @@ fn column_blocks_the_lanes_cannot_take_go_to_the_bins() {
         values[row * width + 5] = if row % 2 == 0 { 1.5 } else { -1.5 };
         values[row * width + 6] = if row == 100 { 0.0 } else { -0.0 };
     }
-    assert_eq!(laned_columns(&values, width, 1023), (rows - 4 * 32) * width);
+    assert_eq!(
+        laned_columns(kernels, &values, width, 1023),
+        (rows - 4 * 32) * width
+    );
     // A first block of zeros alone, then values.
     let mut values = spread::<f64>(64 * width, 1000, 30, 4);
     values[..32 * width].fill(-0.0);
-    assert_eq!(laned_columns(&values, width, 1023), 64 * width);
+    assert_eq!(laned_columns(kernels, &values, width, 1023), 64 * width);
 }
 
 #[test]
 fn column_sums_past_a_thousand_blocks_of_one_plan_are_placed_on_the_way() {
-    if no_lanes_here() {
-        return;
-    }
+    kernels_here()
+        .into_iter()
+        .for_each(column_sums_past_a_thousand_blocks_of_one_plan_are_placed_on_the_way_on);
+}
+
+fn column_sums_past_a_thousand_blocks_of_one_plan_are_placed_on_the_way_on(kernels: Kernels) {
     // Every value the largest of its binade, one sign: each block's lanes near their bound.
     let rows = 32 * 1023 + 40;
     let mut values = vec![f64::from_bits((1500 << 52) | ((1 << 52) - 1)); rows * 8];
     values[3] = f64::from_bits((1420 << 52) | 1);
-    assert_eq!(laned_columns(&values, 8, 1023), rows * 8);
+    assert_eq!(laned_columns(kernels, &values, 8, 1023), rows * 8);
 }
 
 #[test]
 fn column_lanes_are_not_offered_where_they_would_round_otherwise() {
-    let lanes = |order| ColumnLanes::<f64>::new(Isa::Avx512, order).is_some();
-    let laned = has_lanes(Isa::Avx512);
+    let isa = Isa::best();
+    let lanes = |order| ColumnLanes::<f64>::new(isa, order).is_some();
+    let laned = Kernels::of(isa).is_some();
     assert_eq!(lanes(ByteOrder::NATIVE), laned);
     assert!(!lanes(ByteOrder::Big));
-    assert!(ColumnLanes::<f32>::new(Isa::Avx512, ByteOrder::NATIVE).is_none());
+    assert!(ColumnLanes::<f32>::new(isa, ByteOrder::NATIVE).is_none());
     assert!(!with_mxcsr(0x1f80 | 0x8040, || lanes(ByteOrder::NATIVE)));
 }

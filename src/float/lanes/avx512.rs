@@ -1,4 +1,4 @@
-//! The lanes' kernels, for AVX-512 F and DQ: a block's range, and its sums by window (f32) or
+//! The lanes' kernels for AVX-512 F and DQ: a block's range, and its sums by window (f32) or
 //! by cut (f64).
 
 use std::arch::x86_64::*;
@@ -30,7 +30,7 @@ const _: () = assert!(BLOCK_BYTES / 64 / F32_ADDS_PER_FLUSH < 31);
 /// holds two blocks, and the requests crowded out the block being summed).
 const AHEAD: usize = BLOCK_BYTES;
 /// How far ahead the column sums ask for rows: the runs a column walk of the bins asks for.
-const AHEAD_ROWS: usize = 4;
+pub(super) const AHEAD_ROWS: usize = 4;
 /// Vectors of eight f64 columns in a tile.
 const VECTORS: usize = TILE / 8;
 
