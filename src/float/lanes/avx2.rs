@@ -110,7 +110,10 @@ impl<const N: usize> Cuts<N> {
     #[inline]
     fn new(top: [i64; N], least: i64) -> Self {
         Self {
-            starts: std::array::from_fn(|j| _mm256_set1_pd(1.5 * power_of_two(top[j]))),
+            // The last part has no running sum (its top may lie below the normals).
+            starts: std::array::from_fn(|j| {
+                _mm256_set1_pd(if j + 1 < N { 1.5 * power_of_two(top[j]) } else { 0.0 })
+            }),
             scales: std::array::from_fn(|j| {
                 let exponent = if j + 1 < N { 52 - top[j] } else { -least };
                 [
@@ -193,18 +196,19 @@ fn to_integers(x: __m256d) -> __m256i {
     _mm256_add_epi64(_mm256_slli_epi64::<2>(fours), ones)
 }
 
-/// The sum of four i64 lanes.
+/// The sum of four i64 lanes, wrapping as AVX-512's reduction does: a block summed under a
+/// guessed plan that does not hold is thrown away, and its lanes may hold anything.
 #[target_feature(enable = "avx2")]
 #[inline]
 fn sum_lanes(lanes: __m256i) -> i64 {
     let mut each = [0i64; 4];
     // SAFETY: each holds 32 bytes.
     unsafe { _mm256_storeu_si256(each.as_mut_ptr().cast(), lanes) };
-    each.iter().sum()
+    each.iter().fold(0, |sum, &lane| sum.wrapping_add(lane))
 }
 
-/// 2^exponent (a normal f64: |exponent| <= 1022).
+/// 2^exponent (a normal f64: -1022 <= exponent <= 1023).
 fn power_of_two(exponent: i64) -> f64 {
-    debug_assert!(exponent.abs() <= 1022);
+    debug_assert!((-1022..=1023).contains(&exponent));
     f64::from_bits(((1023 + exponent) as u64) << 52)
 }
