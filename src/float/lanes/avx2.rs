@@ -112,7 +112,11 @@ impl<const N: usize> Cuts<N> {
         Self {
             // The last part has no running sum (its top may lie below the normals).
             starts: std::array::from_fn(|j| {
-                _mm256_set1_pd(if j + 1 < N { 1.5 * power_of_two(top[j]) } else { 0.0 })
+                _mm256_set1_pd(if j + 1 < N {
+                    1.5 * power_of_two(top[j])
+                } else {
+                    0.0
+                })
             }),
             scales: std::array::from_fn(|j| {
                 let exponent = if j + 1 < N { 52 - top[j] } else { -least };
