@@ -5,7 +5,7 @@
 //! parts that each meet that for a few dozen adds; every few adds a lane is scaled by 1/u and
 //! converted to an integer (bounds in avx512.rs). The bins (bins.rs) spend a scalar add to
 //! memory per value; these, a share of a vector add (figures in docs/BENCHMARKS.md, "Floats,
-//! seventh round" and "Floats on AVX2").
+//! seventh round" and "Floats, tenth round").
 //!
 //! - `f64` values are cut at fixed places 46 bits apart, from the block's top down: a running
 //!   sum near 1.5 * 2^k takes each value, and its rounding keeps the value's bits from

@@ -7,7 +7,7 @@ use crate::float::ExactFloat;
 pub(super) const F32_SPAN: u32 = 26;
 /// The bits each cut of a block keeps, from its 2^k down to 2^(k - 45): what it leaves, at most
 /// 2^(k - 53), is at most 2^(k' - 7) for the next cut's k' = k - 46 (the room 32 adds need,
-/// x86.rs).
+/// avx512.rs).
 pub(super) const CUT: i64 = 46;
 /// The first cut's k over a block's greatest binade: its values are below 2^(exponent + 1), at
 /// most 2^(k - 7).
