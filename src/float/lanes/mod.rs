@@ -250,17 +250,13 @@ fn default_rounding() -> bool {
 /// # Safety
 /// Only where the CPU has `kernels`.
 unsafe fn range<T: ExactFloat>(kernels: Kernels, block: &[T]) -> Range {
-    let (f32s, f64s) = if T::TAG == 4 {
-        (bytemuck::cast_slice(block), &[][..])
-    } else {
-        (&[][..], bytemuck::cast_slice(block))
-    };
+    use bytemuck::cast_slice as bits;
     // SAFETY (each): the caller's.
     match (kernels, T::TAG) {
-        (Kernels::Avx512, 4) => unsafe { avx512::range_f32(f32s) },
-        (Kernels::Avx512, _) => unsafe { avx512::range_f64(f64s) },
-        (Kernels::Avx2, 4) => unsafe { avx2::range_f32(f32s) },
-        (Kernels::Avx2, _) => unsafe { avx2::range_f64(f64s) },
+        (Kernels::Avx512, 4) => unsafe { avx512::range_f32(bits(block)) },
+        (Kernels::Avx512, _) => unsafe { avx512::range_f64(bits(block)) },
+        (Kernels::Avx2, 4) => unsafe { avx2::range_f32(bits(block)) },
+        (Kernels::Avx2, _) => unsafe { avx2::range_f64(bits(block)) },
     }
 }
 
