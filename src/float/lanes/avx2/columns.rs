@@ -57,8 +57,8 @@ pub(in crate::float::lanes) fn f64_column_sums<const N: usize>(
                     _mm256_maskload_epi64(row.as_ptr().add(4 * v).cast(), masks[v])
                 }
             };
-            let abs = range.take(value);
-            let zero = _mm256_cmpeq_epi64(abs, _mm256_setzero_si256());
+            let doubled = range.take(value);
+            let zero = _mm256_cmpeq_epi64(doubled, _mm256_setzero_si256());
             zeros = _mm256_or_si256(zeros, _mm256_and_si256(zero, masks[v]));
             cuts.take(&mut lanes[v], _mm256_castsi256_pd(value));
         }
