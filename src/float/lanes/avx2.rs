@@ -99,8 +99,9 @@ pub(super) fn f32_sums<const N: usize>(
 struct Cuts<const N: usize> {
     /// Each cut's running sum's start, 1.5 * 2^top[j].
     starts: [__m256d; N],
-    /// 1 / unit, in two factors (the last part's may be 2^1074, which no f64 holds).
-    scales: [[__m256d; 2]; N],
+    /// 2^-least, the last part's 1 / unit, in two factors (it may be 2^1074, which no f64
+    /// holds).
+    scale: [__m256d; 2],
     /// 1.0 in every lane, where the compiler cannot see it (as on AVX-512).
     one: __m256d,
 }
@@ -118,13 +119,10 @@ impl<const N: usize> Cuts<N> {
                     0.0
                 })
             }),
-            scales: std::array::from_fn(|j| {
-                let exponent = if j + 1 < N { 52 - top[j] } else { -least };
-                [
-                    _mm256_set1_pd(power_of_two(exponent / 2)),
-                    _mm256_set1_pd(power_of_two(exponent - exponent / 2)),
-                ]
-            }),
+            scale: [
+                _mm256_set1_pd(power_of_two(-least / 2)),
+                _mm256_set1_pd(power_of_two(-least - -least / 2)),
+            ],
             one: _mm256_set1_pd(f64::from_bits(std::hint::black_box(1f64.to_bits()))),
         }
     }
@@ -157,15 +155,18 @@ impl<const N: usize> Cuts<N> {
     #[inline]
     fn units(&self, lanes: [__m256d; N]) -> [__m256i; N] {
         std::array::from_fn(|j| {
-            // A part's sum: a multiple of its unit below 2^53 units, exact after scaling (a
-            // cut's running sum less its start is exact: both lie in one binade).
-            let sum = if j + 1 < N {
-                _mm256_sub_pd(lanes[j], self.starts[j])
+            if j + 1 < N {
+                // A cut's running sum lies in its start's binade, [2^top, 2^(top + 1)), where
+                // an f64's bits count its unit, 2^(top - 52): the bits' difference is the sum.
+                _mm256_sub_epi64(
+                    _mm256_castpd_si256(lanes[j]),
+                    _mm256_castpd_si256(self.starts[j]),
+                )
             } else {
-                lanes[j]
-            };
-            let [first, second] = self.scales[j];
-            to_integers(_mm256_mul_pd(_mm256_mul_pd(sum, first), second))
+                // The last part's sum: a multiple of its unit below 2^53 units, exact scaled.
+                let [first, second] = self.scale;
+                to_integers(_mm256_mul_pd(_mm256_mul_pd(lanes[j], first), second))
+            }
         })
     }
 
