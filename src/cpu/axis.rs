@@ -16,7 +16,7 @@ use crate::Error;
 use crate::array::{ByteOrder, Dtype, unbias};
 use crate::control::Control;
 use crate::float::{self, ExactFloat, FloatWindows};
-use crate::reduce::outputs::Sums;
+use crate::reduce::sums::Sums;
 use crate::reduce::walk::{Block, Dim};
 
 mod lanes;

@@ -20,7 +20,7 @@ use crate::control::Control;
 use crate::engine::ArrayBytes;
 use crate::float::{self, ColumnBins, ExactFloat, FloatWindows};
 use crate::reduce::keys::KeyTable;
-use crate::reduce::outputs::Sums;
+use crate::reduce::sums::Sums;
 use ordered::{Ordered, with_ordered};
 pub(crate) use ordered::{ordered_keys, range};
 

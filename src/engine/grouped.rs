@@ -11,7 +11,8 @@ use crate::engine::ArrayBytes;
 use crate::engine::strided::Gather;
 use crate::gpu::ring::{Chunks, Feed};
 use crate::reduce::keys::KeyTable;
-use crate::reduce::outputs::{Outputs, Sums};
+use crate::reduce::outputs::Outputs;
+use crate::reduce::sums::Sums;
 use crate::reduce::walk::{StreamAxis, Walk, resolve_axes};
 
 /// Elements read at a time from each of a sum by key's two streams.

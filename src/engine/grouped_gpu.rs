@@ -11,7 +11,7 @@ use crate::cpu::CpuTwin;
 use crate::engine::ArrayBytes;
 use crate::gpu::ring::Chunks;
 use crate::reduce::keys::KeyTable;
-use crate::reduce::outputs::Sums;
+use crate::reduce::sums::Sums;
 use crate::reduce::walk::Walk;
 
 impl Engine {

@@ -9,7 +9,7 @@ use super::array::Part;
 use super::readback::{Dispatch, limbs_to_u128};
 use crate::Error;
 use crate::array::{Dtype, unbias};
-use crate::reduce::outputs::Sums;
+use crate::reduce::sums::Sums;
 use crate::reduce::walk::{Block, Dim};
 use crate::total::ArrayTotal;
 

@@ -12,7 +12,7 @@ use crate::array::{Dtype, unbias};
 use crate::cpu::by_key::{ordered_keys, range};
 use crate::engine::ArrayBytes;
 use crate::reduce::keys::{KeyTable, ranks};
-use crate::reduce::outputs::Sums;
+use crate::reduce::sums::Sums;
 use crate::total::ArrayTotal;
 
 /// The shaders' `Params` (keyed_params.wgsl).

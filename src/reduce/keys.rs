@@ -11,7 +11,8 @@
 //! each, and for a sparse table 24 bytes of index per key (its bits, and buckets at most half
 //! full).
 
-use super::outputs::{Keys, Outputs, Sums};
+use super::outputs::{Keys, Outputs};
+use super::sums::Sums;
 use crate::array::Dtype;
 use index::Index;
 pub(crate) use index::ranks;

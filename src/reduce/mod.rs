@@ -7,6 +7,7 @@
 
 pub(crate) mod keys;
 pub(crate) mod outputs;
+pub(crate) mod sums;
 pub(crate) mod walk;
 
 pub use outputs::{Keys, Labels, Outputs};
@@ -17,5 +18,5 @@ pub use outputs::{Keys, Labels, Outputs};
 /// more for its count.
 #[must_use]
 pub fn bytes_per_output(dtype: crate::Dtype) -> usize {
-    outputs::Sums::bytes_per_output(dtype)
+    sums::Sums::bytes_per_output(dtype)
 }

@@ -4,7 +4,7 @@ use crate::Error;
 use crate::array::{ByteOrder, Dtype};
 use crate::cpu::Isa;
 use crate::float::{self, ColumnBins, ExactFloat, FloatWindows};
-use crate::reduce::outputs::Sums;
+use crate::reduce::sums::Sums;
 use crate::reduce::walk::Dim;
 
 /// Bytes of outputs a tile of a kept innermost dimension adds to: a quarter of the first-level

@@ -17,7 +17,7 @@ use crate::gpu::readback::{Batches, Dispatch};
 use crate::gpu::ring::Chunks;
 use crate::gpu::shape::DispatchShape;
 use crate::reduce::keys::KeyTable;
-use crate::reduce::outputs::Sums;
+use crate::reduce::sums::Sums;
 use crate::reduce::walk::Walk;
 
 /// What a sum by key's passes are shown before they are uploaded: the engine's check by the CPU

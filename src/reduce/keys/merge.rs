@@ -11,7 +11,7 @@
 use super::{KeyTable, Sorted};
 use crate::array::Dtype;
 use crate::cpu::map_on;
-use crate::reduce::outputs::Sums;
+use crate::reduce::sums::Sums;
 
 /// Entries (a key of one table) in a range, about: few enough to sort in the second-level
 /// cache, enough that a range's fixed costs do not count.
