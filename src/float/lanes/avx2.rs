@@ -3,8 +3,8 @@
 //! costs three adds with no masks).
 //!
 //! Four f64 lanes a vector, in two sets that take alternate vectors, so that no running sum's
-//! add waits on the one before it for long. AVX2 has no f64-to-i64 conversion: [`to_integers`]
-//! stands in for it.
+//! add waits on the one before it for long. A cut's sum is read from its running sum's bits;
+//! the last part's needs a conversion AVX2 lacks, and [`to_integers`] stands in for it.
 
 use std::arch::x86_64::*;
 
@@ -97,7 +97,7 @@ pub(super) fn f32_sums<const N: usize>(
 
 /// The constants of `N` parts of values cut from 2^top[0] down (see `avx512::f64_sums`).
 struct Cuts<const N: usize> {
-    /// Each cut's running sum's start, 1.5 * 2^top[j].
+    /// Each cut's running sum's start, 1.5 * 2^top[j]; the last part's lanes start at zero.
     starts: [__m256d; N],
     /// 2^-least, the last part's 1 / unit, in two factors (it may be 2^1074, which no f64
     /// holds).
@@ -131,9 +131,7 @@ impl<const N: usize> Cuts<N> {
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     fn lanes(&self) -> [__m256d; N] {
-        let mut lanes = self.starts;
-        lanes[N - 1] = _mm256_setzero_pd();
-        lanes
+        self.starts
     }
 
     /// Adds four values, a lane each, as `avx512::Cuts::take` does: the rest's subtraction and

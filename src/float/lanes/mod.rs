@@ -3,7 +3,7 @@
 //! Values that are integer multiples of a unit `u` sum exactly in an `f64` while the sum stays
 //! below 2^53 u: each add's result is an `f64`, so nothing rounds. A block's values are cut into
 //! parts that each meet that for a few dozen adds; every few adds a lane is scaled by 1/u and
-//! converted to an integer (bounds in avx512.rs). The bins (bins.rs) spend a scalar add to
+//! converted to an integer, or, for a cut on AVX2, read from its bits (bounds in avx512.rs). The bins (bins.rs) spend a scalar add to
 //! memory per value; these, a share of a vector add (figures in docs/BENCHMARKS.md, "Floats,
 //! seventh round" and "Floats, tenth round").
 //!
