@@ -3,8 +3,9 @@
 //! costs three adds with no masks).
 //!
 //! Four f64 lanes a vector, in two sets that take alternate vectors, so that no running sum's
-//! add waits on the one before it for long. A cut's sum is read from its running sum's bits;
-//! the last part's needs a conversion AVX2 lacks, and [`to_integers`] stands in for it.
+//! add waits on the one before it for long. A cut's sum is read from its running sum's bits
+//! (a single cut's, from its rounded sums' bits, added up); the last part's needs a conversion
+//! AVX2 lacks, and [`to_integers`] stands in for it.
 
 use std::arch::x86_64::*;
 
@@ -59,16 +60,30 @@ pub(super) fn f64_sums<const N: usize>(
 
 /// As [`f64_sums`], for f32 values' `bits`, each made an f64 (exactly) before it is cut: the
 /// caller's plan is made from the f32 range (plan.rs), in units of 2^`least` no finer than
-/// 2^-149.
+/// 2^-149. Finds the range of `next`, the block after this one (no longer), on the way: each
+/// block then has its own plan, where a guessed one would change between two parts and three
+/// (the bench's blocks span 73 to 89 binades).
+///
+/// `SINGLE` (with `N` = 2): the cut takes each value alone, from 1.5 * 2^top[0] with values
+/// below 2^(top[0] - 1), its rounded sum's bits added up as integers (no running sum to keep
+/// in its binade: `Plan::Single`). Each such sum, less the start's bits, counts at most
+/// 2^51 - 2^27 units (an f32 below 2^(top - 1) has its last bit at 2^(top - 25) or finer): a
+/// block's 4096 below 2^63, an i64, which the wrapping adds reach whatever their order.
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn f32_sums<const N: usize>(
+pub(super) fn f32_sums<const N: usize, const SINGLE: bool>(
     bits: &[u32],
+    next: &[u32],
     top: [i64; N],
     least: i64,
 ) -> ([i64; N], Range) {
+    debug_assert!(next.len() <= bits.len() && (!SINGLE || N == 2));
     let cuts = Cuts::new(top, least);
     let mut integers = [_mm256_setzero_si256(); N];
-    let mut range = RangeLanes32::new();
+    // The single cut's rounded sums' bits, wrapping.
+    let mut alone = _mm256_setzero_si256();
+    let mut next_range = RangeLanes32::new();
+    let (next_groups, next_tail) = next.as_chunks::<16>();
+    let mut next_groups = next_groups.iter();
     let (groups, tail) = bits.as_chunks::<16>();
     let mut padded = [0u32; 16];
     padded[..tail.len()].copy_from_slice(tail);
@@ -80,19 +95,49 @@ pub(super) fn f32_sums<const N: usize>(
             _mm_prefetch::<_MM_HINT_T1>(group.as_ptr().cast::<i8>().wrapping_add(AHEAD));
             for half in 0..2 {
                 let at = group.as_ptr().wrapping_add(8 * half);
-                // SAFETY (each): group holds 16 u32. The halves' loads, each folded into its
-                // conversion, cost less than taking them out of the load for the range.
-                let value = unsafe { _mm256_loadu_si256(at.cast()) };
-                range.take(value);
+                // SAFETY (each): group holds 16 u32.
                 let first = _mm256_cvtps_pd(unsafe { _mm_loadu_ps(at.cast()) });
                 let second = _mm256_cvtps_pd(unsafe { _mm_loadu_ps(at.add(4).cast()) });
-                cuts.take(&mut lanes[0], first);
-                cuts.take(&mut lanes[1], second);
+                if SINGLE {
+                    cuts.take_alone(&mut lanes[0], &mut alone, first);
+                    cuts.take_alone(&mut lanes[1], &mut alone, second);
+                } else {
+                    cuts.take(&mut lanes[0], first);
+                    cuts.take(&mut lanes[1], second);
+                }
             }
+            // Past the next block's end, zeros, which change no range.
+            take_range(&mut next_range, next_groups.next().unwrap_or(&[0; 16]));
         }
         cuts.add_units(&mut integers, lanes);
     }
-    (integers.map(|lanes| sum_lanes(lanes)), range.found(&[]))
+    for next in next_groups {
+        take_range(&mut next_range, next);
+    }
+    let mut sums = integers.map(|lanes| sum_lanes(lanes));
+    if SINGLE {
+        // Every value, the padding's zeros too, added its start's bits once.
+        let values = 16 * (groups.len() + last.len()) as u64;
+        let start = (1.5 * power_of_two(top[0])).to_bits();
+        let alone = sum_lanes(alone).wrapping_sub(values.wrapping_mul(start) as i64);
+        sums[0] = sums[0].wrapping_add(alone);
+    }
+    // No next block (a short sum's one block): what `found` would give, without its reductions.
+    let next_range = if next.is_empty() {
+        (None, 0)
+    } else {
+        next_range.found(next_tail)
+    };
+    (sums, next_range)
+}
+
+/// Takes a group of 16 f32 values' bits into `range`.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn take_range(range: &mut RangeLanes32, group: &[u32; 16]) {
+    // SAFETY (each): group holds 16 u32.
+    range.take(unsafe { _mm256_loadu_si256(group.as_ptr().cast()) });
+    range.take(unsafe { _mm256_loadu_si256(group.as_ptr().add(8).cast()) });
 }
 
 /// The constants of `N` parts of values cut from 2^top[0] down (see `avx512::f64_sums`).
@@ -139,8 +184,26 @@ impl<const N: usize> Cuts<N> {
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     fn take(&self, lanes: &mut [__m256d; N], value: __m256d) {
+        self.take_from(0, lanes, value);
+    }
+
+    /// As `take`, the first cut taking each value alone (`f32_sums`' `SINGLE`): its rounded
+    /// sums' bits go to `alone`, and its lanes keep their start.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn take_alone(&self, lanes: &mut [__m256d; N], alone: &mut __m256i, value: __m256d) {
+        let rounded = _mm256_add_pd(self.starts[0], value);
+        let rest = _mm256_fnmadd_pd(_mm256_sub_pd(rounded, self.starts[0]), self.one, value);
+        *alone = _mm256_add_epi64(*alone, _mm256_castpd_si256(rounded));
+        self.take_from(1, lanes, rest);
+    }
+
+    /// Adds four values' rests from cut `first` on.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn take_from(&self, first: usize, lanes: &mut [__m256d; N], value: __m256d) {
         let mut rest = value;
-        for running in &mut lanes[..N - 1] {
+        for running in &mut lanes[first..N - 1] {
             let rounded = _mm256_add_pd(*running, rest);
             rest = _mm256_fnmadd_pd(_mm256_sub_pd(rounded, *running), self.one, rest);
             *running = rounded;

@@ -3,9 +3,10 @@
 //! Values that are integer multiples of a unit `u` sum exactly in an `f64` while the sum stays
 //! below 2^53 u: each add's result is an `f64`, so nothing rounds. A block's values are cut into
 //! parts that each meet that for a few dozen adds; every few adds a lane is scaled by 1/u and
-//! converted to an integer, or, for a cut on AVX2, read from its bits (bounds in avx512.rs). The bins (bins.rs) spend a scalar add to
-//! memory per value; these, a share of a vector add (figures in docs/BENCHMARKS.md, "Floats,
-//! seventh round" and "Floats, tenth round").
+//! converted to an integer, or, for a cut on AVX2, read from its bits (bounds in avx512.rs).
+//! The bins (bins.rs) spend a scalar add to memory per value; these, a share of a vector add
+//! (figures in docs/BENCHMARKS.md, "Floats, seventh round", "tenth round" and "twelfth
+//! round").
 //!
 //! - `f64` values are cut at fixed places 46 bits apart, from the block's top down: a running
 //!   sum near 1.5 * 2^k takes each value, and its rounding keeps the value's bits from
@@ -13,7 +14,9 @@
 //!   extraction, with the sum kept in the running value). Three adds per cut, no masks.
 //! - `f32` values are exact as `f64`. On AVX-512 they go whole into one of a few windows of
 //!   `F32_SPAN` binades (a masked add each); on AVX2, which has no masked adds, they are cut as
-//!   `f64` values are.
+//!   `f64` values are, and a block of two parts may have a cut that takes each value alone, its
+//!   top nearer the values (`Plan::Single`). Either way an f32 block's range is found while the
+//!   block before it is summed, and each block has its own plan.
 //! - A matrix's `f64` columns go a column to a lane down blocks of rows, with the same cuts
 //!   (columns.rs).
 //!
@@ -79,18 +82,18 @@ pub(crate) fn add<T: ExactFloat>(
         return false;
     };
     let blocks = values.chunks(BLOCK_BYTES / size_of::<T>());
-    if T::TAG == 4 && kernels.has_windows() {
-        add_windows(sum, blocks, bins);
+    if T::TAG == 4 {
+        add_ahead(kernels, sum, blocks, bins);
     } else {
         add_cuts(kernels, sum, blocks, bins);
     }
     true
 }
 
-/// f32 on AVX-512: each block in the windows its range asks for, a range the last block's sums
-/// found on the way (a pass of its own only for the first block and after one the windows
-/// left).
-fn add_windows<T: ExactFloat>(
+/// f32: each block in the plan its own range asks for, a range the last block's sums found on
+/// the way (a pass of its own only for the first block and after one the lanes left).
+fn add_ahead<T: ExactFloat>(
+    kernels: Kernels,
     sum: &mut ExactFloatSum<T>,
     blocks: std::slice::Chunks<'_, T>,
     mut bins: impl FnMut(&mut ExactFloatSum<T>, &[T]),
@@ -98,16 +101,20 @@ fn add_windows<T: ExactFloat>(
     let mut blocks = blocks.peekable();
     let mut found: Option<Range> = None;
     while let Some(block) = blocks.next() {
-        // SAFETY (both calls): add found the AVX-512 kernels.
+        // SAFETY (each call): add found `kernels` on this CPU.
         let range = found
             .take()
-            .unwrap_or_else(|| unsafe { range(Kernels::Avx512, block) });
-        match Plan::new::<T>(range, Kernels::Avx512) {
+            .unwrap_or_else(|| unsafe { range(kernels, block) });
+        match Plan::new::<T>(range, kernels) {
             None => bins(sum, block),
             Some(Plan::Zeros) => {}
             Some(plan) => {
                 let next = blocks.peek().copied().unwrap_or(&[]);
-                let (sums, next_range) = unsafe { window_sums(&plan, block, next) };
+                let (sums, next_range) = if kernels.has_windows() {
+                    unsafe { window_sums(&plan, block, next) }
+                } else {
+                    unsafe { f32_cut_sums(&plan, block, next) }
+                };
                 place(sum, &sums, &plan);
                 found = Some(next_range);
             }
@@ -115,7 +122,7 @@ fn add_windows<T: ExactFloat>(
     }
 }
 
-/// Cuts (f64, and f32 on AVX2): a block is summed under the last one's plan, widened, while its
+/// f64 values' cuts: a block is summed under the last one's plan, widened, while its
 /// own range is found in the same pass: a second pass over it only where that plan does not
 /// hold.
 fn add_cuts<T: ExactFloat>(
@@ -181,6 +188,42 @@ unsafe fn window_sums<T: ExactFloat>(plan: &Plan, block: &[T], next: &[T]) -> Su
     }
 }
 
+/// An f32 block's sums in `plan`'s cuts on AVX2, part by part (the rest zero), and the range
+/// of `next`, the block after it.
+///
+/// # Safety
+/// Only where the CPU has AVX2 and FMA.
+unsafe fn f32_cut_sums<T: ExactFloat>(plan: &Plan, block: &[T], next: &[T]) -> Sums {
+    /// # Safety
+    /// As `f32_cut_sums`.
+    unsafe fn cuts<const N: usize, const SINGLE: bool>(
+        bits: &[u32],
+        next: &[u32],
+        top: i64,
+        least: i64,
+    ) -> Sums {
+        let tops = std::array::from_fn(|part| top - CUT * part as i64);
+        // SAFETY: the caller's.
+        let (sums, range) = unsafe { avx2::f32_sums::<N, SINGLE>(bits, next, tops, least) };
+        (widen(sums), range)
+    }
+    let (bits, next) = (bytemuck::cast_slice(block), bytemuck::cast_slice(next));
+    // SAFETY (each): the caller's.
+    match *plan {
+        Plan::Single { top, least } => unsafe { cuts::<2, true>(bits, next, top, least) },
+        Plan::Cuts {
+            top, least, count, ..
+        } => match count {
+            1 => unsafe { cuts::<1, false>(bits, next, top, least) },
+            2 => unsafe { cuts::<2, false>(bits, next, top, least) },
+            3 => unsafe { cuts::<3, false>(bits, next, top, least) },
+            4 => unsafe { cuts::<4, false>(bits, next, top, least) },
+            _ => unsafe { cuts::<5, false>(bits, next, top, least) },
+        },
+        _ => unreachable!("f32 blocks on AVX2 are cut"),
+    }
+}
+
 /// A block's sums in `plan`'s cuts, part by part (the rest zero), and its range.
 ///
 /// # Safety
@@ -203,10 +246,7 @@ unsafe fn cut_sums<T: ExactFloat>(kernels: Kernels, plan: &Plan, block: &[T]) ->
             (Kernels::Avx2, 8) => unsafe {
                 avx2::f64_sums::<N>(bytemuck::cast_slice(block), tops, least)
             },
-            (Kernels::Avx2, _) => unsafe {
-                avx2::f32_sums::<N>(bytemuck::cast_slice(block), tops, least)
-            },
-            (Kernels::Avx512, _) => unreachable!("f32 blocks on AVX-512 go into windows"),
+            (_, _) => unreachable!("f32 blocks are summed ahead of their range"),
         };
         (widen(sums), range)
     }

@@ -12,6 +12,8 @@ pub(super) const CUT: i64 = 46;
 /// The first cut's k over a block's greatest binade: its values are below 2^(exponent + 1), at
 /// most 2^(k - 7).
 const TOP_OVER: i64 = 8;
+/// As `TOP_OVER`, for a cut that takes each value alone (`Plan::Single`): below 2^(k - 1).
+const SINGLE_TOP_OVER: i64 = 2;
 /// The least biased exponent of f64 values that the bins take: a cut's running sum, below
 /// 2^(k + 1), must be an `f64`.
 pub(super) const F64_TOO_LARGE: u64 = 2039;
@@ -32,6 +34,10 @@ pub(super) enum Plan {
     /// Values (`f64`, or `f32` made `f64`) cut into `count` parts: `count - 1` cuts from
     /// 2^`top` down, 46 bits apart, then the rest, in units of 2^`least`.
     Cuts { top: i64, least: i64, count: usize },
+    /// `f32` made `f64` on AVX2 in two parts: one cut at 2^`top` that takes each value alone
+    /// (no running sum), so its top lies 6 binades nearer the values than `Cuts`' does and two
+    /// parts take blocks 6 binades wider; then the rest, in units of 2^`least`.
+    Single { top: i64, least: i64 },
 }
 
 impl Plan {
@@ -63,10 +69,18 @@ impl Plan {
                 .max(0)
                 .unsigned_abs()
                 .div_ceil(CUT as u64);
-            Plan::Cuts {
-                top,
-                least,
-                count: cuts as usize + 1,
+            // The same bound with a single cut's top, for f32, whose blocks each have their own
+            // plan (an f64 block's is guessed from the last block's, and `covers` compares tops
+            // of one kind).
+            let single = top - TOP_OVER + SINGLE_TOP_OVER;
+            if T::TAG == 4 && cuts > 1 && single - least - 55 <= CUT {
+                Plan::Single { top: single, least }
+            } else {
+                Plan::Cuts {
+                    top,
+                    least,
+                    count: cuts as usize + 1,
+                }
             }
         };
         (plan.parts() <= MAX_PARTS).then_some(plan)
@@ -77,6 +91,7 @@ impl Plan {
         match *self {
             Plan::Zeros => 0,
             Plan::Windows { count, .. } | Plan::Cuts { count, .. } => count,
+            Plan::Single { .. } => 2,
         }
     }
 
@@ -93,6 +108,10 @@ impl Plan {
                 } else {
                     least
                 };
+                (exponent - least_exponent::<T>()) as u32
+            }
+            Plan::Single { top, least } => {
+                let exponent = if part == 0 { top - 52 } else { least };
                 (exponent - least_exponent::<T>()) as u32
             }
         }

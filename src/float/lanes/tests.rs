@@ -55,8 +55,9 @@ fn most_binades<T: ExactFloat>(kernels: Kernels, parts: usize) -> Option<u32> {
     if T::TAG == 4 && kernels.has_windows() {
         Some(parts * F32_SPAN)
     } else if T::TAG == 4 {
-        // Cuts of f32 values: a top 31 binades past the least value's last bit.
-        Some(CUT as u32 * (parts - 1) + 25)
+        // Cuts of f32 values: a top 31 binades past the least value's last bit; two parts'
+        // single cut's 6 nearer (`Plan::Single`).
+        Some(CUT as u32 * (parts - 1) + 25 + if parts == 2 { 6 } else { 0 })
     } else {
         (parts >= 2).then(|| CUT as u32 * (parts - 1) - 4)
     }
@@ -384,3 +385,4 @@ fn a_thread_that_flushes_subnormals_or_rounds_otherwise_leaves_every_block_to_th
 }
 
 mod columns;
+mod single;
