@@ -211,9 +211,7 @@ unsafe fn f32_cut_sums<T: ExactFloat>(plan: &Plan, block: &[T], next: &[T]) -> S
     // SAFETY (each): the caller's.
     match *plan {
         Plan::Single { top, least } => unsafe { cuts::<2, true>(bits, next, top, least) },
-        Plan::Cuts {
-            top, least, count, ..
-        } => match count {
+        Plan::Cuts { top, least, count } => match count {
             1 => unsafe { cuts::<1, false>(bits, next, top, least) },
             2 => unsafe { cuts::<2, false>(bits, next, top, least) },
             3 => unsafe { cuts::<3, false>(bits, next, top, least) },
