@@ -109,7 +109,10 @@ impl RangeLanes64 {
         let upper = |lanes: __m256i| words(lanes).into_iter().skip(1).step_by(2);
         let least = upper(self.least).min().unwrap_or(u32::MAX);
         let greatest = upper(self.greatest).max().unwrap_or(0);
-        let mut least = (least != u32::MAX).then(|| (u64::from(least) << 31).max(1));
+        // All ones is a zero's, or a NaN's whose payload's upper bits are all set (as in memory
+        // filled with 0xff): only the greatest tells a block of those from zeros.
+        let mut least =
+            (least != u32::MAX || greatest != 0).then(|| (u64::from(least) << 31).max(1));
         let mut greatest = (u64::from(greatest) << 32 | u64::from(u32::MAX)) >> 1;
         for &value in tail {
             let abs = value & i64::MAX as u64;
