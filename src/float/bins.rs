@@ -18,7 +18,7 @@
 use std::cell::Cell;
 
 use super::decode::{self, CHUNK, Decoded, Exponents};
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 use super::lanes;
 use super::{ExactFloat, ExactFloatSum};
 use crate::cpu::Isa;
@@ -88,11 +88,11 @@ impl<T: ExactFloat> Bins<T> {
     pub(crate) fn add(&mut self, sum: &mut ExactFloatSum<T>, values: &[T]) {
         let mut special = false;
         let mut decoded = Decoded::new();
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         let laned = lanes::add(self.isa, sum, values, |sum, block| {
             special |= self.add_block(sum, block, &mut decoded);
         });
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         let laned = false;
         if !laned {
             special |= self.add_block(sum, values, &mut decoded);

@@ -4,7 +4,7 @@
 //! and 2^-149 for `f32`. The accumulator keeps the exact sum of those integers in 32-bit digits,
 //! each held in an `i64` so that carries can wait, and rounds the total once, to nearest with ties
 //! to even. Many values at once go first into bins, one per sign and exponent (bins.rs): one
-//! integer add per value; on AVX-512 and AVX2, blocks of moderate range go instead into `f64`
+//! integer add per value; on x86-64 and AArch64, blocks of moderate range go instead into `f64`
 //! vector lanes where every add is exact by its bound (lanes/), and become integers every few
 //! adds. Every operation on the values is exact, so the result does not depend on the order of
 //! the additions, on how the data was split, or on the machine: the same bits everywhere.
@@ -21,7 +21,7 @@ mod bytes;
 mod columns;
 pub(crate) use columns::{ColumnBins, MAX_COLUMNS, TILE as COLUMN_TILE};
 mod decode;
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod lanes;
 pub(crate) use decode::prefetch;
 #[cfg(target_arch = "x86_64")]

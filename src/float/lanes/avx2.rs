@@ -9,7 +9,7 @@
 
 use std::arch::x86_64::*;
 
-use super::avx512::F64_ADDS_PER_FLUSH;
+use super::plan::F64_ADDS_PER_FLUSH;
 use super::{BLOCK_BYTES, Range};
 
 mod columns;

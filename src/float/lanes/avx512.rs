@@ -3,7 +3,8 @@
 
 use std::arch::x86_64::*;
 
-use super::{BLOCK_BYTES, F32_SPAN, MAX_PARTS, Range, TILE};
+use super::plan::{F32_SPAN, F64_ADDS_PER_FLUSH};
+use super::{BLOCK_BYTES, MAX_PARTS, Range, TILE};
 
 mod range;
 use range::{RangeLanes32, RangeLanes64};
@@ -12,12 +13,6 @@ pub(super) use range::{range_f32, range_f64};
 /// f32: masked adds into a lane between its conversions. Each value is below 2^(23 + F32_SPAN) g
 /// of its window, and 2^(30 - F32_SPAN) of them below 2^53 g.
 const F32_ADDS_PER_FLUSH: usize = 1 << (30 - F32_SPAN);
-/// f64: values a cut's running sum takes between its conversions. Each is at most 2^(top - 7)
-/// (see [`f64_sums`]), and what the cut keeps of it at most half a unit, 2^(top - 53), more: 32
-/// of them change the running sum by less than 2^(top - 2) + 2^(top - 48) < 2^(top - 1), so
-/// from 1.5 * 2^top it stays in [2^top, 2^(top + 1)), where its unit is 2^(top - 52). The last
-/// part's 32 values, each at most 2^(top - 7) for its own top, sum below 2^(top - 2).
-pub(super) const F64_ADDS_PER_FLUSH: usize = 32;
 // A lane's integer takes below 2^53 per flush: a block of 256 groups flushes at most
 // 256 / 16 + 1 = 17 times (f32) or 256 / 32 + 1 = 9 (f64), below 2^58; a window's 16 (or 8)
 // lanes below 2^62, an i64.

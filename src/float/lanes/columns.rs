@@ -13,11 +13,15 @@
 use std::marker::PhantomData;
 
 use super::avx2;
-use super::avx512::{self, F64_ADDS_PER_FLUSH};
+use super::avx512;
+use super::plan::F64_ADDS_PER_FLUSH;
 use super::{CUT, Kernels, MAX_PARTS, Plan, Range, TILE, default_rounding};
 use crate::array::ByteOrder;
 use crate::cpu::Isa;
 use crate::float::{ColumnBins, ExactFloat, FloatWindows};
+
+/// The portable kernels (portable.rs) have no column sums: those columns stay in the bins.
+const NO_PORTABLE: &str = "column lanes are offered on AVX-512 and AVX2 only";
 
 /// Blocks whose integers add up before they are placed: each lane's block sum is below 2^53
 /// (avx512.rs), so 1023 of them stay below 2^63.
@@ -50,7 +54,7 @@ impl<T: ExactFloat> ColumnLanes<T> {
     /// Lanes for `f64` values in `order`, where `isa` has them and this thread rounds as they
     /// need (mod.rs); else none.
     pub(crate) fn new(isa: Isa, order: ByteOrder) -> Option<Self> {
-        let kernels = Kernels::of(isa)?;
+        let kernels = Kernels::of(isa).filter(|&kernels| kernels != Kernels::Portable)?;
         let usable = T::TAG == 8 && order == ByteOrder::NATIVE;
         (usable && default_rounding()).then(|| Self {
             kernels,
@@ -164,6 +168,7 @@ impl<T: ExactFloat> ColumnLanes<T> {
                 Kernels::Avx2 => unsafe {
                     avx2::f64_column_sums::<N>(block, ahead, tops, least, sums, others)
                 },
+                Kernels::Portable => unreachable!("{NO_PORTABLE}"),
             }
         }
         let Plan::Cuts { top, least, count } = *plan else {
@@ -240,6 +245,7 @@ unsafe fn rows_range(kernels: Kernels, rows: &[&[u64]], others: &mut [u64; TILE]
         let (least, greatest) = match kernels {
             Kernels::Avx512 => unsafe { avx512::range_f64(row) },
             Kernels::Avx2 => unsafe { avx2::range_f64(row) },
+            Kernels::Portable => unreachable!("{NO_PORTABLE}"),
         };
         found.0 = match (found.0, least) {
             (Some(a), Some(b)) => Some(a.min(b)),

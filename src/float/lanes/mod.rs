@@ -20,17 +20,22 @@
 //! - A matrix's `f64` columns go a column to a lane down blocks of rows, with the same cuts
 //!   (columns.rs).
 //!
-//! x86-64 only, with AVX-512 (F and DQ) or AVX2 and FMA (avx2.rs); other sets, blocks holding an
-//! infinity or a NaN, blocks spread over more than five parts, and threads that do not round to
-//! nearest with subnormals kept go to the bins.
+//! On x86-64 with AVX-512 (F and DQ) or AVX2 and FMA (avx2.rs), and on AArch64, whose NEON
+//! takes the AVX2 kernels' cuts written in portable Rust (portable.rs). Other sets, blocks
+//! holding an infinity or a NaN, blocks spread over more than five parts, and threads that do
+//! not round to nearest with subnormals kept go to the bins.
 
-use super::{COLUMN_TILE as TILE, ExactFloat, ExactFloatSum};
+#[cfg(target_arch = "x86_64")]
+use super::COLUMN_TILE as TILE;
+use super::{ExactFloat, ExactFloatSum};
 use crate::cpu::Isa;
 
+#[cfg(target_arch = "x86_64")]
 mod columns;
 mod plan;
+#[cfg(target_arch = "x86_64")]
 pub(crate) use columns::ColumnLanes;
-use plan::{CUT, F32_SPAN, MAX_PARTS, Plan};
+use plan::{CUT, MAX_PARTS, Plan};
 
 /// Bytes in a block (4096 f32 or 2048 f64): an f32 block's range is found while the block
 /// before it is summed; an f64 block's in the pass that sums it under the last block's plan
@@ -45,27 +50,43 @@ type Range = (Option<u64>, u64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kernels {
     /// AVX-512 F and DQ: masked adds (the f32 windows) and a conversion to i64.
+    #[cfg(target_arch = "x86_64")]
     Avx512,
     /// AVX2 and FMA: half the lanes, no masks, and a stand-in for the conversion.
+    #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// AVX2's cuts in portable Rust: NEON's, two f64 a register (and, for the tests, SSE2's).
+    Portable,
 }
 
 impl Kernels {
     /// The kernels for `isa` on this CPU, if it has any.
     fn of(isa: Isa) -> Option<Kernels> {
-        use std::arch::is_x86_feature_detected as has;
-        match isa {
-            Isa::Avx512 if isa.is_available() && has!("avx512dq") => Some(Kernels::Avx512),
-            Isa::Avx512 | Isa::Avx2 if isa.is_available() && has!("avx2") && has!("fma") => {
-                Some(Kernels::Avx2)
-            }
-            _ => None,
+        if !isa.is_available() {
+            return None;
         }
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            match isa {
+                Isa::Avx512 if has!("avx512dq") => return Some(Kernels::Avx512),
+                Isa::Avx512 | Isa::Avx2 if has!("avx2") && has!("fma") => {
+                    return Some(Kernels::Avx2);
+                }
+                _ => {}
+            }
+        }
+        // On x86-64 without AVX2 the portable kernels, in SSE2's sixteen registers, were no
+        // faster than the bins (docs/BENCHMARKS.md, "thirteenth round"): those CPUs keep them.
+        (isa == Isa::Neon).then_some(Kernels::Portable)
     }
 
     /// Whether f32 values go into windows (else they are cut).
     fn has_windows(self) -> bool {
-        self == Kernels::Avx512
+        #[cfg(target_arch = "x86_64")]
+        return self == Kernels::Avx512;
+        #[cfg(not(target_arch = "x86_64"))]
+        false
     }
 }
 
@@ -81,13 +102,24 @@ pub(crate) fn add<T: ExactFloat>(
     let Some(kernels) = Kernels::of(isa).filter(|_| default_rounding()) else {
         return false;
     };
+    add_in(kernels, sum, values, bins);
+    true
+}
+
+/// As `add`, through `kernels`, which this CPU has (the tests name them: on x86-64 the
+/// portable kernels are no set's own).
+fn add_in<T: ExactFloat>(
+    kernels: Kernels,
+    sum: &mut ExactFloatSum<T>,
+    values: &[T],
+    bins: impl FnMut(&mut ExactFloatSum<T>, &[T]),
+) {
     let blocks = values.chunks(BLOCK_BYTES / size_of::<T>());
     if T::TAG == 4 {
         add_ahead(kernels, sum, blocks, bins);
     } else {
         add_cuts(kernels, sum, blocks, bins);
     }
-    true
 }
 
 /// f32: each block in the plan its own range asks for, a range the last block's sums found on
@@ -110,10 +142,10 @@ fn add_ahead<T: ExactFloat>(
             Some(Plan::Zeros) => {}
             Some(plan) => {
                 let next = blocks.peek().copied().unwrap_or(&[]);
-                let (sums, next_range) = if kernels.has_windows() {
-                    unsafe { window_sums(&plan, block, next) }
-                } else {
-                    unsafe { f32_cut_sums(&plan, block, next) }
+                let (sums, next_range) = match kernels {
+                    #[cfg(target_arch = "x86_64")]
+                    Kernels::Avx512 => unsafe { window_sums(&plan, block, next) },
+                    _ => unsafe { f32_cut_sums(kernels, &plan, block, next) },
                 };
                 place(sum, &sums, &plan);
                 found = Some(next_range);
@@ -166,6 +198,7 @@ type Sums = ([i64; MAX_PARTS], Range);
 ///
 /// # Safety
 /// Only where the CPU has AVX-512 F and DQ.
+#[cfg(target_arch = "x86_64")]
 unsafe fn window_sums<T: ExactFloat>(plan: &Plan, block: &[T], next: &[T]) -> Sums {
     /// # Safety
     /// As `window_sums`.
@@ -188,37 +221,50 @@ unsafe fn window_sums<T: ExactFloat>(plan: &Plan, block: &[T], next: &[T]) -> Su
     }
 }
 
-/// An f32 block's sums in `plan`'s cuts on AVX2, part by part (the rest zero), and the range
-/// of `next`, the block after it.
+/// An f32 block's sums in `plan`'s cuts on AVX2 or the portable kernels, part by part (the rest
+/// zero), and the range of `next`, the block after it.
 ///
 /// # Safety
-/// Only where the CPU has AVX2 and FMA.
-unsafe fn f32_cut_sums<T: ExactFloat>(plan: &Plan, block: &[T], next: &[T]) -> Sums {
+/// Only where the CPU has `kernels`.
+unsafe fn f32_cut_sums<T: ExactFloat>(
+    kernels: Kernels,
+    plan: &Plan,
+    block: &[T],
+    next: &[T],
+) -> Sums {
     /// # Safety
     /// As `f32_cut_sums`.
     unsafe fn cuts<const N: usize, const SINGLE: bool>(
+        kernels: Kernels,
         bits: &[u32],
         next: &[u32],
         top: i64,
         least: i64,
     ) -> Sums {
         let tops = std::array::from_fn(|part| top - CUT * part as i64);
-        // SAFETY: the caller's.
-        let (sums, range) = unsafe { avx2::f32_sums::<N, SINGLE>(bits, next, tops, least) };
+        let (sums, range) = match kernels {
+            // SAFETY: the caller's.
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => unsafe { avx2::f32_sums::<N, SINGLE>(bits, next, tops, least) },
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx512 => unreachable!("f32 blocks on AVX-512 are summed in windows"),
+            Kernels::Portable => portable::f32_sums::<N, SINGLE>(bits, next, tops, least),
+        };
         (widen(sums), range)
     }
     let (bits, next) = (bytemuck::cast_slice(block), bytemuck::cast_slice(next));
+    let k = kernels;
     // SAFETY (each): the caller's.
     match *plan {
-        Plan::Single { top, least } => unsafe { cuts::<2, true>(bits, next, top, least) },
+        Plan::Single { top, least } => unsafe { cuts::<2, true>(k, bits, next, top, least) },
         Plan::Cuts { top, least, count } => match count {
-            1 => unsafe { cuts::<1, false>(bits, next, top, least) },
-            2 => unsafe { cuts::<2, false>(bits, next, top, least) },
-            3 => unsafe { cuts::<3, false>(bits, next, top, least) },
-            4 => unsafe { cuts::<4, false>(bits, next, top, least) },
-            _ => unsafe { cuts::<5, false>(bits, next, top, least) },
+            1 => unsafe { cuts::<1, false>(k, bits, next, top, least) },
+            2 => unsafe { cuts::<2, false>(k, bits, next, top, least) },
+            3 => unsafe { cuts::<3, false>(k, bits, next, top, least) },
+            4 => unsafe { cuts::<4, false>(k, bits, next, top, least) },
+            _ => unsafe { cuts::<5, false>(k, bits, next, top, least) },
         },
-        _ => unreachable!("f32 blocks on AVX2 are cut"),
+        _ => unreachable!("f32 blocks without windows are cut"),
     }
 }
 
@@ -237,14 +283,14 @@ unsafe fn cut_sums<T: ExactFloat>(kernels: Kernels, plan: &Plan, block: &[T]) ->
     ) -> Sums {
         let tops = std::array::from_fn(|part| top - CUT * part as i64);
         // SAFETY (each): the caller's.
-        let (sums, range) = match (kernels, T::TAG) {
-            (Kernels::Avx512, 8) => unsafe {
-                avx512::f64_sums::<N>(bytemuck::cast_slice(block), tops, least)
-            },
-            (Kernels::Avx2, 8) => unsafe {
-                avx2::f64_sums::<N>(bytemuck::cast_slice(block), tops, least)
-            },
-            (_, _) => unreachable!("f32 blocks are summed ahead of their range"),
+        let bits = bytemuck::cast_slice(block);
+        assert!(T::TAG == 8, "f32 blocks are summed ahead of their range");
+        let (sums, range) = match kernels {
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx512 => unsafe { avx512::f64_sums::<N>(bits, tops, least) },
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => unsafe { avx2::f64_sums::<N>(bits, tops, least) },
+            Kernels::Portable => portable::f64_sums::<N>(bits, tops, least),
         };
         (widen(sums), range)
     }
@@ -269,6 +315,7 @@ fn widen<const N: usize>(sums: [i64; N]) -> [i64; MAX_PARTS] {
 /// Whether this thread rounds floats as the lanes' bounds assume: to nearest, with subnormals
 /// neither flushed to zero nor read as zero. A library built with fast-math can change that for
 /// the whole thread; the bins, all integer, do not care.
+#[cfg(target_arch = "x86_64")]
 fn default_rounding() -> bool {
     // MXCSR: DAZ is bit 6, the rounding mode bits 13 and 14, FTZ bit 15.
     let mut control: u32 = 0;
@@ -283,6 +330,24 @@ fn default_rounding() -> bool {
     control & 0xe040 == 0
 }
 
+/// As on x86-64, from FPCR: FIZ and AH (bits 0 and 1, which flush subnormal inputs or change
+/// what flushing does), the rounding mode (22 and 23) and FZ (24).
+#[cfg(target_arch = "aarch64")]
+fn default_rounding() -> bool {
+    let control: u64;
+    // SAFETY: reading FPCR changes nothing.
+    unsafe {
+        std::arch::asm!("mrs {}, fpcr", out(reg) control, options(nomem, nostack, preserves_flags));
+    }
+    control & 0x01c0_0003 == 0
+}
+
+/// Elsewhere no lanes are offered (`Kernels::of`), and nothing asks.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn default_rounding() -> bool {
+    false
+}
+
 /// The range of a block.
 ///
 /// # Safety
@@ -291,10 +356,16 @@ unsafe fn range<T: ExactFloat>(kernels: Kernels, block: &[T]) -> Range {
     use bytemuck::cast_slice as bits;
     // SAFETY (each): the caller's.
     match (kernels, T::TAG) {
+        #[cfg(target_arch = "x86_64")]
         (Kernels::Avx512, 4) => unsafe { avx512::range_f32(bits(block)) },
+        #[cfg(target_arch = "x86_64")]
         (Kernels::Avx512, _) => unsafe { avx512::range_f64(bits(block)) },
+        #[cfg(target_arch = "x86_64")]
         (Kernels::Avx2, 4) => unsafe { avx2::range_f32(bits(block)) },
+        #[cfg(target_arch = "x86_64")]
         (Kernels::Avx2, _) => unsafe { avx2::range_f64(bits(block)) },
+        (Kernels::Portable, 4) => portable::range_f32(bits(block)),
+        (Kernels::Portable, _) => portable::range_f64(bits(block)),
     }
 }
 
@@ -305,8 +376,11 @@ fn place<T: ExactFloat>(sum: &mut ExactFloatSum<T>, sums: &[i64; MAX_PARTS], pla
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
+mod portable;
 
 #[cfg(test)]
 mod tests;

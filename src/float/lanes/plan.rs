@@ -7,8 +7,14 @@ use crate::float::ExactFloat;
 pub(super) const F32_SPAN: u32 = 26;
 /// The bits each cut of a block keeps, from its 2^k down to 2^(k - 45): what it leaves, at most
 /// 2^(k - 53), is at most 2^(k' - 7) for the next cut's k' = k - 46 (the room 32 adds need,
-/// avx512.rs).
+/// `F64_ADDS_PER_FLUSH`).
 pub(super) const CUT: i64 = 46;
+/// f64: values a cut's running sum takes between its conversions. Each is at most 2^(top - 7)
+/// (see `avx512::f64_sums`), and what the cut keeps of it at most half a unit, 2^(top - 53), more: 32
+/// of them change the running sum by less than 2^(top - 2) + 2^(top - 48) < 2^(top - 1), so
+/// from 1.5 * 2^top it stays in [2^top, 2^(top + 1)), where its unit is 2^(top - 52). The last
+/// part's 32 values, each at most 2^(top - 7) for its own top, sum below 2^(top - 2).
+pub(super) const F64_ADDS_PER_FLUSH: usize = 32;
 /// The first cut's k over a block's greatest binade: its values are below 2^(exponent + 1), at
 /// most 2^(k - 7).
 const TOP_OVER: i64 = 8;

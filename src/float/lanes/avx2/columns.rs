@@ -3,7 +3,8 @@
 
 use std::arch::x86_64::*;
 
-use super::super::avx512::{AHEAD_ROWS, F64_ADDS_PER_FLUSH, note_others};
+use super::super::avx512::{AHEAD_ROWS, note_others};
+use super::super::plan::F64_ADDS_PER_FLUSH;
 use super::super::{MAX_PARTS, Range, TILE};
 use super::{Cuts, RangeLanes64};
 

@@ -1,4 +1,5 @@
-//! f32 on AVX2 in two parts: two cuts' parts up to 71 binades, a single cut's up to 77.
+//! f32 values cut (on AVX2, and by the portable kernels) in two parts: two cuts' parts up to 71
+//! binades, a single cut's up to 77.
 
 use super::*;
 
@@ -9,12 +10,17 @@ fn plan_of(kernels: Kernels, values: &[f32]) -> Option<Plan> {
 }
 
 #[test]
-fn an_f32_block_of_up_to_77_binades_takes_two_parts_on_avx2_with_its_cut_taking_each_value_alone() {
-    // kernels_here says it loudly where this CPU lacks AVX2.
-    if !kernels_here().contains(&Kernels::Avx2) {
-        return;
+fn an_f32_block_of_up_to_77_binades_is_cut_in_two_parts_its_cut_taking_each_value_alone() {
+    // kernels_here says it loudly where this CPU lacks AVX2; the portable kernels cut too.
+    for kernels in kernels_here()
+        .into_iter()
+        .filter(|kernels| !kernels.has_windows())
+    {
+        two_parts_up_to_77_binades(kernels);
     }
-    let kernels = Kernels::Avx2;
+}
+
+fn two_parts_up_to_77_binades(kernels: Kernels) {
     let block = block::<f32>();
     for (binades, single, parts) in [(71, false, 2), (72, true, 2), (77, true, 2), (78, false, 3)] {
         let is = |plan: Option<Plan>| {
