@@ -179,38 +179,46 @@ impl RangeLanes {
         (least, self.greatest.into_iter().max().unwrap_or(0))
     }
 
-    /// The range of the f32 values taken and of `tail`'s.
     fn found32(self, tail: &[u32]) -> Range {
-        let (mut least, mut greatest) = self.extremes();
-        for &value in tail {
-            least = least.min((value << 1).wrapping_sub(1));
-            greatest = greatest.max(value << 1);
-        }
-        (
-            least.checked_add(1).map(|doubled| u64::from(doubled >> 1)),
-            u64::from(greatest >> 1),
-        )
+        let (least, greatest) = self.extremes();
+        f32_range(least, greatest, tail)
     }
 
-    /// The range of the f64 values taken and of `tail`'s: the least's upper bits with zeros
-    /// below (at least 1), the greatest's with ones below, so that each has its value's
-    /// exponent.
     fn found64(self, tail: &[u64]) -> Range {
         let (least, greatest) = self.extremes();
-        // All ones is a zero's, or a NaN's whose payload's upper bits are all set: only the
-        // greatest tells a block of those from zeros.
-        let mut least =
-            (least != u32::MAX || greatest != 0).then(|| (u64::from(least) << 31).max(1));
-        let mut greatest = (u64::from(greatest) << 32 | u64::from(u32::MAX)) >> 1;
-        for &value in tail {
-            let abs = value & i64::MAX as u64;
-            if abs != 0 {
-                least = Some(least.map_or(abs, |least| least.min(abs)));
-            }
-            greatest = greatest.max(abs);
-        }
-        (least, greatest)
+        f64_range(least, greatest, tail)
     }
+}
+
+/// The range of f32 values from their lanes' least (doubled, less one) and greatest (doubled),
+/// and `tail`'s values (AVX2's lanes too).
+pub(super) fn f32_range(mut least: u32, mut greatest: u32, tail: &[u32]) -> Range {
+    for &value in tail {
+        least = least.min((value << 1).wrapping_sub(1));
+        greatest = greatest.max(value << 1);
+    }
+    (
+        least.checked_add(1).map(|doubled| u64::from(doubled >> 1)),
+        u64::from(greatest >> 1),
+    )
+}
+
+/// The range of f64 values from their lanes' least and greatest upper halves, doubled (a zero's
+/// all ones), and `tail`'s values, exact (AVX2's lanes too): the least's upper bits with zeros
+/// below (at least 1), the greatest's with ones below, so that each has its value's exponent.
+pub(super) fn f64_range(least: u32, greatest: u32, tail: &[u64]) -> Range {
+    // All ones is a zero's, or a NaN's whose payload's upper bits are all set (as in memory
+    // filled with 0xff): only the greatest tells a block of those from zeros.
+    let mut least = (least != u32::MAX || greatest != 0).then(|| (u64::from(least) << 31).max(1));
+    let mut greatest = (u64::from(greatest) << 32 | u64::from(u32::MAX)) >> 1;
+    for &value in tail {
+        let abs = value & i64::MAX as u64;
+        if abs != 0 {
+            least = Some(least.map_or(abs, |least| least.min(abs)));
+        }
+        greatest = greatest.max(abs);
+    }
+    (least, greatest)
 }
 
 /// The constants of `N` parts of values cut from 2^top[0] down (see `avx512::f64_sums`).

@@ -4,6 +4,7 @@
 
 use std::arch::x86_64::*;
 
+use super::super::portable::{f32_range, f64_range};
 use super::Range;
 
 /// The range of f32 values' `bits`, exact.
@@ -47,16 +48,9 @@ impl RangeLanes32 {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub(super) fn found(self, tail: &[u32]) -> Range {
-        let mut least = words(self.least).into_iter().min().unwrap_or(u32::MAX);
-        let mut greatest = words(self.greatest).into_iter().max().unwrap_or(0);
-        for &value in tail {
-            least = least.min((value << 1).wrapping_sub(1));
-            greatest = greatest.max(value << 1);
-        }
-        (
-            least.checked_add(1).map(|doubled| u64::from(doubled >> 1)),
-            (greatest >> 1).into(),
-        )
+        let least = words(self.least).into_iter().min().unwrap_or(u32::MAX);
+        let greatest = words(self.greatest).into_iter().max().unwrap_or(0);
+        f32_range(least, greatest, tail)
     }
 }
 
@@ -108,20 +102,7 @@ impl RangeLanes64 {
     pub(super) fn found(self, tail: &[u64]) -> Range {
         let upper = |lanes: __m256i| words(lanes).into_iter().skip(1).step_by(2);
         let least = upper(self.least).min().unwrap_or(u32::MAX);
-        let greatest = upper(self.greatest).max().unwrap_or(0);
-        // All ones is a zero's, or a NaN's whose payload's upper bits are all set (as in memory
-        // filled with 0xff): only the greatest tells a block of those from zeros.
-        let mut least =
-            (least != u32::MAX || greatest != 0).then(|| (u64::from(least) << 31).max(1));
-        let mut greatest = (u64::from(greatest) << 32 | u64::from(u32::MAX)) >> 1;
-        for &value in tail {
-            let abs = value & i64::MAX as u64;
-            if abs != 0 {
-                least = Some(least.map_or(abs, |least| least.min(abs)));
-            }
-            greatest = greatest.max(abs);
-        }
-        (least, greatest)
+        f64_range(least, upper(self.greatest).max().unwrap_or(0), tail)
     }
 }
 
