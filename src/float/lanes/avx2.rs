@@ -10,7 +10,7 @@
 use std::arch::x86_64::*;
 
 use super::plan::F64_ADDS_PER_FLUSH;
-use super::{BLOCK_BYTES, Range};
+use super::{BLOCK_BYTES, Range, padded};
 
 mod columns;
 mod range;
@@ -38,9 +38,8 @@ pub(super) fn f64_sums<const N: usize>(
     // The block's range on the way (a padded tail's zeros change nothing).
     let mut range = RangeLanes64::new();
     let (groups, tail) = bits.as_chunks::<8>();
-    let mut padded = [0u64; 8];
-    padded[..tail.len()].copy_from_slice(tail);
-    let last: &[[u64; 8]] = if tail.is_empty() { &[] } else { &[padded] };
+    let padded = padded(tail);
+    let last = padded.as_slice();
     // A group's two vectors go to the two sets: each lane takes one value a group.
     for flush in groups.chunks(F64_ADDS_PER_FLUSH).chain([last]) {
         let mut lanes = [cuts.lanes(); 2];
@@ -85,9 +84,8 @@ pub(super) fn f32_sums<const N: usize, const SINGLE: bool>(
     let (next_groups, next_tail) = next.as_chunks::<16>();
     let mut next_groups = next_groups.iter();
     let (groups, tail) = bits.as_chunks::<16>();
-    let mut padded = [0u32; 16];
-    padded[..tail.len()].copy_from_slice(tail);
-    let last: &[[u32; 16]] = if tail.is_empty() { &[] } else { &[padded] };
+    let padded = padded(tail);
+    let last = padded.as_slice();
     // A group's four vectors of f64 go two to each set: each lane takes two values a group.
     for flush in groups.chunks(F64_ADDS_PER_FLUSH / 2).chain([last]) {
         let mut lanes = [cuts.lanes(); 2];

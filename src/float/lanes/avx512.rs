@@ -4,7 +4,7 @@
 use std::arch::x86_64::*;
 
 use super::plan::{F32_SPAN, F64_ADDS_PER_FLUSH};
-use super::{BLOCK_BYTES, MAX_PARTS, Range, TILE};
+use super::{BLOCK_BYTES, MAX_PARTS, Range, TILE, padded};
 
 mod range;
 use range::{RangeLanes32, RangeLanes64};
@@ -54,9 +54,8 @@ pub(super) fn f32_sums<const N: usize>(bits: &[u32], base: u32, next: &[u32]) ->
     let one = opaque_one();
     let mut integers = [[_mm512_setzero_si512(); 2]; N];
     let (groups, tail) = bits.as_chunks::<16>();
-    let mut padded = [0u32; 16];
-    padded[..tail.len()].copy_from_slice(tail);
-    let last: &[[u32; 16]] = if tail.is_empty() { &[] } else { &[padded] };
+    let padded = padded(tail);
+    let last = padded.as_slice();
     let (next_groups, next_tail) = next.as_chunks::<16>();
     let mut next_range = RangeLanes32::new();
     let mut next_groups = next_groups.iter();
@@ -141,9 +140,8 @@ pub(super) fn f64_sums<const N: usize>(
     // The block's range on the way (a padded tail's zeros change nothing).
     let mut range = RangeLanes64::new();
     let (groups, tail) = bits.as_chunks::<8>();
-    let mut padded = [0u64; 8];
-    padded[..tail.len()].copy_from_slice(tail);
-    let last: &[[u64; 8]] = if tail.is_empty() { &[] } else { &[padded] };
+    let padded = padded(tail);
+    let last = padded.as_slice();
     for flush in groups.chunks(F64_ADDS_PER_FLUSH).chain([last]) {
         let mut lanes = cuts.lanes();
         for group in flush {

@@ -283,8 +283,8 @@ unsafe fn cut_sums<T: ExactFloat>(kernels: Kernels, plan: &Plan, block: &[T]) ->
     ) -> Sums {
         let tops = std::array::from_fn(|part| top - CUT * part as i64);
         // SAFETY (each): the caller's.
-        let bits = bytemuck::cast_slice(block);
         assert!(T::TAG == 8, "f32 blocks are summed ahead of their range");
+        let bits = bytemuck::cast_slice(block);
         let (sums, range) = match kernels {
             #[cfg(target_arch = "x86_64")]
             Kernels::Avx512 => unsafe { avx512::f64_sums::<N>(bits, tops, least) },
@@ -305,6 +305,16 @@ unsafe fn cut_sums<T: ExactFloat>(kernels: Kernels, plan: &Plan, block: &[T]) ->
         4 => unsafe { cuts::<T, 4>(kernels, block, top, least) },
         _ => unsafe { cuts::<T, 5>(kernels, block, top, least) },
     }
+}
+
+/// The values past a block's last whole group, padded with zeros to a group, if any: summed as
+/// one more group (zeros add nothing and change no range).
+fn padded<T: bytemuck::Zeroable + Copy, const N: usize>(tail: &[T]) -> Option<[T; N]> {
+    (!tail.is_empty()).then(|| {
+        let mut group = [T::zeroed(); N];
+        group[..tail.len()].copy_from_slice(tail);
+        group
+    })
 }
 
 /// `N` parts' sums as `MAX_PARTS`, the rest zero.
@@ -340,12 +350,6 @@ fn default_rounding() -> bool {
         std::arch::asm!("mrs {}, fpcr", out(reg) control, options(nomem, nostack, preserves_flags));
     }
     control & 0x01c0_0003 == 0
-}
-
-/// Elsewhere no lanes are offered (`Kernels::of`), and nothing asks.
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-fn default_rounding() -> bool {
-    false
 }
 
 /// The range of a block.

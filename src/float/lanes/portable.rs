@@ -1,5 +1,5 @@
-//! The lanes' kernels in portable Rust, for CPUs with neither AVX-512 nor AVX2: AArch64's NEON
-//! and x86-64's SSE2. The same cuts as on AVX2 (avx2.rs: a block's range, and its sums by cut,
+//! The lanes' kernels in portable Rust, for AArch64's NEON (x86-64's SSE2 runs them in the tests
+//! only: there they were no faster than the bins, mod.rs). The same cuts as on AVX2 (avx2.rs: a block's range, and its sums by cut,
 //! f32 values made f64 first), written on arrays of f64 that the compiler keeps in vector
 //! registers of two f64 each; every operation is an f64 add or subtract, rounded to nearest as
 //! the caller checked (mod.rs), so the compiler may reorder none of them and each is exact by
@@ -9,7 +9,7 @@
 //! sum's add waits on the one before it for long (NEON has 32 registers: five parts' lanes fit).
 
 use super::plan::F64_ADDS_PER_FLUSH;
-use super::{BLOCK_BYTES, Range};
+use super::{BLOCK_BYTES, Range, padded};
 
 /// f64 lanes in a set.
 const LANES: usize = 4;
@@ -31,9 +31,8 @@ pub(super) fn f64_sums<const N: usize>(
     let mut integers = [[0i64; LANES]; N];
     let mut range = RangeLanes::new();
     let (groups, tail) = bits.as_chunks::<8>();
-    let mut padded = [0u64; 8];
-    padded[..tail.len()].copy_from_slice(tail);
-    let last: &[[u64; 8]] = if tail.is_empty() { &[] } else { &[padded] };
+    let padded = padded(tail);
+    let last = padded.as_slice();
     for flush in groups.chunks(F64_ADDS_PER_FLUSH).chain([last]) {
         let mut lanes = [cuts.lanes(); 2];
         for group in flush {
@@ -66,9 +65,8 @@ pub(super) fn f32_sums<const N: usize, const SINGLE: bool>(
     let (next_groups, next_tail) = next.as_chunks::<16>();
     let mut next_groups = next_groups.iter();
     let (groups, tail) = bits.as_chunks::<16>();
-    let mut padded = [0u32; 16];
-    padded[..tail.len()].copy_from_slice(tail);
-    let last: &[[u32; 16]] = if tail.is_empty() { &[] } else { &[padded] };
+    let padded = padded(tail);
+    let last = padded.as_slice();
     // A group's four sets of four values go two to each set: each lane takes two values a group.
     for flush in groups.chunks(F64_ADDS_PER_FLUSH / 2).chain([last]) {
         let mut lanes = [cuts.lanes(); 2];
