@@ -135,7 +135,9 @@ impl Window {
             *digit = match (base + k).checked_sub(old) {
                 // Below the old window: zeros, as the value's lowest digit is at or above `base`.
                 None => 0,
-                Some(j) if k < WIDTH - 1 => extended.get(j).map_or(sign & 0xffff_ffff, |&d| d),
+                // Masked: the extended value's last digit, or any past it, is the sign (0 or
+                // -1), which a digit below the top holds as its 32 bits.
+                Some(j) if k < WIDTH - 1 => extended.get(j).map_or(sign, |&d| d) & 0xffff_ffff,
                 // The new top digit lies above the value's digits: the sign.
                 Some(_) => sign,
             };

@@ -196,3 +196,40 @@ fn a_window_moves_down_and_up_before_it_spills() {
     all.push(1e300);
     check(&windows, &reference(&[all]), "spilled");
 }
+
+#[test]
+fn a_window_moves_up_by_any_number_of_digits_whatever_the_signs() {
+    // A negative sum moved up by three digits once took its sign for a digit: wrong digits
+    // above it, and -inf for a finite sum (found by fuzzing sums along an axis).
+    fn pairs(lowest: i32, spread: i32) -> Vec<Vec<f64>> {
+        let mut cases = Vec::new();
+        for first in [-1.0, 1.0] {
+            for second in [-1.0, 1.0] {
+                for apart in (0..=spread).step_by(5) {
+                    let low = first * 1.375 * 2f64.powi(lowest);
+                    let high = second * 1.625 * 2f64.powi(lowest + apart);
+                    cases.push(vec![low, high]);
+                    cases.push(vec![high, low, low]);
+                }
+            }
+        }
+        cases
+    }
+    for lowest in [-1074, -300, 700] {
+        let cases = pairs(lowest, 320);
+        let mut windows = FloatWindows::<f64>::new(cases.len());
+        for (i, values) in cases.iter().enumerate() {
+            values.iter().for_each(|v| windows.add_bits(i, v.to_bits()));
+        }
+        check(&windows, &reference(&cases), &format!("from 2^{lowest}"));
+    }
+    let narrow: Vec<Vec<f32>> = pairs(-120, 240)
+        .iter()
+        .map(|values| values.iter().map(|&v| v as f32).collect())
+        .collect();
+    let mut windows = FloatWindows::<f32>::new(narrow.len());
+    for (i, values) in narrow.iter().enumerate() {
+        values.iter().for_each(|v| windows.add_bits(i, v.bits()));
+    }
+    check(&windows, &reference(&narrow), "f32");
+}
