@@ -93,12 +93,14 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `gpusum man > gpusum.1`.
     Man,
-    /// Sum every element of an integer array, exactly: a .npy file, raw binary data, or `-` for
-    /// standard input.
+    /// Sum every element of an integer or float array, exactly: a .npy file, raw binary data, or
+    /// `-` for standard input.
     ///
     /// A .npy file may have any shape, byte order and C or Fortran order; its header gives the
     /// type. Raw data needs --dtype (little-endian unless --big-endian). Input is read in chunks,
-    /// so files larger than memory and endless pipes work. Prints the sum as a decimal integer.
+    /// so files larger than memory and endless pipes work. Prints an integer sum in full; a float
+    /// sum is rounded once and printed as the shortest decimal that reads back to it (or nan, inf,
+    /// -inf).
     File(FileArgs),
     /// Measure every backend side by side: seq, cpu, and each GPU adapter and shader variant.
     ///
