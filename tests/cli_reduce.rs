@@ -86,6 +86,14 @@ fn sums_along_axes_print_a_line_per_output_on_every_backend() {
     let floats = [1e308f64, 1.0, 1.0, 2.5, -1e308, 0.2];
     let f64_bytes: Vec<u8> = floats.iter().flat_map(|v| v.to_le_bytes()).collect();
     let f64_file = scratch("f.npy", &npy("<f8", false, &[3, 2], &f64_bytes));
+    let rows = [
+        1.3966609393051247e308f64,
+        0.0,
+        -2.936549656526472e260,
+        -5.012665866782577e307,
+    ];
+    let rows: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let moving_rows = scratch("moving.npy", &npy("<f8", false, &[2, 2], &rows));
     for (backend, env) in backends() {
         for file in [&c_file, &f_file] {
             for (axis, expected) in [("0", &column_sums), ("-1", &row_sums), ("1", &row_sums)] {
@@ -115,6 +123,15 @@ fn sums_along_axes_print_a_line_per_output_on_every_backend() {
             .assert()
             .success()
             .stdout("1\n3.7\n");
+        // Rows whose sums' windows move: the second's, negative, moved up three digits once
+        // printed -inf.
+        gpusum()
+            .envs(env.clone())
+            .args(["file", "--backend", &backend, "--axis", "1"])
+            .arg(&moving_rows)
+            .assert()
+            .success()
+            .stdout("1.3966609393051247e308\n-5.012665866782577e307\n");
     }
 }
 
