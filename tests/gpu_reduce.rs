@@ -374,3 +374,31 @@ fn a_shape_of_one_dispatch_per_few_pieces_still_covers_every_element() {
         check_outputs(&outcome.outputs.unwrap(), &expected, "tiny shape");
     }
 }
+
+#[test]
+fn outputs_of_more_dispatches_than_a_submission_holds_are_all_summed() {
+    // 70,001 f64 outputs of one element: more pieces than four dispatches of grouped partials
+    // hold (8 MiB of them each), in submissions of up to 8 dispatches where the shape allows,
+    // which once overran the readback and panicked.
+    let instance = gpu::instance();
+    let adapters = gpu::compute_adapters(&instance);
+    common::found(adapters.len());
+    let count = 70_001;
+    let bytes = elements(Dtype::F64, count, 11, false);
+    let expected = oracle_along(Dtype::F64, &bytes, &[1, count], &[0]);
+    for adapter in &adapters {
+        for shape in [None, Some(DispatchShape::new(1, 64, 8))] {
+            let mut options = GpuOptions::new();
+            if let Some(shape) = shape {
+                options = options.with_shape(shape);
+            }
+            let engine = Engine::from_context(GpuContext::new(adapter, &options).unwrap());
+            let data = StridedBytes::c_order(&bytes, vec![1, count], Dtype::F64, ByteOrder::Little)
+                .unwrap();
+            let outcome = engine
+                .sum_request(Request::along(data, &[0]), &Control::new())
+                .unwrap();
+            check_outputs(&outcome.outputs.unwrap(), &expected, "many outputs");
+        }
+    }
+}

@@ -130,6 +130,11 @@ impl Batches {
         }
     }
 
+    /// Most dispatches one submission may hold: one per slot.
+    pub(crate) fn slots(&self) -> usize {
+        self.slots as usize
+    }
+
     /// Most partials one dispatch may write.
     pub(crate) fn partials_per_dispatch(&self) -> u64 {
         self.partials_stride / self.partial_bytes
@@ -189,7 +194,7 @@ impl Batches {
         dispatches: &[Dispatch],
         before: impl FnOnce(&mut wgpu::CommandEncoder),
     ) -> Pending {
-        debug_assert!(!dispatches.is_empty() && dispatches.len() as u64 <= self.slots);
+        assert!(!dispatches.is_empty() && dispatches.len() as u64 <= self.slots);
         let mut params = vec![0u8; (dispatches.len() as u64 * self.params_stride) as usize];
         for (slot, dispatch) in dispatches.iter().enumerate() {
             let offset = slot * self.params_stride as usize;

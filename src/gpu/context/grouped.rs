@@ -144,7 +144,8 @@ impl GpuContext {
                 .arrays
                 .pipeline_at(&self.device, workload, mode.entry())?;
             let dispatches = rect.dispatches(mode, size, width, batches.partials_per_dispatch());
-            for submission in dispatches.chunks(self.shape.dispatches_per_submit as usize) {
+            // The batches' slots, not the context's: grouped batches hold fewer (at most 4).
+            for submission in dispatches.chunks(batches.slots()) {
                 control.check()?;
                 let (dispatches, pieces): (Vec<Dispatch>, Vec<&Pieces>) =
                     submission.iter().map(|(d, p)| (d.clone(), p)).unzip();
