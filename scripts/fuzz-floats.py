@@ -152,13 +152,15 @@ def matches(stdout: str, expected, kind, mode: str) -> bool:
     return all(len(p) == 2 and int(p[0]) == k and same(p[1], want, kind) for p, (k, want) in zip(pairs, expected))
 
 
-def run(exe: str, target: str, backend: str, path: Path, extra: list) -> subprocess.CompletedProcess:
+def run(exe: str, target: str, backend: str, chunk: str, path: Path, extra: list) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if target in GPU_DRIVERS:
         env["WGPU_BACKEND"], backend = target, "gpu"
     else:
         env["GPUSUM_CPU_ISA"] = target
     command = [exe, "file", str(path), "--backend", backend, "-q", *extra]
+    if chunk:
+        command += ["--chunk-bytes", chunk]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -183,7 +185,9 @@ def main() -> int:
         extra, expected = case(rng, kind, mode, work)
         for target in targets:
             backend = str(rng.choice(["cpu", "seq"]))
-            done = run(args.exe, target, backend, work / "values.npy", extra)
+            # Small chunks cut the values (and a GPU's uploads) anywhere.
+            chunk = str(rng.choice(["", "4KiB", "64KiB"]))
+            done = run(args.exe, target, backend, chunk, work / "values.npy", extra)
             if done.returncode == 0 and matches(done.stdout, expected, kind, mode):
                 continue
             bad += 1
@@ -192,7 +196,8 @@ def main() -> int:
             for name in ("values.npy", "keys.npy"):
                 if (work / name).exists():
                     (kept / name).write_bytes((work / name).read_bytes())
-            print(f"case {number} ({kind.__name__}, {mode} {' '.join(extra)}, {target}, {backend}): "
+            print(f"case {number} ({kind.__name__}, {mode} {' '.join(extra)}, {target}, {backend}, "
+                  f"chunk {chunk or 'default'}): "
                   f"exit {done.returncode}, {done.stderr.strip()[:200]!r}; kept in {kept}", flush=True)
     print(f"seed {args.seed}: {args.count} cases on {args.targets}, {bad} mismatches")
     return 1 if bad else 0
