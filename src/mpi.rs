@@ -286,28 +286,3 @@ impl Pace {
         Ok(())
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shares_cover_the_whole_in_order_and_differ_by_at_most_one() {
-        for (len, ranks) in [
-            (0u128, 3),
-            (2, 4),
-            (10, 3),
-            (u64::MAX as u128 + 1, 7),
-            (5, 1),
-        ] {
-            let parts: Vec<_> = (0..ranks).map(|r| share(len, r, ranks)).collect();
-            assert_eq!(parts[0].start, 0);
-            assert_eq!(parts[ranks - 1].end, len);
-            for pair in parts.windows(2) {
-                assert_eq!(pair[0].end, pair[1].start);
-            }
-            let sizes: Vec<u128> = parts.iter().map(|p| p.end - p.start).collect();
-            assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1);
-        }
-    }
-}

@@ -298,3 +298,27 @@ fn the_library_reduces_over_a_communicator_to_one_process_bits() {
         assert!(text(&output.stdout).contains("the same bits as one process"));
     }
 }
+
+#[test]
+fn shares_cover_the_whole_in_order_and_differ_by_at_most_one() {
+    // Here, not in the library's unit tests: with the `mpi` feature those would compile the
+    // whole library's test binary a second time in CI.
+    for (len, ranks) in [
+        (0u128, 3),
+        (2, 4),
+        (10, 3),
+        (u64::MAX as u128 + 1, 7),
+        (5, 1),
+    ] {
+        let parts: Vec<_> = (0..ranks)
+            .map(|r| gpusum::mpi::share(len, r, ranks))
+            .collect();
+        assert_eq!(parts[0].start, 0);
+        assert_eq!(parts[ranks - 1].end, len);
+        for pair in parts.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+        }
+        let sizes: Vec<u128> = parts.iter().map(|p| p.end - p.start).collect();
+        assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1);
+    }
+}
