@@ -222,6 +222,28 @@ fn a_window_moves_up_by_any_number_of_digits_whatever_the_signs() {
             values.iter().for_each(|v| windows.add_bits(i, v.to_bits()));
         }
         check(&windows, &reference(&cases), &format!("from 2^{lowest}"));
+        // The same moves when windows merge: the first value in one, the rest in another,
+        // merged either way round.
+        let mut firsts = FloatWindows::<f64>::new(cases.len());
+        let mut rests = FloatWindows::<f64>::new(cases.len());
+        for (i, values) in cases.iter().enumerate() {
+            firsts.add_bits(i, values[0].to_bits());
+            values[1..]
+                .iter()
+                .for_each(|v| rests.add_bits(i, v.to_bits()));
+        }
+        for (into, from, what) in [
+            (&firsts, &rests, "rests into firsts"),
+            (&rests, &firsts, "firsts into rests"),
+        ] {
+            let mut merged = into.clone();
+            (0..cases.len()).for_each(|i| merged.merge_from(i, from, i));
+            check(
+                &merged,
+                &reference(&cases),
+                &format!("{what}, from 2^{lowest}"),
+            );
+        }
     }
     let narrow: Vec<Vec<f32>> = pairs(-120, 240)
         .iter()
