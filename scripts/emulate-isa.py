@@ -37,6 +37,8 @@ ISAS = ["avx512", "avx2", "sse2", "neon", "scalar"]  # gpusum::cpu::Isa::ALL's o
 INTEGERS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 WHOLE = -(2**63)
 GUEST_HEAP_BYTES = 256 << 20
+MXCSR = 0x1F80  # the default: round to nearest, exceptions masked
+FLUSH_SUBNORMALS = 0x8040  # FTZ and DAZ: the lanes leave every block to the bins
 
 
 def reexec_with_glibc_shim(error: ImportError) -> None:
@@ -134,7 +136,7 @@ class Emulator:
             bochscpu.memory.page_insert(guest, host)
         self.next_physical = max(guest for _, guest in layout) + PAGE
 
-    def state(self, function: int, args: tuple) -> "bochscpu.State":
+    def state(self, function: int, args: tuple, mxcsr: int) -> "bochscpu.State":
         state = bochscpu.State()
         bochscpu.cpu.set_long_mode(state)
         cr0 = bochscpu.cpu.ControlRegister(state.cr0)
@@ -144,7 +146,7 @@ class Emulator:
         cr4.OSFXSR = cr4.OSXMMEXCPT = cr4.OSXSAVE = True
         state.cr4 = int(cr4)
         state.xcr0 = 0xE7  # x87, SSE, AVX and the three AVX-512 states
-        state.mxcsr, state.mxcsr_mask = 0x1F80, 0xFFFF
+        state.mxcsr, state.mxcsr_mask = mxcsr, 0xFFFF
         state.fpcw, state.pat = 0x37F, 0x0007_0406_0007_0406  # the reset values
         # The System V call: six arguments in registers, the rest on the stack above the
         # return address; the stack 16-byte aligned before the call.
@@ -167,9 +169,10 @@ class Emulator:
         state.fs = fs
         return state
 
-    def call(self, function: int, *args: int, count: bool = False) -> int:
-        """`function(*args)` on the emulated CPU: its return value (rax)."""
-        state = self.state(function, args)
+    def call(self, function: int, *args: int, count: bool = False, mxcsr: int = MXCSR) -> int:
+        """`function(*args)` on the emulated CPU, counting its instructions if asked and with
+        the float control `mxcsr`: its return value (rax)."""
+        state = self.state(function, args, mxcsr)
         # Room in the heap for everything the call allocates, so that its malloc never asks the
         # kernel for more; then the tables, last, so that they hold the heap as it now is.
         LIBC.free(LIBC.malloc(GUEST_HEAP_BYTES))
@@ -293,30 +296,33 @@ def case(rng, fuzzer):
     return f"{values.dtype} x {len(values)}, by {keys.dtype} keys", values, keys, WHOLE
 
 
-def instructions_a_value(library: "Library", values: np.ndarray) -> float:
+def instructions_a_value(library: "Library", values: np.ndarray, mxcsr: int) -> float:
     """The instructions an exact sum costs a value on the emulated CPU: the difference between
     summing all of `values` and the first half, over the half's length."""
     counts = []
     for count in (len(values) // 2, len(values)):
         done = library.emulator.call(
             ctypes.cast(library.lib.gpusum_emulated_exact_sum, ctypes.c_void_p).value,
-            values.ctypes.data, count, int(values.dtype == np.float32), count=True)
+            values.ctypes.data, count, int(values.dtype == np.float32), count=True, mxcsr=mxcsr)
         assert done == count, f"summed {done} of {count}"
         counts.append(library.emulator.instructions)
     return (counts[1] - counts[0]) / (len(values) // 2)
 
 
 def count_instructions(emulated: "Library", avx2_copy: Path, half: int) -> None:
-    """Instructions a value of the float bench's data, AVX-512 against AVX2, both emulated."""
+    """Instructions a value of the float bench's data, AVX-512 against AVX2, both emulated,
+    through the lanes and through the bins (a thread that flushes subnormals sends every block
+    to the bins, whose integer sums are the same)."""
     avx2 = Library(avx2_copy, emulated.emulator)  # one emulator: Bochs has one CPU
     assert avx2.isa == "avx2", avx2.isa
     doubles = np.empty(2 * half, np.float64)
     avx2.lib.gpusum_emulated_bench_values(ctypes.c_size_t(2 * half), ctypes.c_void_p(doubles.ctypes.data))
     singles = doubles.astype(np.float32)
     for name, copy in [("avx512", emulated), ("avx2", avx2)]:
-        f32, f64 = (instructions_a_value(copy, values) for values in (singles, doubles))
-        print(f"instructions a value ({2 * half} values of the float bench's data), {name}: "
-              f"f32 {f32:.2f}, f64 {f64:.2f}", flush=True)
+        for path, mxcsr in [("lanes", MXCSR), ("bins", MXCSR | FLUSH_SUBNORMALS)]:
+            f32, f64 = (instructions_a_value(copy, values, mxcsr) for values in (singles, doubles))
+            print(f"instructions a value ({2 * half} values of the float bench's data), {name} "
+                  f"{path}: f32 {f32:.2f}, f64 {f64:.2f}", flush=True)
 
 
 def main() -> int:
