@@ -285,14 +285,9 @@ def case(rng, fuzzer):
     if mode == "whole":
         return f"{values.dtype} x {len(values)}, whole", values, None, WHOLE
     if mode == "axis":
-        columns = min(int(rng.choice([1, 2, 3, 5, 8, 16, 63, 64, 65, 257])), len(values))
-        matrix = values[: len(values) // columns * columns].reshape(-1, columns)
-        if rng.random() < 0.5:
-            matrix = np.asfortranarray(matrix)
-        axis = int(rng.choice([0, 1, -1]))
+        matrix, axis = fuzzer.matrix_of(rng, values)
         return f"{values.dtype} {matrix.shape}, axis {axis}", matrix, None, axis
-    keys = rng.integers(-3, int(rng.choice([1, 2, 5, 100, 1000])), size=len(values))
-    keys = keys.astype(rng.choice([np.int64, np.int32, np.int16]))
+    keys = fuzzer.keys_for(rng, len(values))
     return f"{values.dtype} x {len(values)}, by {keys.dtype} keys", values, keys, WHOLE
 
 

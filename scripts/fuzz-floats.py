@@ -108,6 +108,21 @@ def array(rng, kind) -> np.ndarray:
     return values
 
 
+def matrix_of(rng, values: np.ndarray):
+    """`values` as a matrix of awkward width, C or Fortran order, and an axis to sum it along."""
+    columns = min(int(rng.choice([1, 2, 3, 5, 8, 16, 63, 64, 65, 257])), len(values))
+    matrix = values[: len(values) // columns * columns].reshape(-1, columns)
+    if rng.random() < 0.5:
+        matrix = np.asfortranarray(matrix)
+    return matrix, int(rng.choice([0, 1, -1]))
+
+
+def keys_for(rng, count: int) -> np.ndarray:
+    """`count` keys from a few distinct ones to about a thousand, of a random integer type."""
+    keys = rng.integers(-3, int(rng.choice([1, 2, 5, 100, 1000])), size=count)
+    return keys.astype(rng.choice([np.int64, np.int32, np.int16]))
+
+
 def case(rng, kind, mode: str, folder: Path):
     """Writes one case's files; returns the extra arguments and the expected lines."""
     values = array(rng, kind)
@@ -116,16 +131,11 @@ def case(rng, kind, mode: str, folder: Path):
         np.save(path, values)
         return [], [round_once(values)]
     if mode == "axis":
-        columns = min(int(rng.choice([1, 2, 3, 5, 8, 16, 63, 64, 65, 257])), len(values))
-        matrix = values[: len(values) // columns * columns].reshape(-1, columns)
-        if rng.random() < 0.5:
-            matrix = np.asfortranarray(matrix)
-        axis = int(rng.choice([0, 1, -1]))
+        matrix, axis = matrix_of(rng, values)
         np.save(path, matrix)
         lines = matrix if axis == 0 else matrix.T
         return ["--axis", str(axis)], [round_once(np.ascontiguousarray(lines[:, j])) for j in range(lines.shape[1])]
-    keys = rng.integers(-3, int(rng.choice([1, 2, 5, 100, 1000])), size=len(values))
-    keys = keys.astype(rng.choice([np.int64, np.int32, np.int16]))
+    keys = keys_for(rng, len(values))
     np.save(path, values)
     np.save(folder / "keys.npy", keys)
     expected = [(k, round_once(values[keys == k])) for k in sorted(set(keys.tolist()))]
