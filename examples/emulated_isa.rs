@@ -190,10 +190,11 @@ fn strided<'a>(
     npy: &'a [u8],
 ) -> Result<StridedBytes<'a>, Error> {
     let format = reader.format();
-    let dims: Vec<usize> = reader.shape().map_or(vec![], |shape| {
+    let shape = reader.shape();
+    let dims: Vec<usize> = shape.as_ref().map_or(vec![], |shape| {
         shape.dims.iter().map(|&n| n as usize).collect()
     });
-    let fortran = reader.shape().is_some_and(|shape| shape.fortran_order);
+    let fortran = shape.is_some_and(|shape| shape.fortran_order);
     let data = &npy[reader.data_start()? as usize..];
     let size = format.dtype.size() as isize;
     let mut strides = vec![0isize; dims.len()];
