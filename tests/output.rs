@@ -21,18 +21,13 @@ fn assert_no_panic(stderr: &[u8], args: &[&str]) {
     assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_reader_that_goes_away_ends_the_program_quietly_with_141() {
     for args in COMMANDS {
-        let mut child = Command::new(GPUSUM)
-            .args(*args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Close the reading end before the program writes anything.
-        drop(child.stdout.take());
-        let output = child.wait_with_output().unwrap();
+        let mut command = Command::new(GPUSUM);
+        command.args(*args).stderr(Stdio::piped());
+        let output = with_a_reader_gone(&mut command).output().unwrap();
         assert_no_panic(&output.stderr, args);
         assert_eq!(output.status.code(), Some(141), "{args:?}");
         assert!(
@@ -41,6 +36,28 @@ fn a_reader_that_goes_away_ends_the_program_quietly_with_141() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+/// Makes the program's stdout a pipe whose reading end is closed before it starts. The pipe is
+/// made in the child, between fork and exec: the reading end of one made here could be held for a
+/// moment by a child another test thread forks, and a quick `--help` then writes without error.
+#[cfg(unix)]
+fn with_a_reader_gone(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt as _;
+    let broken_stdout = || {
+        let mut ends = [0; 2];
+        // SAFETY: pipe, dup2 and close are async-signal-safe, and act on this child's own fds.
+        unsafe {
+            if libc::pipe(ends.as_mut_ptr()) != 0 || libc::dup2(ends[1], 1) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::close(ends[0]);
+            libc::close(ends[1]);
+        }
+        Ok(())
+    };
+    // SAFETY: the closure only makes system calls that are safe between fork and exec.
+    unsafe { command.pre_exec(broken_stdout) }
 }
 
 #[cfg(target_os = "linux")]
