@@ -1,6 +1,6 @@
 //! `gpusum bench`: the JSON, CSV, table and plot it promises, on every backend present.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use predicates::str::contains;

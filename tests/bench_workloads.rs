@@ -1,7 +1,7 @@
 //! `gpusum bench --workload array` and `--workload float`: the bytes, bounds and plain sums
 //! each row is set beside, on every backend present.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 

@@ -1,6 +1,6 @@
 //! The real binary: outputs, exit codes and error messages.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -1,7 +1,7 @@
 //! `gpusum file` through the real binary: .npy, raw and standard input on every backend, every
 //! bad input with its message and exit code, and memory that stays at the ring's size.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! special-value rules, the overflow notice and JSON field, the shortest decimal, and the same
 //! printed sum whatever the backend.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

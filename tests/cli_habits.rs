@@ -2,7 +2,7 @@
 //! completions and man pages, the page's server, the plan in the log, and what a build without a
 //! feature says.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -2,7 +2,7 @@
 //! and Fortran order, raw keys, the errors with their exit codes and no partial output, and
 //! memory that stays bounded for a file streamed by key or along its last axis.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

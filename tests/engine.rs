@@ -3,7 +3,7 @@
 //! data on a device stays there); and the async core sums a stream whose reads wait, as a
 //! browser's do, on a thread that never blocks. Runs on every adapter present.
 
-mod common;
+use crate::common;
 
 use std::future::Future;
 use std::pin::pin;

@@ -1,7 +1,7 @@
 //! Integer arrays: GPU == CPU twin == a plain i128 loop, on every element type, adapter, kernel,
 //! layout and upload, at lengths around the workgroup and chunk sizes, with extreme values.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

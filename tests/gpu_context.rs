@@ -1,7 +1,7 @@
 //! The context's contract: caller-supplied devices, validated variants, bounded waits, cancellation
 //! and device loss as typed errors. Runs on every adapter present.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! on every layout, workgroup size and chunk size, for the adversarial cases and random data
 //! over the whole exponent range, through slices, streams, a caller's buffer and device arrays.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

@@ -1,6 +1,6 @@
 //! Random ranges anywhere in i64, bounded lengths, on every adapter and variant present.
 
-mod common;
+use crate::common;
 
 use common::{assert_exact, targets};
 use gpusum::SumRange;

@@ -3,7 +3,7 @@
 //! and Fortran order, shapes around the workgroup size, chunks that cut rows, keys dense and
 //! sparse.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

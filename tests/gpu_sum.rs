@@ -1,6 +1,6 @@
 //! GPU == CPU == closed form, exactly, on awkward ranges, on every adapter and variant present.
 
-mod common;
+use crate::common;
 
 use common::{MEDIUM_SHAPE, SMALL_SHAPE, assert_exact, targets};
 use gpusum::SumRange;
@@ -143,8 +143,8 @@ fn without_an_adapter_the_gpu_tests_skip_loudly_unless_required() {
         let mut command = std::process::Command::new(std::env::current_exe().unwrap());
         command
             .args([
-                "classic_empty_and_single_elements",
-                "negatives_and_ranges_crossing_zero",
+                "gpu_sum::classic_empty_and_single_elements",
+                "gpu_sum::negatives_and_ranges_crossing_zero",
             ])
             .args(["--test-threads", "1"])
             .env("VK_DRIVER_FILES", "/nonexistent.json")
@@ -167,8 +167,8 @@ fn without_an_adapter_the_gpu_tests_skip_loudly_unless_required() {
         "a run without an adapter failed: {stderr}"
     );
     for needed in [
-        "NO GPU ADAPTER: 2 GPU tests of gpu_sum did not run their GPU part",
-        "classic_empty_and_single_elements, negatives_and_ranges_crossing_zero",
+        "NO GPU ADAPTER: 2 GPU tests of integration did not run their GPU part",
+        "gpu_sum::classic_empty_and_single_elements, gpu_sum::negatives_and_ranges_crossing_zero",
         common::INSTALL,
         "GPUSUM_REQUIRE_GPU=1 makes this a failure",
     ] {

@@ -2,7 +2,7 @@
 //! type, both byte orders, header versions 1.0 and 2.0, 2-D in C and Fortran order, and the
 //! files gpusum must refuse, read by the library and summed on the CPU and every GPU adapter.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! prints must match what the README says, timings aside. Examples that name adapters are compared
 //! only where this machine has the same adapters (the CI-class machine does; CI requires it).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

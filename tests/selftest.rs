@@ -1,6 +1,6 @@
 //! `gpusum selftest` on every adapter present, and what it says when there is none.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -1,7 +1,7 @@
 //! One engine shared by several threads: a call waiting for another's turn on the GPU still ends
 //! by its own deadline or cancel flag. Runs on every adapter present.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
