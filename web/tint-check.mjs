@@ -20,6 +20,9 @@ if (kernels.length === 0) {
   process.exit(1);
 }
 
+/** Kernels compiled at once. */
+const IN_FLIGHT = 4;
+
 const browser = await launch();
 // WebGPU needs a secure context: an empty page on 127.0.0.1 is one.
 const server = createServer((_, response) => response.end("<!doctype html><title>tint</title>"));
@@ -27,7 +30,7 @@ await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 try {
   const page = browser.pages()[0] ?? (await browser.newPage());
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
-  const results = await page.evaluate(async (kernels) => {
+  const results = await page.evaluate(async ({ kernels, IN_FLIGHT }) => {
     if (!navigator.gpu) return { error: "navigator.gpu is missing: no WebGPU" };
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) return { error: "requestAdapter() returned null: no WebGPU adapter" };
@@ -36,13 +39,9 @@ try {
       requiredFeatures: subgroups ? ["subgroups"] : [],
     });
     const info = adapter.info ?? {};
-    const out = [];
-    for (const { name, source } of kernels) {
-      if (name.includes("_subgroup_") && !subgroups) {
-        out.push({ name, skipped: "the adapter has no subgroups" });
-        continue;
-      }
-      device.pushErrorScope("validation");
+    // A few kernels in flight at once: the GPU process compiles them side by side.
+    const compile = async ({ name, source }) => {
+      if (name.includes("_subgroup_") && !subgroups) return { name, skipped: "the adapter has no subgroups" };
       const module = device.createShaderModule({ code: source });
       const messages = (await module.getCompilationInfo()).messages
         .filter((m) => m.type === "error")
@@ -55,12 +54,27 @@ try {
       } catch (error) {
         messages.push(String(error));
       }
-      const scoped = await device.popErrorScope();
-      if (scoped) messages.push(scoped.message);
-      out.push({ name, messages });
-    }
-    return { adapter: `${info.vendor ?? ""} ${info.architecture ?? ""} ${info.description ?? ""}`.trim(), subgroups, out };
-  }, kernels);
+      return { name, messages };
+    };
+    // One scope around them all: a validation error no kernel's messages name still fails.
+    device.pushErrorScope("validation");
+    const out = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < kernels.length) {
+        const index = next++;
+        out[index] = await compile(kernels[index]);
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const scoped = await device.popErrorScope();
+    return {
+      adapter: `${info.vendor ?? ""} ${info.architecture ?? ""} ${info.description ?? ""}`.trim(),
+      subgroups,
+      out,
+      unattributed: scoped?.message,
+    };
+  }, { kernels, IN_FLIGHT });
   if (results.error) {
     console.error(`tint check: ${results.error}`);
     process.exitCode = 1;
@@ -71,6 +85,10 @@ try {
       console.log(`  ${result.name.padEnd(40)} ${verdict}`);
       for (const message of result.messages ?? []) console.log(`    ${message}`);
       if (result.messages?.length) process.exitCode = 1;
+    }
+    if (results.unattributed) {
+      console.log(`  a validation error no kernel's messages name: ${results.unattributed}`);
+      process.exitCode = 1;
     }
     // The subgroup kernels must have been compiled somewhere: a browser without subgroups here
     // would leave them unchecked.
